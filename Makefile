@@ -1,0 +1,57 @@
+# chunkr-web. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+# The TypeScript SDK the tests drive (tests/sdk/test_ts_sdk.py), pinned by its package-lock.json. Without npm the
+# step is skipped and those tests skip with a reason.
+JS_STAMP := tests/sdk/js/node_modules/.installed-stamp
+$(JS_STAMP): tests/sdk/js/package.json tests/sdk/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/sdk/js --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: skipping the TypeScript SDK install (its tests will skip)"; fi
+
+run: $(STAMP) ## Migrate, create the demo workspace/user/key, start web + worker + beat (+ embedded Redis)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py bootstrap_demo
+	exec $(PY) -m chunkr_web.supervisor
+
+test: $(STAMP) $(JS_STAMP) lint ## Run the whole test suite (lint first)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Engine speed/memory benchmarks (figures go in docs/BENCHMARKS.md)
+	$(PY) bench/engine_bench.py $(BENCH_ARGS)
+fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
+	scripts/fuzz_api.sh $(FUZZ_ARGS)
+
+lint: $(STAMP) ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: ## Re-pin constraints.txt from the current .venv
+	$(PY) -m pip freeze --exclude-editable | grep -v '^chunkr-web' > constraints.txt
+
+clean: ## Remove the venv and caches (keeps var/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+.PHONY: help install run test bench fuzz-api lint format lock clean
