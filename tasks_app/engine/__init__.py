@@ -1,0 +1,69 @@
+"""Document processing engine: bytes in, Chunkr-shaped output out. No Django imports here.
+
+Public API::
+
+    from tasks_app.engine import parse_document, ParseOptions, ParseConfig, DirectorySink
+    result = parse_document(path, ParseOptions(config=ParseConfig.from_dict(cfg)), sink)
+    output = result.to_dict(url_for=sink.url_for)   # ParseOutputResponse (API_CONTRACT §9.3)
+"""
+
+from .assets import AssetSink, DirectorySink, MemorySink, NullSink
+from .config import EngineLimits, GenerationConfig, ParseConfig, ParseOptions
+from .errors import (
+    Cancelled,
+    ConfigError,
+    ConversionFailed,
+    ConverterMissing,
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    EngineError,
+    ImageTooLarge,
+    LlmUnavailable,
+    OcrUnavailable,
+    PageTimeout,
+    TooLarge,
+    TooManyPages,
+    UnsupportedFileType,
+)
+from .pipeline import parse_document
+from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
+from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
+
+__all__ = [
+    "AssetSink",
+    "BBox",
+    "Cancelled",
+    "Cell",
+    "CellStyle",
+    "Chunk",
+    "ConfigError",
+    "ConversionFailed",
+    "ConverterMissing",
+    "CorruptDocument",
+    "DirectorySink",
+    "EmptyDocument",
+    "EncryptedDocument",
+    "EngineError",
+    "EngineLimits",
+    "FileInfo",
+    "GenerationConfig",
+    "ImageTooLarge",
+    "LlmUnavailable",
+    "MemorySink",
+    "NullSink",
+    "OcrResult",
+    "OcrUnavailable",
+    "Page",
+    "PageTimeout",
+    "ParseConfig",
+    "ParseOptions",
+    "ParseResult",
+    "SUPPORTED_FILE_TYPES",
+    "Segment",
+    "TooLarge",
+    "TooManyPages",
+    "UnsupportedFileType",
+    "parse_document",
+    "sniff",
+]

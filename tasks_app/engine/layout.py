@@ -1,0 +1,281 @@
+"""Layout analysis with PyMuPDF 2.x's bundled ONNX layout model (`pymupdf.layout`).
+
+Works in PDF points on an upright page (callers remove page rotation first). Returns typed boxes in
+reading order; words the model left unassigned are kept as Text boxes so no text is lost.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pymupdf
+
+from .tables import Word, words_in
+
+# The ONNX session is shared process-wide and is not documented as re-entrant.
+_LOCK = threading.RLock()
+_ACTIVATED = False
+
+CLASS_MAP = {
+    "text": "Text",
+    "title": "Title",
+    "picture": "Picture",
+    "table": "Table",
+    "list-item": "ListItem",
+    "page-header": "PageHeader",
+    "page-footer": "PageFooter",
+    "section-header": "SectionHeader",
+    "footnote": "Footnote",
+    "caption": "Caption",
+    "formula": "Formula",
+}
+
+_PAGE_NUMBER_RE = re.compile(
+    r"^\s*(?:(?:page|seite|p\.|pg\.?)\s*)?(?:\d{1,5}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|-)\s*\d{1,5})?\s*$|"
+    r"^\s*[-\u2013\u2014]\s*\d{1,5}\s*[-\u2013\u2014]\s*$",
+    re.IGNORECASE,
+)
+
+# Accurate boxes hug the glyphs (as the layout model's boxes do) instead of the font's full line height.
+WORD_FLAGS = (
+    pymupdf.TEXT_PRESERVE_WHITESPACE
+    | pymupdf.TEXT_PRESERVE_LIGATURES
+    | pymupdf.TEXT_MEDIABOX_CLIP
+    | pymupdf.TEXT_ACCURATE_BBOXES
+)
+
+
+@dataclass(slots=True)
+class LayoutBox:
+    segment_type: str
+    rect: tuple[float, float, float, float]  # PDF points
+    confidence: float | None = None
+    words: list[Word] = field(default_factory=list)
+    raw: dict[str, Any] | None = None
+
+
+def _activate() -> None:
+    """Import the layout model once and record per-group confidences.
+
+    The model computes a softmax score per text box but drops it when grouping boxes; wrapping the
+    grouping function keeps the mean score of each group's members as the segment confidence.
+    """
+    global _ACTIVATED
+    if _ACTIVATED:
+        return
+    import pymupdf.layout  # noqa: F401 - registers pymupdf._get_layout
+    from pymupdf.layout.onnx import BoxRFDGNN
+
+    original = BoxRFDGNN.group_node_by_edge
+    if not getattr(original, "_engine_wrapped", False):
+
+        def group_with_scores(node_cls, node_score, *args, **kwargs):
+            groups = original(node_cls, node_score, *args, **kwargs)
+            for g in groups:
+                idx = g.get("indicies") or []
+                if idx and "score" not in g:
+                    g["score"] = float(sum(float(node_score[i]) for i in idx) / len(idx))
+            return groups
+
+        group_with_scores._engine_wrapped = True  # type: ignore[attr-defined]
+        BoxRFDGNN.group_node_by_edge = group_with_scores
+    _ACTIVATED = True
+
+
+def page_words(page: pymupdf.Page) -> list[Word]:
+    words = page.get_text("words", flags=WORD_FLAGS)
+    return [w for w in words if w[4].strip()]
+
+
+def _rect(b: Any) -> tuple[float, float, float, float]:
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def _area(r: tuple[float, float, float, float]) -> float:
+    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
+
+
+def _intersection(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
+def raw_layout(page: pymupdf.Page) -> list[dict[str, Any]]:
+    _activate()
+    with _LOCK:
+        page.get_layout(return_raw=True)
+        info = getattr(page, "layout_information", None) or []
+    return [b for b in info if isinstance(b, dict) and b.get("group_bbox")]
+
+
+def _order_columns(boxes: list[LayoutBox], page_rect: pymupdf.Rect) -> list[LayoutBox]:
+    """Reading order: headers first, footers last; body boxes by column within horizontal bands.
+
+    A full-width box (title, wide table) closes a band; inside a band, boxes in the left half come
+    before boxes in the right half when the band really has two columns.
+    """
+    head = [b for b in boxes if b.segment_type == "PageHeader"]
+    foot = [b for b in boxes if b.segment_type in ("PageFooter", "PageNumber", "Footnote")]
+    body = [b for b in boxes if b not in head and b not in foot]
+    mid = (page_rect.x0 + page_rect.x1) / 2
+    width = page_rect.width
+
+    def is_wide(b: LayoutBox) -> bool:
+        return b.rect[0] < mid - 0.05 * width and b.rect[2] > mid + 0.05 * width
+
+    ordered: list[LayoutBox] = []
+    band: list[LayoutBox] = []
+
+    def flush() -> None:
+        left = [b for b in band if (b.rect[0] + b.rect[2]) / 2 < mid]
+        right = [b for b in band if b not in left]
+        if left and right:
+            ordered.extend(sorted(left, key=lambda b: (b.rect[1], b.rect[0])))
+            ordered.extend(sorted(right, key=lambda b: (b.rect[1], b.rect[0])))
+        else:
+            ordered.extend(sorted(band, key=lambda b: (b.rect[1], b.rect[0])))
+        band.clear()
+
+    for b in sorted(body, key=lambda b: (b.rect[1], b.rect[0])):
+        if is_wide(b):
+            flush()
+            ordered.append(b)
+        else:
+            band.append(b)
+    flush()
+    key = lambda b: (b.rect[1], b.rect[0])  # noqa: E731
+    return (
+        sorted(head, key=key)
+        + ordered
+        + sorted(foot, key=lambda b: (b.segment_type == "Footnote" and -1 or 0, b.rect[1], b.rect[0]))
+    )
+
+
+def analyze(page: pymupdf.Page, words: list[Word]) -> list[LayoutBox]:
+    raws = raw_layout(page)
+    boxes: list[LayoutBox] = []
+    for r in raws:
+        rect = _rect(r["group_bbox"])
+        if rect[2] - rect[0] <= 1 or rect[3] - rect[1] <= 1:
+            continue
+        seg_type = CLASS_MAP.get(str(r.get("class_name")), "Text")
+        score = r.get("score")
+        boxes.append(LayoutBox(seg_type, rect, float(score) if score is not None else None, raw=r))
+
+    # Drop boxes fully inside a larger box of the same kind (duplicate predictions).
+    boxes.sort(key=lambda b: -_area(b.rect))
+    kept: list[LayoutBox] = []
+    for b in boxes:
+        if any(
+            _intersection(b.rect, k.rect) >= 0.9 * _area(b.rect) and k.segment_type in ("Table", "Picture")
+            for k in kept
+        ):
+            # Text inside a table/picture belongs to it.
+            continue
+        kept.append(b)
+
+    # Each word goes to one box: the smallest containing its centre, tables/pictures first.
+    unassigned: list[Word] = []
+    prio = {"Table": 0, "Picture": 1}
+    by_pref = sorted(kept, key=lambda b: (prio.get(b.segment_type, 2), _area(b.rect)))
+    for w in words:
+        cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+        for b in by_pref:
+            x0, y0, x1, y1 = b.rect
+            if x0 - 1 <= cx <= x1 + 1 and y0 - 1 <= cy <= y1 + 1:
+                b.words.append(w)
+                break
+        else:
+            unassigned.append(w)
+
+    kept.extend(_leftover_boxes(unassigned))
+    kept.extend(_image_boxes(page, kept))
+    _promote_title(page, kept)
+    for b in kept:
+        if b.segment_type in ("PageHeader", "PageFooter") and b.words:
+            text = " ".join(w[4] for w in b.words)
+            if _PAGE_NUMBER_RE.match(text):
+                b.segment_type = "PageNumber"
+    # A text box with no words is noise, except pictures/tables which are visual.
+    kept = [b for b in kept if b.words or b.segment_type in ("Picture", "Table", "Formula")]
+    return _order_columns(kept, page.rect)
+
+
+def _image_boxes(page: pymupdf.Page, boxes: list[LayoutBox]) -> list[LayoutBox]:
+    """Raster images the model did not box (it reads text, so a text-free figure can be missed)."""
+    out: list[LayoutBox] = []
+    page_area = _area(tuple(page.rect))
+    try:
+        infos = page.get_image_info()
+    except Exception:  # noqa: BLE001 - broken image streams: no extra boxes
+        return out
+    for info in infos:
+        r = pymupdf.Rect(info["bbox"]) & page.rect
+        rect = _rect(r)
+        a = _area(rect)
+        if r.is_empty or a < 0.01 * page_area or r.width < 20 or r.height < 20:
+            continue
+        if a > 0.9 * page_area and any(b.words for b in boxes):
+            continue  # a full-page scan/background under text is not a figure
+        if any(
+            _intersection(rect, b.rect) > 0.3 * min(a, _area(b.rect)) and b.segment_type in ("Picture", "Table")
+            for b in boxes + out
+        ):
+            continue
+        if any(_intersection(rect, b.rect) > 0.5 * _area(b.rect) for b in boxes if b.words):
+            continue  # text sits on this image: it is a background, keep the text boxes
+        out.append(LayoutBox("Picture", rect, None))
+    return out
+
+
+def _max_font_size(spans: list[tuple[tuple[float, ...], float]], rect: tuple[float, float, float, float]) -> float:
+    x0, y0, x1, y1 = rect
+    sizes = [
+        size
+        for bb, size in spans
+        if x0 - 1 <= (bb[0] + bb[2]) / 2 <= x1 + 1 and y0 - 1 <= (bb[1] + bb[3]) / 2 <= y1 + 1
+    ]
+    return max(sizes, default=0.0)
+
+
+def _promote_title(page: pymupdf.Page, boxes: list[LayoutBox]) -> None:
+    """The model rarely says "title"; call the topmost, clearly largest heading on a page the Title."""
+    if any(b.segment_type == "Title" for b in boxes):
+        return
+    heads = [b for b in boxes if b.segment_type == "SectionHeader"]
+    if not heads:
+        return
+    spans = []
+    for block in page.get_text("dict", flags=0)["blocks"]:
+        for line in block.get("lines", []):
+            for sp in line["spans"]:
+                if sp["text"].strip():
+                    spans.append((tuple(sp["bbox"]), float(sp["size"])))
+    if not spans:
+        return
+    body_sizes = sorted(size for _, size in spans)
+    median = body_sizes[len(body_sizes) // 2]
+    sized = sorted(((_max_font_size(spans, h.rect), h) for h in heads), key=lambda t: -t[0])
+    top_size, top = sized[0]
+    runner_up = sized[1][0] if len(sized) > 1 else median
+    first = min(heads, key=lambda h: h.rect[1])
+    if top is first and top_size >= 1.3 * runner_up and top_size >= 1.6 * median:
+        top.segment_type = "Title"
+
+
+def _leftover_boxes(words: list[Word]) -> list[LayoutBox]:
+    """Words outside every model box, grouped by their text-layer block, become Text boxes."""
+    blocks: dict[int, list[Word]] = {}
+    for w in words:
+        blocks.setdefault(int(w[5]), []).append(w)
+    out = []
+    for ws in blocks.values():
+        rect = (min(w[0] for w in ws), min(w[1] for w in ws), max(w[2] for w in ws), max(w[3] for w in ws))
+        out.append(LayoutBox("Text", rect, None, ws))
+    return out
+
+
+def table_words(words: list[Word], rect: tuple[float, float, float, float]) -> list[Word]:
+    return words_in(words, rect)

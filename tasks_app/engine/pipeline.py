@@ -1,0 +1,647 @@
+"""parse_document: one file in, a ParseResult out, one page at a time.
+
+Pages are loaded, rendered, analysed and released in turn, so memory stays flat however long the
+document is; only the (small) segment records accumulate. Boxes are computed in PDF points on the
+upright page and scaled to page-image pixels (`dpi / 72`) when segments are built.
+
+OCR decision (both `ocr_strategy` values): a page whose text layer is usable keeps it (born-digital
+text is exact; OCR could only degrade it); a page without one that holds raster content, and every
+image input, is OCRed through `.ocr` and the words are written back as an invisible text layer so
+layout analysis treats scans like born-digital pages. Without an OCR backend such pages fail the
+task (`error_handling: Fail`) or come out without text plus a warning (`Continue`).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+
+from . import content as content_mod
+from . import layout as layout_mod
+from . import tables as tables_mod
+from .config import GenerationConfig, ParseConfig, ParseOptions, tokenizer_name
+from .errors import Cancelled, CorruptDocument, EngineError, LlmUnavailable, OcrUnavailable, PageTimeout
+from .render import open_document, page_dpi, render_page
+from .sniff import IMAGE_KINDS, SPREADSHEET_KINDS, sniff
+from .types import BBox, Chunk, OcrResult, Page, ParseResult, Segment
+
+Progress = Callable[[int, int], None]
+ShouldCancel = Callable[[], bool]
+
+_PARAGRAPH_TYPES = frozenset({"Text", "Caption", "Footnote", "ListItem", "Title", "SectionHeader", "Formula"})
+
+
+_REOPEN_EVERY = 20
+
+
+class _Warnings(list):
+    def add(self, msg: str) -> None:
+        if msg not in self:
+            self.append(msg)
+
+
+# ---------------------------------------------------------------- adapters to sibling modules
+
+
+def _ocr_image(image: Any, dpi: int) -> list[Any]:
+    """OCR words (text, bbox in image pixels, confidence) for a PIL image via the optional `.ocr` module."""
+    try:
+        from .ocr import ocr_image
+    except ImportError as exc:
+        raise OcrUnavailable("OCR is not available on this server.") from exc
+    import inspect
+
+    try:
+        if "dpi" in inspect.signature(ocr_image).parameters:
+            return list(ocr_image(image, dpi=dpi))
+        return list(ocr_image(image))
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the OCR backend's own "unavailable"/runtime errors
+        raise OcrUnavailable(f"OCR is not available on this server ({type(exc).__name__}).") from exc
+
+
+def _word_box(w: Any) -> tuple[float, float, float, float]:
+    """An OCR word's (x0, y0, x1, y1) in image pixels, whether given as `bbox` or as fields."""
+    box = getattr(w, "bbox", None)
+    if box is not None:
+        return tuple(float(v) for v in box)  # type: ignore[return-value]
+    return (float(w.x0), float(w.y0), float(w.x1), float(w.y1))
+
+
+def count_tokens(text: str, tokenizer: str) -> int:
+    try:
+        from .chunking import count_tokens as _count
+    except ImportError:
+        return len(text.split())
+    return int(_count(text, tokenizer))
+
+
+def _fallback_chunks(lengths: Sequence[int], target_length: int) -> list[list[int]]:
+    """Greedy grouping of whole segments up to target_length tokens; 0 = one segment per chunk."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for i, n in enumerate(lengths):
+        if current and (target_length == 0 or total + n > target_length):
+            groups.append(current)
+            current, total = [], 0
+        current.append(i)
+        total += n
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _group_chunks(segments: list[Segment], target_length: int, tokenizer: str, warnings: _Warnings) -> list[list[int]]:
+    try:
+        from .chunking import build_chunks
+    except ImportError:
+        return _fallback_chunks([s.segment_length or 0 for s in segments], target_length)
+    # Header/footer dropping is decided by segment strategies (Ignore) upstream; here they become own chunks.
+    groups = build_chunks(segments, target_length, tokenizer, ignore_headers_and_footers=False)
+    flat = sorted(i for g in groups for i in g)
+    if flat != list(range(len(segments))):
+        warnings.add("Chunk grouping returned an inconsistent result; used simple grouping instead.")
+        return _fallback_chunks([s.segment_length or 0 for s in segments], target_length)
+    return [list(g) for g in groups]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _paragraph(text: str) -> str:
+    """Join a block's lines into flowing text, undoing end-of-line hyphenation."""
+    out = ""
+    for line in (ln.strip() for ln in text.splitlines()):
+        if not line:
+            continue
+        if out.endswith("-") and line[:1].islower():
+            out = out[:-1] + line
+        elif out:
+            out += " " + line
+        else:
+            out = line
+    return out
+
+
+def _text_layer_usable(words: list[Any]) -> bool:
+    if not words:
+        return False
+    text = "".join(w[4] for w in words)
+    bad = sum(1 for ch in text if ch == "\ufffd" or (0xE000 <= ord(ch) <= 0xF8FF))
+    return bad <= 0.3 * len(text)
+
+
+def _check_llm(config: ParseConfig, options: ParseOptions, warnings: _Warnings) -> ParseConfig:
+    """Resolve LLM/description requests up front, so a misconfiguration fails before any work."""
+    wanted = [k for k, g in config.segment_processing.items() if g.strategy == "LLM" or g.description]
+    if not wanted:
+        return config
+    if not options.llm_base_url:
+        if config.error_handling == "Fail":
+            raise LlmUnavailable(
+                "No LLM endpoint is configured, but the configuration asks for LLM generation or "
+                f"descriptions ({', '.join(wanted)}). Use strategy Auto or error_handling Continue."
+            )
+        warnings.add(f"No LLM endpoint is configured; used Auto generation for: {', '.join(wanted)}.")
+    else:
+        warnings.add(f"LLM generation is not implemented by this engine yet; used Auto for: {', '.join(wanted)}.")
+    sp = {
+        k: (GenerationConfig(**{**g.to_dict(), "strategy": "Auto", "description": False}) if k in wanted else g)
+        for k, g in config.segment_processing.items()
+    }
+    return ParseConfig(
+        chunk_processing=config.chunk_processing,
+        error_handling=config.error_handling,
+        ocr_strategy=config.ocr_strategy,
+        pipeline=config.pipeline,
+        segmentation_strategy=config.segmentation_strategy,
+        segment_processing=sp,
+        extras=config.extras,
+    )
+
+
+_FIX_FOR_DIR = {(0, 1): 270, (-1, 0): 180, (0, -1): 90}
+
+
+def _make_upright(page: pymupdf.Page) -> None:
+    """Analyse the page as displayed, then turn it so that most text runs left to right.
+
+    /Rotate is folded into the content first (coordinates then match the rendered image); pages
+    whose text layer still runs sideways or upside down (scanned landscape pages, rotated exports)
+    are turned by the angle that makes the dominant text direction horizontal.
+    """
+    if page.rotation:
+        page.remove_rotation()
+    votes: dict[tuple[int, int], int] = {}
+    for block in page.get_text("dict", flags=0)["blocks"]:
+        for line in block.get("lines", []):
+            d = (round(line["dir"][0]), round(line["dir"][1]))
+            votes[d] = votes.get(d, 0) + sum(len(sp["text"].strip()) for sp in line["spans"])
+    if not votes:
+        return
+    dominant = max(votes, key=lambda d: votes[d])
+    fix = _FIX_FOR_DIR.get(dominant)
+    if fix and votes[dominant] > 0.6 * sum(votes.values()):
+        page.set_rotation(fix)
+        page.remove_rotation()
+
+
+def _pil_from_pixmap(pix: pymupdf.Pixmap) -> Any:
+    from PIL import Image
+
+    mode = "RGB" if pix.n >= 3 else "L"
+    return Image.frombytes(mode, (pix.width, pix.height), pix.samples)
+
+
+class _PageContext:
+    def __init__(self, page: pymupdf.Page, number: int, dpi: int, pix: pymupdf.Pixmap) -> None:
+        self.page = page
+        self.number = number
+        self.dpi = dpi
+        self.scale = dpi / 72.0
+        self.set_pixmap(pix)
+        self.ocr: list[tuple[tuple[float, float, float, float], str, float | None]] = []  # points
+
+    def set_pixmap(self, pix: pymupdf.Pixmap) -> None:
+        self.pix = pix
+        self.width_px = pix.width
+        self.height_px = pix.height
+
+    def bbox(self, r: tuple[float, float, float, float]) -> BBox:
+        s = self.scale
+        x0, y0 = max(0.0, r[0] * s), max(0.0, r[1] * s)
+        x1, y1 = min(self.width_px, r[2] * s), min(self.height_px, r[3] * s)
+        return BBox.from_rect(x0, y0, max(x0, x1), max(y0, y1))
+
+
+def _ocr_page(ctx: _PageContext) -> list[tuple[tuple[float, float, float, float], str, float | None, int]]:
+    """OCR words as (box in PDF points, text, confidence, line index)."""
+    found = _ocr_image(_pil_from_pixmap(ctx.pix), ctx.dpi)
+    out = []
+    for w in found:
+        text = str(getattr(w, "text", "")).strip()
+        if text:
+            x0, y0, x1, y1 = (float(v) / ctx.scale for v in _word_box(w))
+            conf = getattr(w, "confidence", None)
+            out.append(((x0, y0, x1, y1), text, None if conf is None else float(conf), int(getattr(w, "line", 0) or 0)))
+    return out
+
+
+def _sideways(found: list[Any]) -> bool:
+    # Upright words are wider than tall; on a page scanned sideways most multi-letter words are not.
+    long_words = [r for r, text, _, _ in found if len(text) >= 3]
+    tall = sum(1 for r in long_words if (r[3] - r[1]) > (r[2] - r[0]))
+    return bool(long_words) and tall > 0.6 * len(long_words)
+
+
+def _upside_down(found: list[Any]) -> bool:
+    """The OCR backend reads flipped pages itself and maps boxes back; its line order then runs up
+    the page. Compare the first and last lines' vertical positions to notice."""
+    by_line: dict[int, list[float]] = {}
+    for r, _, _, line in found:
+        by_line.setdefault(line, []).append((r[1] + r[3]) / 2)
+    if len(by_line) < 3:
+        return False
+    ordered = [sum(v) / len(v) for _, v in sorted(by_line.items())]
+    downs = sum(1 for a, b in zip(ordered, ordered[1:], strict=False) if b > a)
+    return downs < 0.3 * (len(ordered) - 1)
+
+
+def _turn(ctx: _PageContext, angle: int) -> None:
+    ctx.page.set_rotation(angle)
+    ctx.page.remove_rotation()
+    ctx.set_pixmap(render_page(ctx.page, ctx.dpi))
+
+
+def _apply_ocr(ctx: _PageContext, words: list[Any], warnings: _Warnings, config: ParseConfig) -> list[Any]:
+    """OCR the page image and write the words as an invisible text layer, so layout analysis and
+    text extraction treat scanned pages like born-digital ones. Sideways and upside-down scans are
+    turned upright first (the stored page image is the turned one)."""
+    try:
+        found = _ocr_page(ctx)
+        if _sideways(found):
+            _turn(ctx, 90)
+            found = _ocr_page(ctx)
+        if _upside_down(found):
+            w, h = ctx.page.rect.width, ctx.page.rect.height
+            found = [((w - r[2], h - r[3], w - r[0], h - r[1]), t, c, -ln) for r, t, c, ln in found]
+            _turn(ctx, 180)
+    except OcrUnavailable as exc:
+        if config.error_handling == "Fail":
+            raise OcrUnavailable(
+                f"Page {ctx.number} has no text layer and OCR is not available on this server."
+            ) from exc
+        warnings.add("OCR is not available on this server; pages without a text layer have no text.")
+        return words
+    page = ctx.page
+    for (x0, y0, x1, y1), text, conf, _ in found:
+        ctx.ocr.append(((x0, y0, x1, y1), text, conf))
+        height = max(1.0, y1 - y0)
+        fontsize = height * 0.85
+        try:
+            tl = pymupdf.get_text_length(text, fontname="helv", fontsize=fontsize)
+            # Stretch horizontally so the invisible word spans the same box as in the image.
+            stretch = pymupdf.Matrix((x1 - x0) / tl if tl else 1, 1)
+            page.insert_text(
+                (x0, y1 - height * 0.2),
+                text,
+                fontsize=fontsize,
+                fontname="helv",
+                render_mode=3,
+                morph=(pymupdf.Point(x0, y1), stretch),
+            )
+        except Exception:  # noqa: BLE001, S112 - a glyph MuPDF cannot place must not sink the page
+            continue
+    return layout_mod.page_words(page)
+
+
+def _cover(
+    ctx: _PageContext, rect: tuple[float, float, float, float], words: list[Any]
+) -> tuple[float, float, float, float]:
+    """Grow a box to contain its words (text layer and OCR), so segment-relative OCR boxes are
+    never negative."""
+    boxes = [w[:4] for w in words]
+    x0, y0, x1, y1 = rect
+    boxes += [
+        r for r, _, _ in ctx.ocr if x0 - 1 <= (r[0] + r[2]) / 2 <= x1 + 1 and y0 - 1 <= (r[1] + r[3]) / 2 <= y1 + 1
+    ]
+    if not boxes:
+        return rect
+    return (
+        min(x0, *(b[0] for b in boxes)),
+        min(y0, *(b[1] for b in boxes)),
+        max(x1, *(b[2] for b in boxes)),
+        max(y1, *(b[3] for b in boxes)),
+    )
+
+
+def _ocr_results(
+    ctx: _PageContext, rect: tuple[float, float, float, float], words: list[Any], seg_box: BBox
+) -> tuple[OcrResult, ...]:
+    out = []
+    if ctx.ocr:
+        x0, y0, x1, y1 = rect
+        for r, text, conf in ctx.ocr:
+            cx, cy = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
+            if x0 - 1 <= cx <= x1 + 1 and y0 - 1 <= cy <= y1 + 1:
+                out.append(OcrResult(_new_id(), ctx.bbox(r).relative_to(seg_box), text, conf))
+        return tuple(out)
+    for w in sorted(words, key=lambda w: (w[5], w[6], w[7])):
+        out.append(OcrResult(_new_id(), ctx.bbox(w[:4]).relative_to(seg_box), w[4], None))
+    return tuple(out)
+
+
+def _has_inner_vertical_rules(page: pymupdf.Page, rect: tuple[float, float, float, float]) -> bool:
+    """True when vector lines separate columns inside the box (a fully ruled table)."""
+    x0, y0, x1, y1 = rect
+    try:
+        drawings = page.get_drawings()
+    except Exception:  # noqa: BLE001
+        return False
+    for d in drawings:
+        for item in d.get("items", []):
+            if item[0] == "l":
+                p1, p2 = item[1], item[2]
+                xs, ys = (p1.x, p2.x), (p1.y, p2.y)
+            elif item[0] == "re":
+                r = item[1]
+                if r.width > 3:
+                    xs, ys = (r.x0, r.x1), (r.y0, r.y1)
+                    # A filled band's edges are borders, not column rules: only thin rects count.
+                    continue
+                xs, ys = (r.x0, r.x1), (r.y0, r.y1)
+            else:
+                continue
+            if abs(xs[0] - xs[1]) <= 3 and abs(ys[0] - ys[1]) >= 8:
+                x = (xs[0] + xs[1]) / 2
+                if x0 + 5 < x < x1 - 5 and min(ys) < y1 and max(ys) > y0:
+                    return True
+    return False
+
+
+def _find_table_grid(
+    page: pymupdf.Page, rect: tuple[float, float, float, float], words: list[Any], raw: dict | None
+) -> tables_mod.TableGrid | None:
+    """Ruled tables: PyMuPDF's table finder (exact cells and spans from the rulings). Otherwise the
+    layout model's predicted grid, which also predicts row/column spans; the finder's text-alignment
+    guess is the last resort."""
+    layout_grid = tables_mod.grid_from_layout(raw, words) if raw else None
+    ruled = _has_inner_vertical_rules(page, rect)
+    if layout_grid is not None and not ruled:
+        return layout_grid
+    try:
+        clip = pymupdf.Rect(rect) + (-3, -3, 3, 3)
+        found = page.find_tables(clip=clip)
+        best = None
+        for tab in found.tables:
+            inter = pymupdf.Rect(tab.bbox) & pymupdf.Rect(rect)
+            if inter.is_empty:
+                continue
+            if best is None or inter.get_area() > (pymupdf.Rect(best.bbox) & pymupdf.Rect(rect)).get_area():
+                best = tab
+        if best is not None and best.row_count * best.col_count > 1:
+            grid = tables_mod.grid_from_cell_boxes([c for c in best.cells if c], words)
+            if grid is not None and grid.n_rows * grid.n_cols > 1:
+                return grid
+    except Exception:  # noqa: BLE001, S110 - the table finder is a heuristic; fall back below
+        pass
+    return layout_grid
+
+
+def _crop(ctx: _PageContext, rect: tuple[float, float, float, float], seg_id: str, sink: Any) -> str | None:
+    r = pymupdf.Rect(rect) & ctx.page.rect
+    if r.is_empty or r.width < 1 or r.height < 1:
+        return None
+    pix = ctx.page.get_pixmap(dpi=ctx.dpi, clip=r, alpha=False)
+    return sink.put(f"crops/{seg_id}.png", pix.tobytes("png"), "image/png")
+
+
+def _make_segment(
+    ctx: _PageContext,
+    seg_type: str,
+    rect: tuple[float, float, float, float],
+    words: list[Any],
+    gen: GenerationConfig,
+    tokenizer: str,
+    sink: Any,
+    confidence: float | None,
+    grid: tables_mod.TableGrid | None = None,
+) -> Segment:
+    seg_id = _new_id()
+    rect = _cover(ctx, rect, words)
+    box = ctx.bbox(rect)
+    raw_text = tables_mod.words_text(words)
+    if seg_type == "Table" and grid is not None:
+        text = grid.text()
+    elif seg_type in _PARAGRAPH_TYPES:
+        text = _paragraph(raw_text)
+    else:
+        text = raw_text
+    html, md = content_mod.render(seg_type, text, grid)
+    content = html if gen.format == "Html" else md
+    image = _crop(ctx, rect, seg_id, sink) if gen.crop_image == "All" else None
+    return Segment(
+        segment_id=seg_id,
+        segment_type=seg_type,
+        bbox=box,
+        page_number=ctx.number,
+        page_width=ctx.width_px,
+        page_height=ctx.height_px,
+        content=content,
+        text=text,
+        html=html,
+        markdown=md,
+        embed=content,
+        segment_length=count_tokens(content, tokenizer),
+        confidence=confidence,
+        ocr=_ocr_results(ctx, rect, words, box),
+        image=image,
+    )
+
+
+def _page_segments(
+    ctx: _PageContext, words: list[Any], config: ParseConfig, tokenizer: str, sink: Any
+) -> list[Segment]:
+    page = ctx.page
+    if config.segmentation_strategy == "Page":
+        gen = config.generation("Page")
+        if gen.strategy == "Ignore":
+            return []
+        return [_make_segment(ctx, "Page", tuple(page.rect), words, gen, tokenizer, sink, None)]
+    segments = []
+    for box in layout_mod.analyze(page, words):
+        gen = config.generation(box.segment_type)
+        if gen.strategy == "Ignore":
+            continue
+        grid = None
+        if box.segment_type == "Table":
+            grid = _find_table_grid(page, box.rect, box.words, box.raw)
+        segments.append(
+            _make_segment(ctx, box.segment_type, box.rect, box.words, gen, tokenizer, sink, box.confidence, grid)
+        )
+    return segments
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def parse_document(
+    path: str | Path,
+    options: ParseOptions | None = None,
+    sink: Any = None,
+    progress: Progress | None = None,
+    should_cancel: ShouldCancel | None = None,
+) -> ParseResult:
+    """Parse one file. Raises an EngineError subclass for anything the user should be told about."""
+    from .assets import NullSink
+
+    options = options or ParseOptions()
+    sink = sink if sink is not None else NullSink()
+    path = Path(path)
+    warnings = _Warnings()
+    config = _check_llm(options.config, options, warnings)
+    limits = options.limits
+    tokenizer = tokenizer_name(config.chunk_processing.tokenizer)
+
+    info = sniff(path, max_bytes=limits.max_bytes)
+    if should_cancel and should_cancel():
+        raise Cancelled()
+    opened = open_document(path, info, limits, options.dpi)
+    doc = opened.doc
+    sheets = _read_sheets(path, info.kind, doc.page_count, warnings, limits.convert_timeout_s)
+    try:
+        pdf_bytes = opened.pdf_bytes if opened.pdf_bytes is not None else path.read_bytes()
+        pdf_key = sink.put("document.pdf", pdf_bytes, "application/pdf")
+        del pdf_bytes
+        total = doc.page_count
+        pages: list[Page] = []
+        segments: list[Segment] = []
+        for index in range(total):
+            if should_cancel and should_cancel():
+                raise Cancelled()
+            started = time.monotonic()
+            try:
+                if index and index % _REOPEN_EVERY == 0:
+                    # MuPDF keeps per-page caches (text, drawings, table finder) for the life of the
+                    # document; reopening bounds memory on long documents. Pages are never revisited.
+                    doc.close()
+                    doc = (
+                        pymupdf.open(stream=opened.pdf_bytes, filetype="pdf")
+                        if opened.pdf_bytes is not None
+                        else pymupdf.open(path, filetype="pdf")
+                    )
+                page = doc.load_page(index)
+                _make_upright(page)
+            except Exception as exc:  # noqa: BLE001
+                raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
+            dpi = page_dpi(page, options.dpi, limits)
+            number = index + 1
+            ctx = _PageContext(page, number, dpi, render_page(page, dpi))
+            sheet = sheets[index] if sheets else None
+            words = layout_mod.page_words(page)
+            if (
+                sheet is None
+                and not _text_layer_usable(words)
+                and (page.get_images(full=False) or info.kind in IMAGE_KINDS)
+            ):
+                words = _apply_ocr(ctx, words, warnings, config)
+            image_key = sink.put(f"pages/{number:04d}.png", ctx.pix.tobytes("png"), "image/png")
+            pages.append(Page(number, ctx.width_px, ctx.height_px, image_key, dpi, sheet.name if sheet else None))
+            if sheet is not None:
+                segments.extend(_sheet_segments(ctx, sheet, words, config, tokenizer))
+            else:
+                segments.extend(_page_segments(ctx, words, config, tokenizer, sink))
+            del ctx, page
+            elapsed = time.monotonic() - started
+            if elapsed > limits.page_time_budget_s:
+                raise PageTimeout(
+                    f"Page {number} took {elapsed:.0f} s, over the {limits.page_time_budget_s:.0f} s per-page budget."
+                )
+            if progress:
+                progress(number, total)
+        groups = _group_chunks(segments, config.chunk_processing.target_length, tokenizer, warnings)
+        chunks = []
+        for g in groups:
+            members = tuple(segments[i] for i in g)
+            embed = "\n\n".join(s.embed or "" for s in members if s.embed)
+            chunks.append(
+                Chunk(
+                    chunk_id=_new_id(),
+                    chunk_length=count_tokens(embed, tokenizer),
+                    segments=members,
+                    content="\n\n".join(s.content for s in members if s.content),
+                    embed=embed,
+                )
+            )
+        return ParseResult(
+            chunks=tuple(chunks),
+            pages=tuple(pages),
+            pdf_key=pdf_key,
+            file_name=options.file_name or path.name,
+            mime_type=info.mime_type,
+            page_count=total,
+            warnings=tuple(warnings),
+            configuration=config.to_dict(),
+        )
+    finally:
+        doc.close()
+
+
+def _read_sheets(path: Path, kind: str, page_count: int, warnings: _Warnings, timeout_s: float) -> list[Any] | None:
+    if kind not in SPREADSHEET_KINDS:
+        return None
+    if kind != "xlsx":
+        warnings.add("Cell details (ss_* fields) are only read from .xlsx files; pages were analysed as images.")
+        return None
+    try:
+        from .spreadsheet import read_xlsx
+    except ImportError:
+        warnings.add("openpyxl is not installed; spreadsheet cell details (ss_* fields) are missing.")
+        return None
+    try:
+        sheets = read_xlsx(path, timeout_s)
+    except Exception:  # noqa: BLE001 - cell details are a bonus on top of the rendered pages
+        warnings.add("Spreadsheet cell details could not be read; pages were analysed as images.")
+        return None
+    if len(sheets) != page_count:
+        warnings.add("Sheets and rendered pages did not line up; pages were analysed as images.")
+        return None
+    if any(s.truncated for s in sheets):
+        warnings.add("A sheet has more cells than the engine keeps; its ss_cells list is truncated.")
+    return sheets
+
+
+def _sheet_segments(
+    ctx: _PageContext, sheet: Any, words: list[Any], config: ParseConfig, tokenizer: str
+) -> list[Segment]:
+    """One Table segment per sheet, built from the cells rather than from the rendered image."""
+    gen = config.generation("Table")
+    if gen.strategy == "Ignore" or sheet.grid is None or not sheet.cells:
+        return []
+    rect = _cover(ctx, (words[0][0], words[0][1], words[0][2], words[0][3]), words) if words else tuple(ctx.page.rect)
+    box = ctx.bbox(rect)
+    html, md = content_mod.render("Table", "", sheet.grid)
+    content = html if gen.format == "Html" else md
+    return [
+        Segment(
+            segment_id=_new_id(),
+            segment_type="Table",
+            bbox=box,
+            page_number=ctx.number,
+            page_width=ctx.width_px,
+            page_height=ctx.height_px,
+            content=content,
+            text=sheet.grid.text(),
+            html=html,
+            markdown=md,
+            embed=content,
+            segment_length=count_tokens(content, tokenizer),
+            confidence=None,
+            ocr=_ocr_results(ctx, rect, words, box),
+            ss_cells=tuple(sheet.cells),
+            ss_range=sheet.range,
+            ss_sheet_name=sheet.name,
+            ss_header_range=sheet.header_range,
+            ss_header_text=sheet.header_text,
+        )
+    ]
+
+
+def result_json(result: ParseResult, url_for: Callable[[str], str]) -> str:
+    import json
+
+    buf = io.StringIO()
+    json.dump(result.to_dict(url_for), buf, ensure_ascii=False)
+    return buf.getvalue()

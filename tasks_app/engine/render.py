@@ -1,0 +1,140 @@
+"""Open any accepted input as a PyMuPDF PDF document, and render page images.
+
+Images become one PDF page per frame, sized so that rendering at the engine dpi reproduces the
+original pixels (no resampling of scans); office files go through LibreOffice; text/HTML through
+MuPDF's own layout engine.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+from PIL import Image, ImageOps
+
+from . import office
+from .config import EngineLimits
+from .errors import (
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    ImageTooLarge,
+    TooManyPages,
+    UnsupportedFileType,
+)
+from .sniff import IMAGE_KINDS, OFFICE_KINDS, TEXT_KINDS, FileInfo
+
+
+@dataclass(slots=True)
+class OpenedDocument:
+    doc: pymupdf.Document
+    pdf_bytes: bytes | None  # the PDF rendition to store; None when the input PDF itself is stored
+    converted: bool
+
+
+def _check_pages(doc: pymupdf.Document, limits: EngineLimits) -> None:
+    if doc.page_count == 0:
+        raise EmptyDocument("The document has no pages.")
+    if doc.page_count > limits.max_pages:
+        raise TooManyPages(f"The document has {doc.page_count} pages; the limit is {limits.max_pages}.")
+
+
+def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits, dpi: int) -> bytes:
+    # Pillow's global bomb guard (MAX_IMAGE_PIXELS) stays as configured process-wide: it rejects
+    # absurd headers at open(); our own, per-call limit is checked on the header size before decoding.
+    out = pymupdf.open()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            n = getattr(im, "n_frames", 1) if info.kind == "tiff" else 1
+            if n > limits.max_pages:
+                raise TooManyPages(f"The image has {n} pages; the limit is {limits.max_pages}.")
+            for i in range(n):
+                im.seek(i)
+                w, h = im.size
+                if w * h > limits.max_image_pixels:
+                    raise ImageTooLarge(f"The image is too large to process ({w}x{h} pixels).")
+                frame = ImageOps.exif_transpose(im.copy())
+                if frame.mode not in ("RGB", "L"):
+                    frame = (
+                        frame.convert("RGBA").convert("RGB")
+                        if "A" in frame.getbands() or frame.mode == "P"
+                        else frame.convert("RGB")
+                    )
+                buf = io.BytesIO()
+                frame.save(buf, format="PNG")
+                fw, fh = frame.size
+                page = out.new_page(width=fw * 72 / dpi, height=fh * 72 / dpi)
+                page.insert_image(page.rect, stream=buf.getvalue())
+        return out.tobytes(garbage=3, deflate=True)
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge() from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CorruptDocument("The image is damaged and could not be decoded.") from exc
+    finally:
+        out.close()
+
+
+def _text_to_pdf(path: Path, kind: str) -> bytes:
+    filetype = {"txt": "txt", "md": "txt", "html": "html", "svg": "svg"}[kind]
+    try:
+        with pymupdf.open(path, filetype=filetype) as src:
+            if src.page_count == 0:
+                raise EmptyDocument("The document is empty.")
+            return src.convert_to_pdf()
+    except EmptyDocument:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise CorruptDocument("The text document could not be read.") from exc
+
+
+def open_document(path: str | Path, info: FileInfo, limits: EngineLimits, dpi: int) -> OpenedDocument:
+    path = Path(path)
+    pdf_bytes: bytes | None = None
+    if info.kind == "pdf":
+        if info.encrypted:
+            raise EncryptedDocument()
+        try:
+            doc = pymupdf.open(path, filetype="pdf")
+        except Exception as exc:  # noqa: BLE001
+            raise CorruptDocument("The PDF is damaged and could not be opened.") from exc
+        if doc.needs_pass:
+            doc.close()
+            raise EncryptedDocument()
+        _check_pages(doc, limits)
+        return OpenedDocument(doc, None, converted=False)
+    if info.kind in IMAGE_KINDS:
+        pdf_bytes = _image_to_pdf(path, info, limits, dpi)
+    elif info.kind in OFFICE_KINDS:
+        pdf_bytes = office.convert_to_pdf(path, info.kind, limits.convert_timeout_s)
+    elif info.kind in TEXT_KINDS:
+        pdf_bytes = _text_to_pdf(path, info.kind)
+    else:
+        raise UnsupportedFileType()
+    try:
+        doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
+    except Exception as exc:  # noqa: BLE001
+        raise CorruptDocument("The converted document could not be opened.") from exc
+    _check_pages(doc, limits)
+    return OpenedDocument(doc, pdf_bytes, converted=True)
+
+
+def page_dpi(page: pymupdf.Page, dpi: int, limits: EngineLimits) -> int:
+    """The requested dpi, lowered for huge pages so one page image never exceeds the pixel limit."""
+    w_in, h_in = page.rect.width / 72, page.rect.height / 72
+    pixels = w_in * h_in * dpi * dpi
+    if pixels <= limits.max_image_pixels:
+        return dpi
+    scaled = int((limits.max_image_pixels / max(w_in * h_in, 1e-6)) ** 0.5)
+    if scaled < 18:
+        raise ImageTooLarge("A page is too large to render.")
+    return scaled
+
+
+def render_page(page: pymupdf.Page, dpi: int) -> pymupdf.Pixmap:
+    return page.get_pixmap(dpi=dpi, alpha=False)

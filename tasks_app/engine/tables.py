@@ -1,0 +1,208 @@
+"""Table structure (rows, columns, spans) and its HTML/Markdown rendering.
+
+Grids come from PyMuPDF's table finder (ruled tables: exact cells and spans) or, failing that,
+from the layout model's predicted cell grid. Coordinates here are PDF points.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+Word = tuple  # pymupdf "words" tuple: (x0, y0, x1, y1, text, block, line, word_no)
+
+
+@dataclass(slots=True)
+class TableCell:
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    text: str
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass(slots=True)
+class TableGrid:
+    n_rows: int
+    n_cols: int
+    cells: list[TableCell] = field(default_factory=list)
+    header_rows: int = 1
+
+    def rows(self) -> list[list[TableCell]]:
+        out: list[list[TableCell]] = [[] for _ in range(self.n_rows)]
+        for c in sorted(self.cells, key=lambda c: (c.row, c.col)):
+            out[c.row].append(c)
+        return out
+
+    def text(self) -> str:
+        return "\n".join(" | ".join(c.text for c in row) for row in self.rows() if row)
+
+
+def words_text(words: list[Word]) -> str:
+    """Join words in reading order: spaces inside a line, newlines between lines."""
+    lines: list[str] = []
+    last_key = None
+    for w in sorted(words, key=lambda w: (w[5], w[6], w[7])):
+        key = (w[5], w[6])
+        if key != last_key:
+            lines.append(w[4])
+            last_key = key
+        else:
+            lines[-1] += " " + w[4]
+    return "\n".join(lines)
+
+
+def words_in(words: list[Word], rect: tuple[float, float, float, float]) -> list[Word]:
+    x0, y0, x1, y1 = rect
+    return [w for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
+
+
+def _boundaries(values: list[float], tol: float = 2.0) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def _index(bounds: list[float], v: float) -> int:
+    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+
+
+def grid_from_cell_boxes(boxes: list[tuple[float, float, float, float]], words: list[Word]) -> TableGrid | None:
+    """Derive rows/cols and spans from cell rectangles: a cell covering k column gaps spans k columns."""
+    boxes = [b for b in boxes if b and b[2] - b[0] > 0.5 and b[3] - b[1] > 0.5]
+    if not boxes:
+        return None
+    xs = _boundaries([b[0] for b in boxes] + [b[2] for b in boxes])
+    ys = _boundaries([b[1] for b in boxes] + [b[3] for b in boxes])
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+    seen: set[tuple[int, int]] = set()
+    cells: list[TableCell] = []
+    for b in boxes:
+        c0, c1 = _index(xs, b[0]), _index(xs, b[2])
+        r0, r1 = _index(ys, b[1]), _index(ys, b[3])
+        if c1 <= c0 or r1 <= r0 or (r0, c0) in seen:
+            continue
+        seen.add((r0, c0))
+        cells.append(TableCell(r0, c0, r1 - r0, c1 - c0, words_text(words_in(words, b)).replace("\n", " "), tuple(b)))
+    grid = TableGrid(n_rows=len(ys) - 1, n_cols=len(xs) - 1, cells=cells)
+    _fill_holes(grid)
+    grid.header_rows = _header_rows(grid)
+    return grid
+
+
+def grid_from_layout(raw: dict, words: list[Word]) -> TableGrid | None:
+    """Use the layout model's cell predictions (row/col starts and ends) for tables without rulings."""
+    cells_info = raw.get("table_cells") or []
+    bboxes = raw.get("bboxes") or []
+    if not cells_info:
+        return None
+    merged: dict[tuple[int, int], TableCell] = {}
+    n_rows = n_cols = 0
+    for ci in cells_info:
+        r0, r1 = int(ci.row_start), int(ci.row_end)
+        c0, c1 = int(ci.col_start), int(ci.col_end)
+        r1, c1 = max(r1, r0 + 1), max(c1, c0 + 1)
+        n_rows, n_cols = max(n_rows, r1), max(n_cols, c1)
+        idx = getattr(ci, "bbox_idx", None)
+        bb = tuple(bboxes[idx]) if idx is not None and 0 <= idx < len(bboxes) else None
+        text = words_text(words_in(words, bb)).replace("\n", " ") if bb else (ci.text or "")
+        key = (r0, c0)
+        if key in merged:
+            # The model sometimes assigns two text boxes to one slot; keep both texts.
+            if text:
+                merged[key].text = f"{merged[key].text} {text}".strip()
+        else:
+            merged[key] = TableCell(r0, c0, r1 - r0, c1 - c0, text, bb)
+    grid = TableGrid(n_rows=n_rows, n_cols=n_cols, cells=list(merged.values()))
+    _fill_holes(grid)
+    grid.header_rows = _header_rows(grid)
+    return grid
+
+
+def _fill_holes(grid: TableGrid) -> None:
+    """Give every uncovered slot an empty cell so rendered rows line up."""
+    covered = [[False] * grid.n_cols for _ in range(grid.n_rows)]
+    keep: list[TableCell] = []
+    for c in sorted(grid.cells, key=lambda c: (c.row, c.col)):
+        c.rowspan = max(1, min(c.rowspan, grid.n_rows - c.row))
+        c.colspan = max(1, min(c.colspan, grid.n_cols - c.col))
+        if covered[c.row][c.col]:
+            continue  # overlapping prediction: drop rather than emit a broken table
+        # Shrink spans that would run over already-covered slots.
+        while c.colspan > 1 and any(covered[c.row][c.col + k] for k in range(c.colspan)):
+            c.colspan -= 1
+        while c.rowspan > 1 and any(covered[c.row + k][c.col + j] for k in range(c.rowspan) for j in range(c.colspan)):
+            c.rowspan -= 1
+        for r in range(c.row, c.row + c.rowspan):
+            for k in range(c.col, c.col + c.colspan):
+                covered[r][k] = True
+        keep.append(c)
+    for r in range(grid.n_rows):
+        for k in range(grid.n_cols):
+            if not covered[r][k]:
+                keep.append(TableCell(r, k, 1, 1, ""))
+    grid.cells = keep
+
+
+def _header_rows(grid: TableGrid) -> int:
+    # A first-row cell spanning down (a grouped header) pulls the rows it covers into the header.
+    first = [c for c in grid.cells if c.row == 0]
+    rows = max((c.rowspan for c in first), default=1)
+    return max(1, min(rows, grid.n_rows // 2 if grid.n_rows > 2 else 1))
+
+
+def to_html(grid: TableGrid) -> str:
+    parts = ["<table>"]
+    rows = grid.rows()
+    for i, row in enumerate(rows):
+        if i == 0:
+            parts.append("<thead>")
+        if i == grid.header_rows:
+            parts.append("<tbody>")
+        tag = "th" if i < grid.header_rows else "td"
+        parts.append("<tr>")
+        for c in row:
+            attrs = ""
+            if c.rowspan > 1:
+                attrs += f' rowspan="{c.rowspan}"'
+            if c.colspan > 1:
+                attrs += f' colspan="{c.colspan}"'
+            parts.append(f"<{tag}{attrs}>{html.escape(c.text)}</{tag}>")
+        parts.append("</tr>")
+        if i == grid.header_rows - 1:
+            parts.append("</thead>")
+    if grid.header_rows < len(rows):
+        parts.append("</tbody>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def _md_cell(text: str) -> str:
+    from .content import md_escape
+
+    return md_escape(text.replace("\n", " ")).replace("|", "\\|").strip()
+
+
+def to_markdown(grid: TableGrid) -> str:
+    """Markdown has no spans: a spanned cell's text goes in its first slot, the rest stay empty."""
+    matrix = [["" for _ in range(grid.n_cols)] for _ in range(grid.n_rows)]
+    for c in grid.cells:
+        matrix[c.row][c.col] = _md_cell(c.text)
+    if not matrix or grid.n_cols == 0:
+        return ""
+    lines = ["| " + " | ".join(matrix[0]) + " |", "|" + "|".join(["---"] * grid.n_cols) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in matrix[1:]]
+    return "\n".join(lines)
+
+
+def lines_grid(words: list[Word]) -> TableGrid:
+    """Last resort for a table box with no recognisable structure: one row per text line."""
+    texts = [t for t in words_text(words).split("\n") if t.strip()]
+    cells = [TableCell(i, 0, 1, 1, t) for i, t in enumerate(texts)] or [TableCell(0, 0, 1, 1, "")]
+    grid = TableGrid(n_rows=max(1, len(texts)), n_cols=1, cells=cells)
+    grid.header_rows = 1
+    return grid
