@@ -1,0 +1,33 @@
+"""API-key authentication: the official clients send the bare key in `Authorization`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from ninja.security import APIKeyHeader
+
+from tasks_app import selectors
+from tasks_app.models import ApiKey
+from tasks_app.services.api_keys import api_key_digest
+
+# Writing last_used_at on every request would turn each GET into a write; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyAuth(APIKeyHeader):
+    param_name = "Authorization"
+
+    def authenticate(self, request, key: str | None) -> ApiKey | None:
+        secret = (key or "").strip()
+        if secret[:7].lower() == "bearer ":
+            secret = secret[7:].strip()
+        if not secret:
+            return None
+        api_key = selectors.api_key_active(digest=api_key_digest(secret))
+        if api_key is None:
+            return None
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        return api_key

@@ -1,0 +1,176 @@
+"""Model -> contract JSON. The one place where our model and the contract's field names meet."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+
+from tasks_app.models import StoredFile, Task, TaskOutput
+from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, asset_url, content_type_for, data_url
+
+# Contract §12.5: the 0.3.7 SDK only knows 12 segment types.
+LEGACY_SEGMENT_TYPES = {
+    "FormRegion": "Text",
+    "GraphicalItem": "Picture",
+    "Legend": "Caption",
+    "LineNumber": "Text",
+    "PageNumber": "PageFooter",
+    "Unknown": "Text",
+}
+JOB_STATUS = {
+    "Starting": "pending",
+    "Processing": "processing",
+    "Succeeded": "completed",
+    "Failed": "failed",
+    "Cancelled": "canceled",
+}
+
+
+def iso(value) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/") if request is not None else settings.PUBLIC_BASE_URL
+
+
+class UrlMaker:
+    """Turns storage names into signed URLs (or data: URLs when `base64_urls`)."""
+
+    def __init__(self, request, *, base64_urls: bool) -> None:
+        self.base = base_url(request)
+        self.base64_urls = base64_urls
+
+    def __call__(self, name: str | None, *, filename: str = "", content_type: str | None = None) -> str | None:
+        if not name:
+            return None
+        if self.base64_urls:
+            try:
+                return data_url(name, content_type or content_type_for(name))
+            except OSError:
+                return None
+        return asset_url(name, base_url=self.base, expires_in=TASK_ASSET_URL_SECONDS, filename=filename)
+
+
+def client_version(request) -> Any:
+    package = request.headers.get("X-Stainless-Package-Version")
+    if package:
+        return {"GeneratedSdk": package[:40]}
+    agent = request.headers.get("User-Agent", "")
+    if agent.startswith("chunkr-ai/"):
+        return {"ManualSdk": agent.split("/", 1)[1].split(" ", 1)[0][:40]}
+    return "Unspecified"
+
+
+def task_output(task: Task) -> dict | None:
+    row = TaskOutput.objects.filter(task=task).only("data").first()
+    return row.data if row else None
+
+
+def _legacy_html_markdown(segment: dict) -> None:
+    """§12.5: the 0.3.7 SDK's task.html()/task.markdown() read per-segment html/markdown, which stored v2 output
+    lacks; fill them from `content`, whose format (Html or Markdown) shows in its shape."""
+    content = segment.get("content") or ""
+    is_html = content.lstrip().startswith("<")
+    segment.setdefault("html", content if is_html else None)
+    segment.setdefault("markdown", None if is_html else content)
+
+
+def _resolve_output(output: dict, urls: UrlMaker, *, include_chunks: bool, legacy: bool) -> dict:
+    output = copy.deepcopy(output)
+    if "chunks" in output:
+        if not include_chunks:
+            output["chunks"] = []
+        for chunk in output["chunks"]:
+            for segment in chunk.get("segments", []):
+                segment["image"] = urls(segment.get("image"))
+                if legacy:
+                    segment["segment_type"] = LEGACY_SEGMENT_TYPES.get(segment["segment_type"], segment["segment_type"])
+                    _legacy_html_markdown(segment)
+        for page in output.get("pages") or []:
+            page["image"] = urls(page.get("image")) or ""
+        output["pdf_url"] = urls(output.get("pdf_url"))
+    return output
+
+
+def task_to_dict(
+    task: Task,
+    *,
+    request,
+    include_chunks: bool = True,
+    base64_urls: bool = False,
+    legacy: bool = False,
+    output: dict | None | bool = False,
+) -> dict[str, Any]:
+    """`output=False` reads the stored output when the task succeeded; list views pass it preloaded."""
+    urls = UrlMaker(request, base64_urls=base64_urls)
+    stored: StoredFile | None = task.input_file
+    file_url = None
+    if stored is not None and stored.storage_key:
+        file_url = urls(stored.storage_key, filename=stored.original_name, content_type=stored.mime_type)
+    file_url = file_url or task.source_url or ""
+    if output is False:
+        output = task_output(task) if task.status == "Succeeded" else None
+    if output:
+        output = _resolve_output(output, urls, include_chunks=include_chunks, legacy=legacy)
+    api_base = base_url(request) + "/api/v1"
+    configuration = dict(task.configuration)
+    if legacy and task.expires_at is not None:
+        configuration["expires_in"] = int((task.expires_at - task.created_at).total_seconds())
+    return {
+        "task_id": str(task.task_id),
+        "task_type": task.task_type,
+        "status": task.status,
+        "completed": task.completed,
+        "message": task.message,
+        "configuration": configuration,
+        "file_info": {
+            "url": file_url,
+            "mime_type": task.mime_type or None,
+            "name": task.file_name or None,
+            "page_count": task.page_count,
+            "ss_cell_count": task.ss_cell_count,
+        },
+        "version_info": {"server_version": settings.SERVER_VERSION, "client_version": task.client_version},
+        "created_at": iso(task.created_at),
+        "started_at": iso(task.started_at),
+        "finished_at": iso(task.finished_at),
+        "expires_at": iso(task.expires_at),
+        "input_file_url": file_url or None,
+        "task_url": f"{api_base}/{'task' if legacy else 'tasks'}/{task.task_id}",
+        "output": output or None,
+        "parse_task_id": str(task.source_task_id) if task.source_task_id else None,
+    }
+
+
+def job_to_dict(task: Task, *, request, include_chunks: bool = True, base64_urls: bool = False) -> dict[str, Any]:
+    status = JOB_STATUS[task.status]
+    return {
+        "job_id": str(task.task_id),
+        "status": status,
+        "task_type": task.task_type,
+        "created_at": iso(task.created_at),
+        "started_at": iso(task.started_at),
+        "finished_at": iso(task.finished_at),
+        "result": task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+        if status == "completed"
+        else None,
+        "error": task.message if status == "failed" else None,
+    }
+
+
+def file_to_dict(stored: StoredFile) -> dict[str, Any]:
+    return {
+        "file_id": str(stored.file_id),
+        "file_name": stored.original_name,
+        "content_type": stored.mime_type,
+        "file_size": stored.size,
+        "metadata": stored.metadata,
+        "created_at": iso(stored.created_at),
+        "url": stored.url,
+    }

@@ -1,0 +1,149 @@
+"""Request and response schemas, field for field from ../shared/API_CONTRACT.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+TaskStatusName = Literal["Starting", "Processing", "Succeeded", "Failed", "Cancelled"]
+CONFIG_FIELDS = (
+    "chunk_processing",
+    "error_handling",
+    "ocr_strategy",
+    "pipeline",
+    "segment_processing",
+    "segmentation_strategy",
+    "llm_processing",
+    "high_resolution",
+)
+
+
+class _ConfigFields(Schema):
+    # Unknown request fields are ignored (contract §1.4).
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    chunk_processing: dict[str, Any] | None = None
+    error_handling: Literal["Fail", "Continue"] | None = None
+    ocr_strategy: Literal["All", "Auto"] | None = None
+    pipeline: Literal["Azure", "Chunkr"] | None = None
+    segment_processing: dict[str, Any] | None = None
+    segmentation_strategy: Literal["LayoutAnalysis", "Page"] | None = None
+    llm_processing: dict[str, Any] | None = None
+    high_resolution: bool | None = None
+
+    def configuration(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in CONFIG_FIELDS if getattr(self, name) is not None}
+
+
+class ParseCreateIn(_ConfigFields):
+    file: str = Field(min_length=1)
+    file_name: str | None = Field(default=None, max_length=255)
+    expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)
+    async_: bool | None = Field(default=None, alias="async")
+
+
+class LegacyUpdateIn(_ConfigFields):
+    expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)
+
+
+class ErrorOut(Schema):
+    message: str
+    code: str
+
+
+class FileInfoOut(Schema):
+    url: str
+    mime_type: str | None
+    name: str | None
+    page_count: int | None
+    ss_cell_count: int | None
+
+
+class VersionInfoOut(Schema):
+    server_version: str
+    client_version: Any
+
+
+class TaskOut(Schema):
+    task_id: str
+    task_type: Literal["Parse", "Extract", "Split"]
+    status: TaskStatusName
+    completed: bool
+    message: str
+    configuration: dict[str, Any]
+    file_info: FileInfoOut
+    version_info: VersionInfoOut
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    expires_at: datetime | None
+    input_file_url: str | None
+    task_url: str | None
+    output: dict[str, Any] | None
+    parse_task_id: str | None
+
+
+class TasksListOut(Schema):
+    tasks: list[TaskOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class FileOut(Schema):
+    file_id: str
+    file_name: str
+    content_type: str
+    file_size: int
+    metadata: Any = None
+    created_at: datetime
+    url: str
+
+
+class FilesListOut(Schema):
+    files: list[FileOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class FileUrlOut(Schema):
+    url: str
+    expires_in: int | None = None
+
+
+class DeleteOut(Schema):
+    deleted: bool
+
+
+class FileFormatOut(Schema):
+    extension: str
+    mime_type: str
+
+
+class FileCategoryOut(Schema):
+    formats: list[FileFormatOut]
+
+
+class FileTypesOut(Schema):
+    document: FileCategoryOut
+    image: FileCategoryOut
+    presentation: FileCategoryOut
+    spreadsheet: FileCategoryOut
+    text: FileCategoryOut
+
+
+class WebhookUrlOut(Schema):
+    url: str
+
+
+class JobOut(Schema):
+    job_id: str
+    status: Literal["pending", "processing", "completed", "failed", "canceled"]
+    task_type: Literal["Parse", "Extract", "Split"] | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: TaskOut | None = None
+    error: str | None = None

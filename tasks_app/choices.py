@@ -1,0 +1,52 @@
+"""Enumerations shared by models, API schemas and views. Values are the contract's strings."""
+
+from django.db import models
+
+
+class TaskStatus(models.TextChoices):
+    STARTING = "Starting"
+    PROCESSING = "Processing"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+TERMINAL_STATUSES = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+ACTIVE_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.PROCESSING})
+
+
+class TaskType(models.TextChoices):
+    PARSE = "Parse"
+    EXTRACT = "Extract"
+    SPLIT = "Split"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class SegmentType(models.TextChoices):
+    CAPTION = "Caption"
+    FOOTNOTE = "Footnote"
+    FORMULA = "Formula"
+    FORM_REGION = "FormRegion"
+    GRAPHICAL_ITEM = "GraphicalItem"
+    LEGEND = "Legend"
+    LINE_NUMBER = "LineNumber"
+    LIST_ITEM = "ListItem"
+    PAGE = "Page"
+    PAGE_FOOTER = "PageFooter"
+    PAGE_HEADER = "PageHeader"
+    PAGE_NUMBER = "PageNumber"
+    PICTURE = "Picture"
+    SECTION_HEADER = "SectionHeader"
+    TABLE = "Table"
+    TEXT = "Text"
+    TITLE = "Title"
+    UNKNOWN = "Unknown"

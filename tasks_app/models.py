@@ -1,0 +1,262 @@
+"""Data model: everything the API contract (../shared/API_CONTRACT.md) needs to hold.
+
+Task outputs live in their own table (TaskOutput) so that listing tasks never reads the large JSON.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tasks_app.choices import ROLE_RANK, TERMINAL_STATUSES, Role, TaskStatus, TaskType
+
+
+def client_version_unspecified() -> str:
+    return "Unspecified"
+
+
+class Workspace(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    # Retention applied to new tasks when a request does not say (seconds; null = keep forever).
+    default_expires_in = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    def has_role(self, role: Role) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[role]
+
+
+class ApiKey(models.Model):
+    """Only the sha256 digest of the secret is stored; `prefix` is the part shown in lists."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=120, blank=True)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.workspace})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class StoredFile(models.Model):
+    """An uploaded (or fetched) input. Deleting scrubs bytes and metadata but keeps the audit facts."""
+
+    file_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="files")
+    original_name = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    metadata = models.JSONField(null=True, blank=True)
+    storage_key = models.CharField(max_length=500)
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "created_at", "file_id"], name="file_ws_created")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def url(self) -> str:
+        return f"ch://files/{self.file_id}"
+
+
+class Task(models.Model):
+    task_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tasks")
+    task_type = models.CharField(max_length=10, choices=TaskType.choices, default=TaskType.PARSE)
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.STARTING)
+    message = models.TextField(default="Task created")
+    # The resolved configuration echoed as `configuration` (ParseConfiguration or ExtractConfiguration).
+    configuration = models.JSONField(default=dict)
+    input_file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    # An http(s) input the worker still has to fetch (the row then gets input_file).
+    source_url = models.URLField(max_length=2000, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    mime_type = models.CharField(max_length=255, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    ss_cell_count = models.PositiveIntegerField(null=True, blank=True)
+    # Extract/Split: the parse task whose output they read (contract `parse_task_id`).
+    source_task = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_tasks"
+    )
+    topic = models.CharField(max_length=200, blank=True)  # extract restricted to a split topic
+    pages_total = models.PositiveIntegerField(null=True, blank=True)
+    pages_done = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    # State saved before a legacy re-run (PATCH /task/{id}/parse), restored if that run is cancelled.
+    previous_state = models.JSONField(null=True, blank=True)
+    client_version = models.JSONField(default=client_version_unspecified)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Workers touch this while processing; a stale heartbeat means the worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "created_at", "task_id"], name="task_ws_created"),
+            models.Index(fields=["workspace", "status", "created_at"], name="task_ws_status_created"),
+            models.Index(fields=["workspace", "task_type", "created_at"], name="task_ws_type_created"),
+            models.Index(fields=["expires_at"], name="task_expires"),
+            models.Index(fields=["status", "heartbeat_at"], name="task_status_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_type} {self.task_id} ({self.status})"
+
+    @property
+    def completed(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.completed
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.pages_total:
+            return 0
+        return min(100, round(100 * self.pages_done / self.pages_total))
+
+
+class TaskOutput(models.Model):
+    """The ParseOutputResponse / ExtractOutputResponse JSON, kept apart so list queries never load it."""
+
+    task = models.OneToOneField(Task, primary_key=True, on_delete=models.CASCADE, related_name="output_row")
+    data = models.JSONField()
+    # Storage keys of page images and crops written for this task, deleted with it.
+    asset_keys = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class WebhookEndpoint(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100)  # whsec_<base64 key>, Standard Webhooks
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    # Plain id, not a foreign key: deliveries outlive deleted tasks for the audit trail.
+    task_id = models.UUIDField()
+    msg_id = models.CharField(max_length=64)  # webhook-id header, stable across retries
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)  # first 2 KB of the receiver's answer
+    succeeded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["endpoint", "created_at"], name="delivery_endpoint_created")]
+
+
+class ExtractionSchema(models.Model):
+    """A named JSON schema; saving a changed schema under the same name adds a version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="schemas")
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(default=1)
+    description = models.TextField(blank=True)
+    schema = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name", "version"], name="schema_name_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class AuditEvent(models.Model):
+    """Who did what: written in the same transaction as the change it records."""
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_events")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    verb = models.CharField(max_length=60)  # e.g. "task.created", "api_key.revoked"
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="audit_ws_created")]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.target_type}:{self.target_id}"

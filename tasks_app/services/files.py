@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from tasks_app import engine
+from tasks_app.errors import FileTooLarge
+from tasks_app.models import ApiKey, StoredFile, Workspace
+from tasks_app.services.audit import audit_record
+from tasks_app.services.storage import content_type_for, local_copy, save_stream
+
+PRIVATE_PREFIX = "inputs"
+FILE_TOO_LARGE = "The file is larger than this server accepts ({limit} MB)."
+
+
+def _safe_name(name: str) -> str:
+    base = PurePath(name.replace("\\", "/")).name.strip() or "upload"
+    return "".join(ch for ch in base if ch.isprintable())[:200]
+
+
+def detect_mime(name: str, declared: str | None = None) -> str:
+    """MIME from content (magic bytes), then the extension, then what the client declared."""
+    try:
+        with local_copy(name) as path:
+            return engine.sniff(path).mime_type
+    except engine.EngineError:
+        guessed = content_type_for(name)
+        if guessed != "application/octet-stream":
+            return guessed
+        return declared or guessed
+
+
+def file_create(
+    *,
+    workspace: Workspace,
+    stream,
+    file_name: str | None,
+    declared_type: str | None = None,
+    metadata=None,
+    actor: AbstractBaseUser | ApiKey | None = None,
+    private: bool = False,
+) -> StoredFile:
+    """Store an input. `private`: a task's own copy of a URL/base64 input, not listed under /files."""
+    file_id = uuid.uuid4()
+    name = _safe_name(file_name or "upload")
+    limit = settings.CHUNKR_MAX_UPLOAD_BYTES
+    area = PRIVATE_PREFIX if private else "files"
+    try:
+        storage_name, size, sha256 = save_stream(
+            name=f"{area}/{workspace.pk}/{file_id}/{name}", stream=stream, max_bytes=limit
+        )
+    except ValueError:
+        raise FileTooLarge(FILE_TOO_LARGE.format(limit=limit // (1024 * 1024))) from None
+    mime_type = detect_mime(storage_name, declared_type)
+    if not file_name:
+        name = f"upload-{file_id.hex[:8]}{mimetypes.guess_extension(mime_type) or ''}"
+    try:
+        with transaction.atomic():
+            stored = StoredFile.objects.create(
+                file_id=file_id,
+                workspace=workspace,
+                original_name=name,
+                mime_type=mime_type,
+                size=size,
+                sha256=sha256,
+                metadata=metadata,
+                storage_key=storage_name,
+                created_by_user=actor if isinstance(actor, AbstractBaseUser) else None,
+                created_by_key=actor if isinstance(actor, ApiKey) else None,
+            )
+            audit_record(workspace=workspace, actor=actor, verb="file.created", target=stored)
+    except Exception:
+        default_storage.delete(storage_name)
+        raise
+    return stored
+
+
+@transaction.atomic
+def file_delete(*, stored: StoredFile, actor: AbstractBaseUser | ApiKey | None) -> None:
+    """Delete the bytes and scrub user metadata; the row stays (invisible) for the audit trail."""
+    key = stored.storage_key
+    stored.deleted_at = timezone.now()
+    stored.metadata = None
+    stored.original_name = "deleted"
+    stored.storage_key = ""
+    stored.save(update_fields=["deleted_at", "metadata", "original_name", "storage_key"])
+    audit_record(workspace=stored.workspace, actor=actor, verb="file.deleted", target=stored)
+    if key:
+        transaction.on_commit(lambda: default_storage.delete(key))

@@ -1,0 +1,168 @@
+"""Runs a claimed parse task through the engine and stores the result. Called by process_task_job."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import PurePath
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tasks_app import engine
+from tasks_app.choices import TaskStatus
+from tasks_app.models import Task, TaskOutput
+from tasks_app.services.storage import StorageSink, local_copy
+from tasks_app.services.webhooks import webhooks_emit_for
+
+logger = logging.getLogger(__name__)
+
+TASK_SUCCEEDED = "Task succeeded"
+TASK_CANCELLED = "Task cancelled"
+INPUT_MISSING = "The input file is no longer available. Upload it again."
+TOO_SLOW = "Processing took longer than {seconds} s and was stopped. Try a shorter document."
+INTERNAL_ERROR = "Internal error while processing the document (ref {ref}). The administrators can look it up."
+# Progress writes and cancellation checks hit the database; once a second is plenty for a progress bar.
+DB_POLL_SECONDS = 1.0
+
+
+def parse_options(task: Task) -> engine.ParseOptions:
+    return engine.ParseOptions(
+        config=engine.ParseConfig.from_dict(task.configuration),
+        limits=engine.EngineLimits(max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES, max_pages=settings.CHUNKR_MAX_PAGES),
+        file_name=task.file_name or None,
+        llm_base_url=settings.CHUNKR_LLM_BASE_URL,
+        llm_api_key=settings.CHUNKR_LLM_API_KEY,
+        llm_model=settings.CHUNKR_LLM_MODEL,
+    )
+
+
+class _Watch:
+    """Progress reporting and cooperative cancellation, throttled to one query a second."""
+
+    def __init__(self, task_id) -> None:
+        self.task_id = task_id
+        self.last_write = 0.0
+        self.last_check = 0.0
+        self.cancelled = False
+
+    def progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last_write < DB_POLL_SECONDS:
+            return
+        self.last_write = now
+        Task.objects.filter(pk=self.task_id, status=TaskStatus.PROCESSING).update(
+            pages_done=done,
+            pages_total=total,
+            message=f"Processing page {min(done + 1, total)} of {total}" if done < total else "Finishing",
+            heartbeat_at=timezone.now(),
+        )
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if self.cancelled or now - self.last_check < DB_POLL_SECONDS:
+            return self.cancelled
+        self.last_check = now
+        row = Task.objects.filter(pk=self.task_id).values("status", "cancel_requested").first()
+        # A vanished row (deleted or expired) also stops the work.
+        self.cancelled = row is None or row["cancel_requested"] or row["status"] != TaskStatus.PROCESSING
+        return self.cancelled
+
+
+def task_process(*, task_id: str) -> None:
+    now = timezone.now()
+    claimed = Task.objects.filter(pk=task_id, status=TaskStatus.STARTING, cancel_requested=False).update(
+        status=TaskStatus.PROCESSING,
+        previous_state=None,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        message="Processing",
+        pages_done=0,
+    )
+    if not claimed:
+        return  # redelivered, cancelled or already done
+    webhooks_emit_for(task_id)
+    task = Task.objects.select_related("input_file", "workspace").get(pk=task_id)
+    sink = StorageSink(prefix=f"tasks/{task.pk}")
+    watch = _Watch(task.pk)
+    try:
+        if task.input_file is None and task.source_url:
+            task.input_file = _fetch_url_input(task)
+        stored = task.input_file
+        if stored is None or not stored.storage_key or stored.deleted_at is not None:
+            raise engine.EngineError(INPUT_MISSING)
+        suffix = PurePath(stored.storage_key).suffix
+        with local_copy(stored.storage_key, suffix=suffix) as path:
+            result = engine.parse_document(
+                path, parse_options(task), sink, progress=watch.progress, should_cancel=watch.should_cancel
+            )
+    except engine.Cancelled:
+        sink.delete_all()
+        _finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)
+    except engine.EngineError as exc:
+        sink.delete_all()
+        _finish(task, TaskStatus.FAILED, exc.user_message)
+    except SoftTimeLimitExceeded:
+        sink.delete_all()
+        _finish(task, TaskStatus.FAILED, TOO_SLOW.format(seconds=settings.PARSE_SOFT_TIME_LIMIT))
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        logger.exception("Parse task %s failed (ref %s)", task.pk, ref)
+        sink.delete_all()
+        _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
+    else:
+        task_store_result(task=task, result=result, asset_keys=sink.keys, sink=sink)
+
+
+def _fetch_url_input(task: Task):
+    from tasks_app.services.inputs import url_input_fetch
+    from tasks_app.services.outbound import OutboundError
+
+    Task.objects.filter(pk=task.pk).update(message="Downloading the input file")
+    try:
+        stored = url_input_fetch(workspace=task.workspace, url=task.source_url, file_name=task.file_name)
+    except OutboundError as exc:
+        raise engine.EngineError(f"Could not download the file: {exc}") from None
+    Task.objects.filter(pk=task.pk).update(input_file=stored, mime_type=stored.mime_type)
+    return stored
+
+
+def _finish(task: Task, status: TaskStatus, message: str) -> None:
+    changed = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING).update(
+        status=status, message=message, finished_at=timezone.now()
+    )
+    if changed:
+        webhooks_emit_for(task.pk)
+
+
+def task_store_result(*, task: Task, result: engine.ParseResult, asset_keys: list[str], sink: StorageSink) -> None:
+    output = result.to_dict(url_for=lambda key: key)
+    message = TASK_SUCCEEDED
+    if result.warnings:
+        message += ". " + " ".join(result.warnings)
+    with transaction.atomic():
+        updated = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING, cancel_requested=False).update(
+            status=TaskStatus.SUCCEEDED,
+            message=message,
+            finished_at=timezone.now(),
+            page_count=result.page_count,
+            pages_done=result.page_count or 0,
+            pages_total=result.page_count,
+            mime_type=result.mime_type or task.mime_type,
+        )
+        if updated:
+            webhooks_emit_for(task.pk)
+            old = TaskOutput.objects.filter(task=task).values_list("asset_keys", flat=True).first() or []
+            TaskOutput.objects.update_or_create(task=task, defaults={"data": output, "asset_keys": asset_keys})
+            stale = [key for key in old if key not in set(asset_keys)]
+            transaction.on_commit(lambda: [default_storage.delete(key) for key in stale])
+    if not updated:
+        # Cancelled or deleted while we were finishing: keep nothing partial.
+        sink.delete_all()
+        _finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)

@@ -1,0 +1,104 @@
+"""Files in Django storage: inputs, and the assets (page images, crops, PDF renditions) tasks write.
+
+Local storage is served by our own view through signed, expiring URLs; a remote store (S3) hands out
+its own presigned URLs. `base64_urls` responses inline the bytes as data: URLs instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+ASSET_URL_SALT = "chunkr.asset"
+TASK_ASSET_URL_SECONDS = 600
+COPY_CHUNK = 1024 * 1024
+
+
+def storage_is_local() -> bool:
+    return settings.STORAGE_BACKEND == "local"
+
+
+def save_stream(*, name: str, stream, max_bytes: int | None = None) -> tuple[str, int, str]:
+    """Save a file-like object under `name`, hashing as it goes. Returns (storage name, size, sha256)."""
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        while chunk := stream.read(COPY_CHUNK):
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise ValueError("too large")
+            digest.update(chunk)
+            spool.write(chunk)
+        spool.seek(0)
+        saved = default_storage.save(name, File(spool, name=Path(name).name))
+    return saved, size, digest.hexdigest()
+
+
+@contextmanager
+def local_copy(name: str, suffix: str = "") -> Iterator[Path]:
+    """A filesystem path holding the stored file: the file itself locally, a temporary copy otherwise."""
+    if storage_is_local():
+        yield Path(default_storage.path(name))
+        return
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, default_storage.open(name, "rb") as src:
+        shutil.copyfileobj(src, tmp, COPY_CHUNK)
+        tmp.flush()
+        yield Path(tmp.name)
+
+
+class StorageSink:
+    """The engine's AssetSink, writing below `tasks/<task_id>/` in Django storage."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix.rstrip("/")
+        self.keys: list[str] = []
+
+    def put(self, key: str, data: bytes, content_type: str) -> str:
+        name = f"{self.prefix}/{key}"
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        saved = default_storage.save(name, ContentFile(data))
+        self.keys.append(saved)
+        return saved
+
+    def delete_all(self) -> None:
+        for key in self.keys:
+            default_storage.delete(key)
+        self.keys.clear()
+
+
+def content_type_for(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def asset_url(name: str, *, base_url: str, expires_in: int = TASK_ASSET_URL_SECONDS, filename: str = "") -> str:
+    """A URL that serves a stored file for `expires_in` seconds without an API key."""
+    if not storage_is_local():
+        return default_storage.url(name)
+    token = signing.dumps({"n": name, "e": expires_in, "f": filename}, salt=ASSET_URL_SALT, compress=True)
+    return base_url.rstrip("/") + reverse("asset", kwargs={"token": token})
+
+
+def asset_from_token(token: str) -> tuple[str, str]:
+    """(storage name, download file name) for a valid, unexpired token; raises signing.BadSignature."""
+    payload = signing.loads(token, salt=ASSET_URL_SALT, max_age=None)
+    signing.loads(token, salt=ASSET_URL_SALT, max_age=int(payload["e"]))
+    return payload["n"], payload.get("f", "")
+
+
+def data_url(name: str, content_type: str | None = None) -> str:
+    with default_storage.open(name, "rb") as fh:
+        payload = base64.b64encode(fh.read()).decode("ascii")
+    return f"data:{content_type or content_type_for(name)};base64,{payload}"

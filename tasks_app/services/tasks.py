@@ -1,0 +1,167 @@
+"""Task lifecycle on the write side: create, cancel, delete. Processing lives in processing.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from tasks_app import engine
+from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
+from tasks_app.errors import ApplicationError
+from tasks_app.models import ApiKey, StoredFile, Task, TaskOutput, Workspace
+from tasks_app.services.audit import audit_record
+from tasks_app.services.files import PRIVATE_PREFIX
+from tasks_app.services.maintenance import task_delete_assets
+from tasks_app.services.webhooks import webhooks_emit
+
+Actor = AbstractBaseUser | ApiKey | None
+TASK_QUEUED = "Task queued"
+TASK_CANCELLED = "Task cancelled"
+
+
+def parse_config_resolve(raw: dict | None) -> dict:
+    """Validate a ParseConfiguration and return it with defaults filled in; 400 names the bad field."""
+    try:
+        return engine.ParseConfig.from_dict(raw or {}).to_dict()
+    except engine.ConfigError as exc:
+        raise ApplicationError(exc.user_message) from None
+
+
+def _actor_fields(actor: Actor) -> dict:
+    return {
+        "created_by_user": actor if isinstance(actor, AbstractBaseUser) else None,
+        "created_by_key": actor if isinstance(actor, ApiKey) else None,
+    }
+
+
+@transaction.atomic
+def task_create_parse(
+    *,
+    workspace: Workspace,
+    stored_file: StoredFile | None,
+    configuration: dict | None,
+    source_url: str = "",
+    actor: Actor,
+    file_name: str | None = None,
+    expires_in: int | None = None,
+    client_version: object = "Unspecified",
+) -> Task:
+    config = parse_config_resolve(configuration)
+    now = timezone.now()
+    if expires_in is None:
+        expires_in = workspace.default_expires_in
+    task = Task.objects.create(
+        workspace=workspace,
+        task_type=TaskType.PARSE,
+        status=TaskStatus.STARTING,
+        message=TASK_QUEUED,
+        configuration=config,
+        input_file=stored_file,
+        source_url=source_url,
+        file_name=file_name or (stored_file.original_name if stored_file else ""),
+        mime_type=stored_file.mime_type if stored_file else "",
+        created_at=now,
+        expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+        client_version=client_version,
+        **_actor_fields(actor),
+    )
+    audit_record(workspace=workspace, actor=actor, verb="task.created", target=task)
+    webhooks_emit(task)
+    task_enqueue(task)
+    return task
+
+
+def task_enqueue(task: Task) -> None:
+    from tasks_app.jobs import process_task_job
+
+    # A worker must never see an uncommitted row.
+    transaction.on_commit(lambda: process_task_job.delay(str(task.pk)))
+
+
+@transaction.atomic
+def task_cancel(*, task: Task, actor: Actor) -> Task:
+    """Starting: cancelled at once. Processing: flagged; the worker stops at the next page boundary."""
+    now = timezone.now()
+    if task.status == TaskStatus.STARTING and task.previous_state:
+        # A legacy re-run that has not started: cancelling it restores the previous result (§3.6).
+        state = task.previous_state
+        done = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
+            status=state["status"],
+            message=state["message"],
+            configuration=state["configuration"],
+            started_at=parse_datetime(state["started_at"]) if state.get("started_at") else None,
+            finished_at=parse_datetime(state["finished_at"]) if state.get("finished_at") else None,
+            previous_state=None,
+        )
+    elif task.status == TaskStatus.STARTING:
+        done = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
+            status=TaskStatus.CANCELLED, message=TASK_CANCELLED, finished_at=now, cancel_requested=True
+        )
+    elif task.status == TaskStatus.PROCESSING:
+        done = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING).update(cancel_requested=True)
+    else:
+        done = 0
+    if not done:
+        task.refresh_from_db()
+        raise ApplicationError(f"Task cannot be cancelled: status is {task.status}")
+    audit_record(workspace=task.workspace, actor=actor, verb="task.cancel_requested", target=task)
+    task.refresh_from_db()
+    if task.status != TaskStatus.PROCESSING:  # a Processing task reports when the worker stops
+        webhooks_emit(task)
+    return task
+
+
+def task_delete(*, task: Task, actor: Actor) -> None:
+    if task.status not in TERMINAL_STATUSES:
+        raise ApplicationError(f"Task cannot be deleted: status is {task.status}")
+    task_delete_assets(task=task)
+    input_file = task.input_file
+    with transaction.atomic():
+        audit_record(workspace=task.workspace, actor=actor, verb="task.deleted", target=task)
+        TaskOutput.objects.filter(task=task).delete()
+        task.delete()
+        # The input copy goes with the task unless a file upload (ch://) or another task still uses it.
+        if input_file is not None and _is_private_copy(input_file):
+            key = input_file.storage_key
+            input_file.delete()
+            if key:
+                transaction.on_commit(lambda: default_storage.delete(key))
+
+
+def _is_private_copy(stored: StoredFile) -> bool:
+    return stored.storage_key.startswith(PRIVATE_PREFIX + "/") and not stored.tasks.exists()
+
+
+@transaction.atomic
+def task_update_legacy(*, task: Task, changes: dict, expires_in: int | None, actor: Actor) -> Task:
+    """Legacy PATCH /task/{id}/parse: re-run a finished task with a changed configuration (§12.3)."""
+    if task.status not in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
+        raise ApplicationError(f"Task cannot be updated: status is {task.status}")
+    merged = parse_config_resolve({**task.configuration, **changes})
+    new_expiry = task.created_at + timedelta(seconds=expires_in) if expires_in else task.expires_at
+    if merged == task.configuration and new_expiry == task.expires_at:
+        raise ApplicationError("Task cannot be updated: the configuration is unchanged")
+    task.previous_state = {
+        "status": task.status,
+        "message": task.message,
+        "configuration": task.configuration,
+        "started_at": task.started_at.isoformat() if task.started_at else None,
+        "finished_at": task.finished_at.isoformat() if task.finished_at else None,
+    }
+    task.configuration = merged
+    task.expires_at = new_expiry
+    task.status = TaskStatus.STARTING
+    task.message = TASK_QUEUED
+    task.started_at = task.finished_at = None
+    task.cancel_requested = False
+    task.pages_done = 0
+    task.save()
+    audit_record(workspace=task.workspace, actor=actor, verb="task.updated", target=task)
+    webhooks_emit(task)
+    task_enqueue(task)
+    return task
