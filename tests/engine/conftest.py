@@ -1,0 +1,12 @@
+"""Engine tests: plain functions over generated documents, no database."""
+
+from __future__ import annotations
+
+from tasks_app.engine import ParseConfig, ParseOptions
+
+# Auto OCR + Continue: synthetic PDFs have text layers, and a missing OCR backend must not fail them.
+BASE_CONFIG = {"ocr_strategy": "Auto", "error_handling": "Continue"}
+
+
+def options(**cfg) -> ParseOptions:
+    return ParseOptions(config=ParseConfig.from_dict({**BASE_CONFIG, **cfg}))

@@ -1,0 +1,80 @@
+"""Scanned pages go through the OCR adapter: a fake backend here, the real one when installed."""
+
+import sys
+import types
+from dataclasses import dataclass
+
+import pymupdf
+import pytest
+
+from tasks_app.engine import OcrUnavailable, parse_document
+
+from . import docs
+from .conftest import options
+
+
+def _scan_png(tmp_path, rotate: int = 0):
+    """Render a text PDF to a PNG 'scan' (no text layer), optionally turned."""
+    pdf = docs.structured_pdf(tmp_path / "src.pdf", pages=1)
+    with pymupdf.open(pdf) as doc:
+        page = doc[0]
+        words = page.get_text("words")
+        pix = page.get_pixmap(dpi=144, matrix=pymupdf.Matrix(1, 1).prerotate(rotate) if rotate else None)
+        path = tmp_path / "scan.png"
+        pix.save(path)
+    return path, words
+
+
+@dataclass
+class FakeWord:
+    text: str
+    bbox: tuple
+    confidence: float
+    line: int = 0
+
+
+def test_fake_ocr_backend_feeds_layout(tmp_path, monkeypatch):
+    path, words = _scan_png(tmp_path)
+    scale = 2.0  # 144 dpi render of PDF points
+
+    def ocr_image(image):
+        return [FakeWord(w[4], tuple(v * scale for v in w[:4]), 0.9, i) for i, w in enumerate(words)]
+
+    fake = types.ModuleType("tasks_app.engine.ocr")
+    fake.ocr_image = ocr_image
+    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", fake)
+    result = parse_document(path, options(error_handling="Fail"))
+    texts = " ".join(s.text for s in result.segments)
+    assert "Annual Results Overview" in texts and "Region" in texts
+    title = next(s for s in result.segments if "Annual Results Overview" in s.text)
+    assert title.ocr and all(o.confidence == 0.9 for o in title.ocr)
+    assert all(o.bbox.left >= -3 and o.bbox.top >= -3 for o in title.ocr)
+
+
+def test_scan_without_ocr_fails_or_warns(tmp_path, monkeypatch):
+    path, _ = _scan_png(tmp_path)
+    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", None)  # import fails
+    with pytest.raises(OcrUnavailable):
+        parse_document(path, options(error_handling="Fail"))
+    result = parse_document(path, options(error_handling="Continue"))
+    assert any("OCR" in w for w in result.warnings)
+
+
+def _real_ocr_available() -> bool:
+    try:
+        from tasks_app.engine import ocr  # noqa: F401
+    except ImportError:
+        return False
+    checker = getattr(ocr, "ocr_available", None)
+    return bool(checker()) if callable(checker) else True
+
+
+@pytest.mark.skipif(not _real_ocr_available(), reason="OCR backend not installed")
+@pytest.mark.parametrize("rotate", [0, 90, 180])
+def test_real_ocr_turns_scans_upright(tmp_path, rotate):
+    path, _ = _scan_png(tmp_path, rotate)
+    result = parse_document(path, options(error_handling="Fail"))
+    page = result.pages[0]
+    assert page.page_height > page.page_width
+    texts = " ".join(s.text for s in result.segments)
+    assert "Annual Results Overview" in texts

@@ -1,0 +1,40 @@
+"""Test data built with the app's own services, so tests exercise real code paths."""
+
+from __future__ import annotations
+
+import io
+
+import pymupdf
+
+
+def pdf_bytes(*pages: str) -> bytes:
+    doc = pymupdf.open()
+    for text in pages or ("Hello",):
+        page = doc.new_page()
+        page.insert_text((72, 100), text, fontsize=14)
+    data = doc.tobytes()
+    doc.close()
+    return data
+
+
+def store_file(workspace, data: bytes, name: str = "doc.pdf", actor=None):
+    from tasks_app.services.files import file_create
+
+    return file_create(workspace=workspace, stream=io.BytesIO(data), file_name=name, actor=actor)
+
+
+def parse_task(workspace, data: bytes, name: str = "doc.pdf", configuration: dict | None = None, **kwargs):
+    from tasks_app.services.tasks import task_create_parse
+
+    stored = store_file(workspace, data, name)
+    return task_create_parse(workspace=workspace, stored_file=stored, configuration=configuration, actor=None, **kwargs)
+
+
+def png_bytes(width: int = 400, height: int = 200) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    ImageDraw.Draw(image).text((20, 80), "Scanned words", fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

@@ -1,0 +1,57 @@
+"""Start-up configuration: bad values stop the process and name the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(tmp_path, **env_overrides) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    env.update(CHUNKR_VAR_DIR=str(tmp_path / "var"), **env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_debug_off_without_secret_key_refuses_to_start(tmp_path):
+    result = run_check(tmp_path, DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" in result.stderr or "ImproperlyConfigured" in result.stderr
+
+
+def test_debug_off_with_secret_key_starts(tmp_path):
+    result = run_check(tmp_path, DEBUG="false", SECRET_KEY="x" * 60, ALLOWED_HOSTS="example.org")
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_on_generates_a_secret_key_once_into_var(tmp_path):
+    assert run_check(tmp_path).returncode == 0
+    key_file = tmp_path / "var" / "secret-key"
+    first = key_file.read_text()
+    assert len(first) >= 50
+    assert run_check(tmp_path).returncode == 0
+    assert key_file.read_text() == first
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("PORT", "eighty", "PORT must be a whole number"),
+        ("PORT", "70000", "PORT must be at most 65535"),
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must be a URL"),
+        ("CHUNKR_LLM_BASE_URL", "ftp://llm.local", "CHUNKR_LLM_BASE_URL must be a URL"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
+        ("STORAGE_BACKEND", "floppy", "STORAGE_BACKEND must be"),
+    ],
+)
+def test_bad_value_fails_at_start_naming_the_variable(tmp_path, variable, value, needle):
+    result = run_check(tmp_path, **{variable: value})
+    assert result.returncode != 0
+    assert needle in result.stderr

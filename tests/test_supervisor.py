@@ -1,0 +1,87 @@
+"""`make run`'s supervisor: everything comes up, and SIGTERM or Ctrl-C leaves no process behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find child processes")
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_supervisor_serves_then_stops_everything(tmp_path, stop_signal):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY"}}
+    env.update(
+        CHUNKR_VAR_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        CHUNKR_EMBEDDED_REDIS_PORT=str(free_port()),
+        WEB_CONCURRENCY="1",
+        CELERY_CONCURRENCY="1",
+        PYTHONUNBUFFERED="1",
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    log = (tmp_path / "supervisor.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chunkr_web.supervisor"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+
+        def healthy():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).text == "OK"
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=90, interval=0.5, what="the web server")
+        login = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True, timeout=5)
+        assert login.url.path == "/accounts/login/"
+        # Give the worker and beat time to start their own children, so the check below means something.
+        wait_for(lambda: len(descendants(proc.pid)) >= 5, timeout=60, interval=0.5, what="worker and beat")
+        family = descendants(proc.pid)
+
+        proc.send_signal(stop_signal)
+        assert proc.wait(timeout=60) == 0
+        time.sleep(0.5)
+        left = [pid for pid in family if alive(pid)]
+        assert left == [], (
+            f"still running after the signal: {left}\n{(tmp_path / 'supervisor.log').read_text()[-3000:]}"
+        )
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()

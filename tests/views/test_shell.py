@@ -1,0 +1,71 @@
+import pytest
+
+from tasks_app.choices import Role
+from tasks_app.models import ApiKey
+
+
+def test_root_sends_anonymous_users_to_the_login_page(client, db):
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    body = response.content.decode()
+    assert 'name="username"' in body and 'name="password"' in body
+
+
+def test_login_then_navigation_and_vendored_htmx(client, workspace, make_user):
+    make_user("alice", workspace=workspace, role=Role.MEMBER)
+    response = client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}, follow=True)
+    body = response.content.decode()
+    assert response.status_code == 200
+    for label in ("Tasks", "Upload", "Schemas", "Settings"):
+        assert f">{label}</a>" in body
+    assert "/static/django_htmx/htmx-2.min.js" in body  # served locally, no CDN
+    assert "X-CSRFToken" in body
+    assert "Acme" in body
+
+
+def test_htmx_request_with_expired_session_gets_a_client_redirect(client, db):
+    response = client.get("/tasks/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/"
+
+
+def test_user_without_workspace_sees_an_explanation(client, make_user):
+    make_user("loner")
+    client.login(username="loner", password="pw-for-tests-1")
+    response = client.get("/tasks/")
+    assert response.status_code == 403
+    assert "not in a workspace" in response.content.decode()
+
+
+@pytest.mark.parametrize(("role", "allowed"), [(Role.ADMIN, True), (Role.MEMBER, False), (Role.VIEWER, False)])
+def test_only_admins_create_api_keys(client, workspace, make_user, role, allowed):
+    make_user("bob", workspace=workspace, role=role)
+    client.login(username="bob", password="pw-for-tests-1")
+    response = client.post("/settings/api-keys/", {"name": "etl"}, headers={"HX-Request": "true"})
+    assert (response.status_code == 200) is allowed
+    assert ApiKey.objects.filter(workspace=workspace, name="etl").exists() is allowed
+    if allowed:
+        body = response.content.decode()
+        assert 'id="api-keys"' in body and "<html" not in body  # the partial, not the page
+        assert "ck_" in body
+
+
+def test_viewer_cannot_open_upload(client, workspace, make_user):
+    make_user("vera", workspace=workspace, role=Role.VIEWER)
+    client.login(username="vera", password="pw-for-tests-1")
+    assert client.get("/upload/").status_code == 403
+    assert client.get("/tasks/").status_code == 200
+
+
+def test_admin_adds_a_webhook_and_sees_its_secret(client, workspace, make_user, settings):
+    settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["localhost"]
+    make_user("ada", workspace=workspace, role=Role.ADMIN)
+    client.login(username="ada", password="pw-for-tests-1")
+    refused = client.post("/settings/webhooks/", {"url": "http://127.0.0.1/x"}, headers={"HX-Request": "true"})
+    assert "private or local address" in refused.content.decode()
+    from tasks_app.models import WebhookEndpoint
+
+    assert not WebhookEndpoint.objects.exists()
+    ok = client.post("/settings/webhooks/", {"url": "http://localhost/x"}, headers={"HX-Request": "true"})
+    body = ok.content.decode()
+    assert ok.status_code == 200 and 'id="webhooks"' in body and "whsec_" in body
