@@ -1,0 +1,128 @@
+"""Compare the two OCR backends of tasks_app.engine.ocr (Tesseract, RapidOCR) on generated pages.
+
+Usage: python bench/ocr_compare.py [--pages N] [--dpi 150 200] [--threads 1]
+Each page is read clean and "degraded" (skewed, blurred, noisy, JPEG). An engine that is not
+installed is reported and skipped. Accuracy is 1 - Levenshtein(ocr, truth) / len(truth) over the page
+text with whitespace collapsed, so layout differences (line breaks) do not count as errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pymupdf
+from PIL import Image, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tasks_app.engine import ocr  # noqa: E402
+from tasks_app.engine.ocr import ocr_image  # noqa: E402
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "In 2024, revenue grew by 12.5% to $3,450,000 while costs fell 4%.",
+    "Invoice number INV-20931 was issued on March 7, 2023; payment is due within 30 days.",
+    "Please contact support@example.com or call +1 (555) 010-7788 with any questions!",
+    "The mean temperature was 21.3 degrees, with a standard deviation of 0.8.",
+    "Section 4.2 describes the method: samples were dried, weighed and stored at -20 C.",
+    "Our committee met on Tuesday to review the proposal and agreed to fund phase two.",
+    "Shipping weight: 14.75 kg; dimensions 120 x 80 x 45 cm (L x W x H).",
+    "Is this the final version? Yes, approved by J. Smith on 2025-01-15.",
+    "Results show that 87 of 112 participants (77.7%) preferred the new design.",
+]
+FONTS = ["helv", "tiro", "cour"]
+
+
+def make_page(seed: int, dpi: int) -> tuple[Image.Image, str]:
+    rng = random.Random(seed)  # noqa: S311 - reproducible test text, not security
+    paras = [" ".join(rng.sample(SENTENCES, 3)) for _ in range(5)]
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_textbox(
+        pymupdf.Rect(72, 72, 540, 740),
+        "\n\n".join(paras),
+        fontsize=rng.choice([10, 11, 12]),
+        fontname=rng.choice(FONTS),
+    )
+    truth = page.get_text()
+    pix = page.get_pixmap(dpi=dpi)
+    return Image.open(io.BytesIO(pix.tobytes("png"))).convert("RGB"), truth
+
+
+def levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def norm(s: str) -> str:
+    return " ".join(s.split())
+
+
+def accuracy(ocr: str, truth: str) -> float:
+    t = norm(truth)
+    return 1 - levenshtein(norm(ocr), t) / max(1, len(t))
+
+
+def engine_text(img: Image.Image) -> str:
+    lines: dict[int, list[str]] = {}
+    for w in ocr_image(img):
+        lines.setdefault(w.line, []).append(w.text)
+    return "\n".join(" ".join(v) for _, v in sorted(lines.items()))
+
+
+def degrade(img: Image.Image, seed: int) -> Image.Image:
+    """A poor scan: 1.2 degree skew, blur, grey background, noise and heavy JPEG compression."""
+    rng = np.random.default_rng(seed)
+    grey = img.convert("L").rotate(1.2, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    grey = grey.filter(ImageFilter.GaussianBlur(0.8))
+    arr = np.asarray(grey).astype(np.float32) * 0.85 + 20 + rng.normal(0, 18, grey.size[::-1])
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=40)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=3)
+    ap.add_argument("--dpi", type=int, nargs="+", default=[150, 200])
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads per engine")
+    args = ap.parse_args()
+    os.environ[ocr.OCR_THREADS_ENV] = str(args.threads)
+    for dpi in args.dpi:
+        clean = [make_page(seed, dpi) for seed in range(args.pages)]
+        sets = {"clean": clean, "degraded": [(degrade(i, n), t) for n, (i, t) in enumerate(clean)]}
+        for engine in ("tesseract", "rapidocr"):
+            os.environ[ocr.OCR_ENGINE_ENV] = engine
+            ocr._reset_for_tests()
+            if not ocr.ocr_available():
+                print(f"{engine}: not installed")  # noqa: T201
+                continue
+            engine_text(Image.new("RGB", (64, 64), "white"))  # load models outside the timing
+            for kind, pages in sets.items():
+                accs, chars, secs = [], 0, 0.0
+                for img, truth in pages:
+                    t0 = time.perf_counter()
+                    text = engine_text(img)
+                    secs += time.perf_counter() - t0
+                    accs.append(accuracy(text, truth))
+                    chars += len(norm(truth))
+                print(  # noqa: T201
+                    f"{engine:9s} {kind:8s} dpi={dpi} n={len(pages)} acc_mean={sum(accs) / len(accs):.4f}"
+                    f" acc_min={min(accs):.4f} s/page={secs / len(pages):.2f} chars/s={chars / secs:.0f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
