@@ -85,27 +85,17 @@ def task_enqueue(task: Task) -> None:
 
 @transaction.atomic
 def task_cancel(*, task: Task, actor: Actor) -> Task:
-    """Starting: cancelled at once. Processing: flagged; the worker stops at the next page boundary."""
-    now = timezone.now()
-    if task.status == TaskStatus.STARTING and task.previous_state:
-        # A legacy re-run that has not started: cancelling it restores the previous result (§3.6).
-        state = task.previous_state
-        done = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
-            status=state["status"],
-            message=state["message"],
-            configuration=state["configuration"],
-            started_at=parse_datetime(state["started_at"]) if state.get("started_at") else None,
-            finished_at=parse_datetime(state["finished_at"]) if state.get("finished_at") else None,
-            previous_state=None,
-        )
-    elif task.status == TaskStatus.STARTING:
-        done = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
-            status=TaskStatus.CANCELLED, message=TASK_CANCELLED, finished_at=now, cancel_requested=True
-        )
-    elif task.status == TaskStatus.PROCESSING:
-        done = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING).update(cancel_requested=True)
-    else:
-        done = 0
+    """Starting: cancelled at once. Processing: flagged; the worker stops at the next page boundary.
+
+    Each step is a conditional UPDATE on the status it saw; when the worker moves the task on in between (Starting to
+    Processing is the usual race), the task is re-read and the step for its new status is tried.
+    """
+    done = 0
+    for _attempt in range(3):
+        done = _cancel_step(task)
+        if done or task.status in TERMINAL_STATUSES:
+            break
+        task.refresh_from_db()
     if not done:
         task.refresh_from_db()
         raise ApplicationError(f"Task cannot be cancelled: status is {task.status}")
@@ -114,6 +104,28 @@ def task_cancel(*, task: Task, actor: Actor) -> Task:
     if task.status != TaskStatus.PROCESSING:  # a Processing task reports when the worker stops
         webhooks_emit(task)
     return task
+
+
+def _cancel_step(task: Task) -> int:
+    """One conditional update for the status `task` holds now; the number of rows it changed (0 or 1)."""
+    if task.status == TaskStatus.STARTING and task.previous_state:
+        # A legacy re-run that has not started: cancelling it restores the previous result (§3.6).
+        state = task.previous_state
+        return Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
+            status=state["status"],
+            message=state["message"],
+            configuration=state["configuration"],
+            started_at=parse_datetime(state["started_at"]) if state.get("started_at") else None,
+            finished_at=parse_datetime(state["finished_at"]) if state.get("finished_at") else None,
+            previous_state=None,
+        )
+    if task.status == TaskStatus.STARTING:
+        return Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
+            status=TaskStatus.CANCELLED, message=TASK_CANCELLED, finished_at=timezone.now(), cancel_requested=True
+        )
+    if task.status == TaskStatus.PROCESSING:
+        return Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING).update(cancel_requested=True)
+    return 0
 
 
 def task_delete(*, task: Task, actor: Actor) -> None:
