@@ -1,8 +1,10 @@
 import time
 
 import pytest
+from django.db import transaction
 
 from tasks_app.choices import TaskStatus
+from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput
 from tasks_app.services.tasks import task_cancel
 from tests.conftest import wait_for
@@ -87,3 +89,24 @@ def test_a_redelivered_message_does_nothing_twice(live_worker, workspace):
     process_task_job.apply(args=[str(task.pk)])  # the same message again, as a Redis redelivery would bring it
     again = Task.objects.get(pk=task.pk)
     assert (again.attempts, again.finished_at) == (1, done.finished_at)
+
+
+def test_cancel_with_a_stale_status_follows_the_worker_to_processing(workspace):
+    """The caller read Starting; the worker claimed the task before the cancel's UPDATE: still cancellable."""
+    with transaction.atomic():  # no worker here: the job is never consumed
+        task = parse_task(workspace, pdf_bytes("racing"))
+    stale = Task.objects.get(pk=task.pk)
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.PROCESSING)  # what the worker's claim does
+
+    flagged = task_cancel(task=stale, actor=None)
+
+    assert flagged.status == TaskStatus.PROCESSING and flagged.cancel_requested
+
+
+def test_cancel_of_a_task_that_finished_meanwhile_is_refused_with_its_status(workspace):
+    task = parse_task(workspace, pdf_bytes("racing"))
+    stale = Task.objects.get(pk=task.pk)
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.SUCCEEDED)
+
+    with pytest.raises(ApplicationError, match="status is Succeeded"):
+        task_cancel(task=stale, actor=None)
