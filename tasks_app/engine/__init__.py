@@ -26,6 +26,7 @@ from .errors import (
     TooManyPages,
     UnsupportedFileType,
 )
+from .parallel import default_workers
 from .pipeline import parse_document
 from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
 from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
@@ -64,6 +65,7 @@ __all__ = [
     "TooLarge",
     "TooManyPages",
     "UnsupportedFileType",
+    "default_workers",
     "parse_document",
     "sniff",
 ]

@@ -15,6 +15,7 @@ from pathlib import Path
 from .assets import DirectorySink
 from .config import ParseConfig, ParseOptions
 from .errors import EngineError
+from .parallel import default_workers
 from .pipeline import parse_document
 
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="ParseConfiguration as JSON, or @file.json", default=None)
     p.add_argument("--out", help="directory for page images, crops and the PDF rendition", default=None)
     p.add_argument("--dpi", type=int, default=144)
+    p.add_argument("--workers", type=int, default=0, help="processes for long documents (default: one per core)")
     args = parser.parse_args(argv)
     try:
         raw = args.config
@@ -43,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="engine-out-"))
         sink = DirectorySink(out)
-        result = parse_document(src, ParseOptions(config=config, dpi=args.dpi, file_name=src.name), sink)
+        result = parse_document(
+            src,
+            ParseOptions(config=config, dpi=args.dpi, file_name=src.name, workers=args.workers or default_workers()),
+            sink,
+        )
     except EngineError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)  # noqa: T201
         return 2

@@ -270,3 +270,4 @@ class ParseOptions:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    workers: int = 1  # processes for long documents (see .parallel); 1 keeps everything in this process

@@ -16,7 +16,8 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pymupdf
 
 from . import content as content_mod
 from . import layout as layout_mod
+from . import parallel as parallel_mod
 from . import tables as tables_mod
 from .config import GenerationConfig, ParseConfig, ParseOptions, tokenizer_name
 from .errors import Cancelled, CorruptDocument, EngineError, LlmUnavailable, OcrUnavailable, PageTimeout
@@ -506,51 +508,27 @@ def parse_document(
         pdf_key = sink.put("document.pdf", pdf_bytes, "application/pdf")
         del pdf_bytes
         total = doc.page_count
+        job = PageJob(kind=info.kind, config=config, limits=limits, dpi=options.dpi, tokenizer=tokenizer)
         pages: list[Page] = []
         segments: list[Segment] = []
-        for index in range(total):
-            if should_cancel and should_cancel():
-                raise Cancelled()
-            started = time.monotonic()
-            try:
-                if index and index % _REOPEN_EVERY == 0:
-                    # MuPDF keeps per-page caches (text, drawings, table finder) for the life of the
-                    # document; reopening bounds memory on long documents. Pages are never revisited.
-                    doc.close()
-                    doc = (
-                        pymupdf.open(stream=opened.pdf_bytes, filetype="pdf")
-                        if opened.pdf_bytes is not None
-                        else pymupdf.open(path, filetype="pdf")
-                    )
-                page = doc.load_page(index)
-                _make_upright(page)
-            except Exception as exc:  # noqa: BLE001
-                raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
-            dpi = page_dpi(page, options.dpi, limits)
-            number = index + 1
-            ctx = _PageContext(page, number, dpi, render_page(page, dpi))
-            sheet = sheets[index] if sheets else None
-            words = layout_mod.page_words(page)
-            if (
-                sheet is None
-                and not _text_layer_usable(words)
-                and (page.get_images(full=False) or info.kind in IMAGE_KINDS)
-            ):
-                words = _apply_ocr(ctx, words, warnings, config)
-            image_key = sink.put(f"pages/{number:04d}.png", ctx.pix.tobytes("png"), "image/png")
-            pages.append(Page(number, ctx.width_px, ctx.height_px, image_key, dpi, sheet.name if sheet else None))
-            if sheet is not None:
-                segments.extend(_sheet_segments(ctx, sheet, words, config, tokenizer))
-            else:
-                segments.extend(_page_segments(ctx, words, config, tokenizer, sink))
-            del ctx, page
-            elapsed = time.monotonic() - started
-            if elapsed > limits.page_time_budget_s:
-                raise PageTimeout(
-                    f"Page {number} took {elapsed:.0f} s, over the {limits.page_time_budget_s:.0f} s per-page budget."
-                )
+        workers = parallel_mod.workers_for(total, options.workers, has_sheets=sheets is not None)
+        if workers > 1:
+            doc.close()
+            outcomes = parallel_mod.run_pages(
+                opened.pdf_bytes if opened.pdf_bytes is not None else path, total, job, workers, should_cancel
+            )
+        else:
+            outcomes = _serial_pages(doc, opened, path, job, sheets, sink, should_cancel)
+        for outcome in outcomes:
+            if outcome.assets:  # produced in a pool process: store them here, under the keys the sink gives
+                stored = {key: sink.put(key, data, ctype) for key, data, ctype in outcome.assets}
+                outcome = outcome.with_keys(stored)
+            for message in outcome.warnings:
+                warnings.add(message)
+            pages.append(outcome.page)
+            segments.extend(outcome.segments)
             if progress:
-                progress(number, total)
+                progress(outcome.page.page_number, total)
         groups = _group_chunks(segments, config.chunk_processing.target_length, tokenizer, warnings)
         chunks = []
         for g in groups:
@@ -576,7 +554,90 @@ def parse_document(
             configuration=config.to_dict(),
         )
     finally:
-        doc.close()
+        if not doc.is_closed:
+            doc.close()
+
+
+def _serial_pages(
+    doc: pymupdf.Document,
+    opened: Any,
+    path: Path,
+    job: PageJob,
+    sheets: list[Any] | None,
+    sink: Any,
+    should_cancel: ShouldCancel | None,
+) -> Iterator[PageOutcome]:
+    try:
+        for index in range(doc.page_count):
+            if should_cancel and should_cancel():
+                raise Cancelled()
+            if index and index % _REOPEN_EVERY == 0:
+                # MuPDF keeps per-page caches (text, drawings, table finder) for the life of the document;
+                # reopening bounds memory on long documents. Pages are never revisited.
+                doc.close()
+                doc = (
+                    pymupdf.open(stream=opened.pdf_bytes, filetype="pdf")
+                    if opened.pdf_bytes is not None
+                    else pymupdf.open(path, filetype="pdf")
+                )
+            yield process_page(doc, index, job, sheets[index] if sheets else None, sink)
+    finally:
+        if not doc.is_closed:
+            doc.close()
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """What every page of one document is processed with; picklable, so pool processes get the same."""
+
+    kind: str
+    config: ParseConfig
+    limits: Any
+    dpi: int
+    tokenizer: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    page: Page
+    segments: list[Segment]
+    warnings: list[str]
+    assets: list[tuple[str, bytes, str]] = field(default_factory=list)  # only from pool processes
+
+    def with_keys(self, stored: dict[str, str]) -> PageOutcome:
+        """The outcome with asset keys replaced by the keys the caller's sink stored them under."""
+        page = replace(self.page, image=stored.get(self.page.image, self.page.image))
+        segments = [replace(s, image=stored.get(s.image, s.image)) if s.image else s for s in self.segments]
+        return PageOutcome(page, segments, self.warnings)
+
+
+def process_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, sink: Any) -> PageOutcome:
+    """Render, OCR if needed, and segment one page; assets go to `sink`."""
+    started = time.monotonic()
+    warnings = _Warnings()
+    try:
+        page = doc.load_page(index)
+        _make_upright(page)
+    except Exception as exc:  # noqa: BLE001
+        raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
+    dpi = page_dpi(page, job.dpi, job.limits)
+    number = index + 1
+    ctx = _PageContext(page, number, dpi, render_page(page, dpi))
+    words = layout_mod.page_words(page)
+    if sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS):
+        words = _apply_ocr(ctx, words, warnings, job.config)
+    image_key = sink.put(f"pages/{number:04d}.png", ctx.pix.tobytes("png"), "image/png")
+    page_record = Page(number, ctx.width_px, ctx.height_px, image_key, dpi, sheet.name if sheet else None)
+    if sheet is not None:
+        segments = _sheet_segments(ctx, sheet, words, job.config, job.tokenizer)
+    else:
+        segments = _page_segments(ctx, words, job.config, job.tokenizer, sink)
+    elapsed = time.monotonic() - started
+    if elapsed > job.limits.page_time_budget_s:
+        raise PageTimeout(
+            f"Page {number} took {elapsed:.0f} s, over the {job.limits.page_time_budget_s:.0f} s per-page budget."
+        )
+    return PageOutcome(page_record, segments, list(warnings))
 
 
 def _read_sheets(path: Path, kind: str, page_count: int, warnings: _Warnings, timeout_s: float) -> list[Any] | None:
