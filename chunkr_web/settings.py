@@ -165,7 +165,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024, minimum=1024)
 CHUNKR_MAX_UPLOAD_BYTES = env_int("CHUNKR_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024)
 CHUNKR_MAX_PAGES = env_int("CHUNKR_MAX_PAGES", 2000, minimum=1)
-# Processes one long document's pages are spread over (documents of 12+ pages); 0 = one per CPU core.
+# Processes one long document's pages are spread over (documents of 12+ pages); 0 = one per two CPU cores.
 CHUNKR_PARSE_WORKERS = env_int("CHUNKR_PARSE_WORKERS", 0, minimum=0)
 
 # --- Task queue -------------------------------------------------------------

@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tasks_app.engine_threads import limit_threads
 
 from .errors import Cancelled, EngineError
 
@@ -30,15 +32,19 @@ if TYPE_CHECKING:
 
 POOL_MIN_PAGES = 12  # below this, starting work in other processes costs more than it saves
 BATCH_PAGES = 4  # pages per pool job: small enough for prompt cancellation and even load
-ONNX_THREADS_PER_PROCESS = 1  # the pool already fills the cores; intra-op threads would only contend
 
 
-def default_workers() -> int:
-    """One pool process per core this process may run on."""
+def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """One pool process per two cores: a single parse already keeps about two cores busy (ONNX Runtime's and
+    OpenBLAS's threads), so on a 2-core machine a pool only adds start-up cost (docs/BENCHMARKS.md)."""
+    return max(1, _cores() // 2)
 
 
 def workers_for(total_pages: int, requested: int, *, has_sheets: bool) -> int:
@@ -57,31 +63,6 @@ class _CollectSink:
     def put(self, key: str, data: bytes, content_type: str) -> str:
         self.items.append((key, data, content_type))
         return key
-
-
-def _child_init() -> None:
-    """Limit ONNX Runtime's thread pool in pool processes (it sizes itself to every core by default)."""
-    try:
-        import onnxruntime as ort
-        from pymupdf.layout.onnx import common_util
-    except ImportError:
-        return
-
-    def make_session(model_path: str, providers: Any = None) -> Any:
-        so = ort.SessionOptions()
-        so.enable_cpu_mem_arena = False
-        so.intra_op_num_threads = ONNX_THREADS_PER_PROCESS
-        so.inter_op_num_threads = 1
-        return ort.InferenceSession(model_path, sess_options=so, providers=providers)
-
-    common_util.make_session = make_session
-    for name in ("BoxRFDGNN", "TableGridExtractor", "TableGridExtractorV1A", "TableGridExtractorV1B"):
-        try:
-            module = __import__(f"pymupdf.layout.onnx.{name}", fromlist=["make_session"])
-        except ImportError:
-            continue
-        if hasattr(module, "make_session"):
-            module.make_session = make_session
 
 
 def _run_batch(pdf_path: str, indices: list[int], job: PageJob) -> list[PageOutcome]:
@@ -135,7 +116,10 @@ def run_pages(
         batches = [list(range(i, min(i + BATCH_PAGES, total))) for i in range(0, total, BATCH_PAGES)]
         _allow_children()
         executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=limit_threads,
+            initargs=(max(1, _cores() // workers),),  # threads per process: the pool shares the cores
         )
         in_flight: deque[Future] = deque()
         try:

@@ -1,0 +1,36 @@
+"""Thread limits for the engine's page-pool processes (`tasks_app.engine.parallel`). No Django, no engine imports.
+
+It lives outside `tasks_app.engine` on purpose: `import pymupdf` loads PyMuPDF's layout models, creating their
+ONNX Runtime sessions with thread pools sized to every core (and numpy starts an OpenBLAS thread per core), and
+importing anything in the engine package imports pymupdf. A pool process must be limited before that happens, so
+the pool's initializer is here, in a module that imports nothing heavy until it has set the limits.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def limit_threads(threads: int = 1) -> None:
+    """Make this process use `threads` compute threads in numpy/BLAS and in every ONNX Runtime session."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return
+    original = ort.InferenceSession
+    if getattr(original, "_threads_limited", False):
+        return
+
+    class LimitedSession(original):  # pymupdf.layout creates every session through ort.InferenceSession
+        _threads_limited = True
+
+        def __init__(self, path_or_bytes: Any, sess_options: Any = None, *args: Any, **kwargs: Any) -> None:
+            options = sess_options or ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            super().__init__(path_or_bytes, options, *args, **kwargs)
+
+    ort.InferenceSession = LimitedSession
