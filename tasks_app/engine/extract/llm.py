@@ -1,0 +1,6 @@
+def extract_llm(*a, **k):
+    raise NotImplementedError
+
+
+class LlmError(Exception):
+    pass
