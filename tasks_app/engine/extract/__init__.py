@@ -51,7 +51,54 @@ class ExtractOptions:
         if self.error_handling not in ("Fail", "Continue"):
             raise ConfigError(f"error_handling: must be one of Fail, Continue (got {self.error_handling!r})")
         if self.llm_timeout_s <= 0:
-            raise ConfigError("llm_timeout_s: must be positive")
+            raise ConfigError("llm.timeout: must be positive")
+        if self.llm_context_chars < 1000:
+            raise ConfigError("llm.context_chars: must be at least 1000")
+        if self.llm_base_url is not None and not self.llm_base_url.startswith(("http://", "https://")):
+            raise ConfigError("llm.base_url: must be an http(s) URL")
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> ExtractOptions:
+        """From a JSON config: {system_prompt, error_handling, pages, llm: {base_url, api_key, model, timeout,
+        max_retries, context_chars, temperature}}; a wrong value raises ConfigError naming its path."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise ConfigError("config: must be a JSON object")
+        kw: dict[str, Any] = {}
+        for key in ("system_prompt", "error_handling"):
+            val = raw.get(key)
+            if val is not None and not isinstance(val, str):
+                raise ConfigError(f"{key}: must be a string")
+            if val is not None:
+                kw[key] = val
+        pages = raw.get("pages")
+        if pages is not None:
+            if not isinstance(pages, list) or not all(isinstance(p, int) and p >= 1 for p in pages):
+                raise ConfigError("pages: must be an array of page numbers (1-based)")
+            kw["pages"] = tuple(pages)
+        llm = raw.get("llm") or {}
+        if not isinstance(llm, dict):
+            raise ConfigError("llm: must be an object")
+        specs = {
+            "base_url": ("llm_base_url", str),
+            "api_key": ("llm_api_key", str),
+            "model": ("llm_model", str),
+            "timeout": ("llm_timeout_s", (int, float)),
+            "max_retries": ("llm_max_retries", int),
+            "context_chars": ("llm_context_chars", int),
+            "temperature": ("llm_temperature", (int, float)),
+        }
+        for key, val in llm.items():
+            if key not in specs:
+                raise ConfigError(f"llm.{key}: unknown setting (expected one of {', '.join(specs)})")
+            attr, typ = specs[key]
+            if val is None:
+                continue
+            if not isinstance(val, typ) or isinstance(val, bool):
+                raise ConfigError(f"llm.{key}: has the wrong type")
+            kw[attr] = val
+        return cls(**kw)
 
     @property
     def prompt(self) -> str:
