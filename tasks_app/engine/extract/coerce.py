@@ -237,7 +237,7 @@ def iso_date_like(value: Any) -> bool:
 
 
 def currency_of(text: str) -> str | None:
-    m = re.search(rf"{_CURRENCY}", text, re.IGNORECASE)
+    m = re.search(rf"(?<![A-Za-z]){_CURRENCY}(?![A-Za-z])", text, re.IGNORECASE)
     if not m:
         return None
     tok = m.group(0).lower().rstrip(".")

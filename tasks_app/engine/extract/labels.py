@@ -182,15 +182,35 @@ def _pair_score(phrase: str, label: str) -> float:
     return float(score)
 
 
+def _variants(label: str) -> list[str]:
+    """The label, and without its parenthesised notes and numbers ("Sales Tax (8%)" -> "sales tax")."""
+    full = norm_label(label)
+    bare = norm_label(re.sub(r"\([^)]*\)|\S*\d\S*", " ", label))
+    return [v for v in dict.fromkeys((full, bare)) if v]
+
+
+def _contained(phrase: str, label: str) -> float:
+    """Every word of the field's phrase is in the label, with one or two extra words."""
+    pw, lw = phrase.split(), label.split()
+    extra = len(lw) - len(pw)
+    if pw and 0 < extra <= 2 and all(w in lw for w in pw):
+        return 84.0 if extra == 1 else 80.0
+    return 0.0
+
+
 def label_score(phrases: list[str], desc: frozenset[str], label: str) -> float:
-    lab = norm_label(label)
-    if not lab or len(lab) > 60:
-        return 0.0
-    best = max((_pair_score(p, lab) for p in phrases), default=0.0)
-    if desc:
-        lw = [_stem(w) for w in lab.split() if w not in _STOP]
-        if lw and all(w in desc for w in lw):
-            best = max(best, 80.0 + min(8.0, 2.0 * len(lw)))
+    best = 0.0
+    for k, lab in enumerate(_variants(label)):
+        if len(lab) > 60:
+            continue
+        penalty = 0.0 if k == 0 else 2.0
+        for p in phrases:
+            best = max(best, _pair_score(p, lab) - penalty, _contained(p, lab) - penalty)
+        if desc:
+            # Two or more label words all named in the description ("Issue Date" vs "date it was issued").
+            lw = [_stem(w) for w in lab.split() if w not in _STOP]
+            if len(lw) >= 2 and all(w in desc for w in lw):
+                best = max(best, 80.0 + min(8.0, 2.0 * len(lw)) - penalty)
     return best
 
 
@@ -210,7 +230,7 @@ def is_party(name: str, parents: tuple[str, ...] = ()) -> str | None:
 
 def looks_like_label(text: str) -> bool:
     """Short, mostly alphabetic text: the kind printed as a field label."""
-    t = text.strip()
+    t = re.sub(r"\([^)]*\)|\S*%", " ", text).strip()  # "VAT 19%", "Income (USD)" are still labels
     if not t or len(t) > 48:
         return False
     letters = sum(c.isalpha() for c in t)

@@ -28,7 +28,7 @@ _MIN_LABEL = 75.0
 _HIGH_LABEL = 88.0
 _TOTALS = re.compile(
     r"^(sub\s*-?\s*total|total|grand total|tax|vat|gst|hst|sales tax|balance|amount due|shipping|freight|discount|"
-    r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|round)",
+    r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|rounding)\b",
     re.I,
 )
 _DOC_WORDS = frozenset(
@@ -104,11 +104,10 @@ def _block_from(doc: Document, lines_by_page: dict[int, list[Line]], first: Phra
                 continue
             if ln.y0 - last.y1 > 0.9 * h:
                 break
-            for q in ln.phrases:
-                if abs(q.x0 - first.x0) < 1.5 * h:
-                    nxt = q
-                    break
-            break
+            # Lines of other columns interleave (their baselines differ a little): skip them.
+            nxt = next((q for q in ln.phrases if abs(q.x0 - first.x0) < 1.5 * h), None)
+            if nxt is not None:
+                break
         if nxt is None or _is_colon(nxt.words[-1]) or any(_is_colon(w) for w in nxt.words[:4]):
             break
         block.append(nxt)
@@ -182,7 +181,12 @@ def _label_cands(
     w_right = 1.0 if colon else 0.9
     w_below = 0.96 if colon else 0.88
     lab_phrase = Phrase(lab_words, p.line)
-    if right is not None and right.x0 - p.x1 < 14 * max(1.0, p.y1 - p.y0):
+    if len(doc.lines[p.line].phrases) >= 3 and not colon:
+        # A header cell of a table: its "value" below is the first row, weaker than a labelled field.
+        w_below = 0.8
+    if right is not None:
+        if right.x0 - p.x1 > 14 * max(1.0, p.y1 - p.y0):
+            w_right *= 0.95  # receipts put values far right; still the value, a little less sure
         out.append(Cand(label, lab_words, right.words, "right", w_right))
         block = _block_from(doc, lines_by_page, right)
         out.append(Cand(label, lab_words, right.words, "block", w_right, lines=[q.words for q in block]))
@@ -538,8 +542,8 @@ def _parties(doc: Document) -> Found | None:
         s, e = m.span(g)
         ws = [w for w, st in zip(words, starts, strict=True) if st >= s and st + len(w.text) <= e + 1]
         name = m.group(g).strip(" ,;\"'“”")
-        if name.lower().startswith("the "):
-            pass
+        if text[e : e + 1] == "." and re.search(r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", name, re.I):
+            name += "."  # "Inc." keeps its dot; the regex stopped at it as a sentence end
         vals.append(name)
         used.extend(ws)
     return Found(vals, used, high=False)

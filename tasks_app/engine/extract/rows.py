@@ -95,8 +95,9 @@ def extract_rows(doc: Document, path: KeyPath, node: Node) -> list[dict[KeyPath,
     items = node.items
     if items is None or items.kind != "object":
         return []
-    parent = str(path[-1]) if path else ""
-    props = [(p, n, *_prop_phrases(p, n, "")) for p, n in iter_leaves(items)]
+    # "items" -> "item": a column "Item" is the item's name; "line_items" -> "line item" likewise.
+    parent = re.sub(r"s$", "", str(path[-1])) if path else ""
+    props = [(p, n, *_prop_phrases(p, n, parent)) for p, n in iter_leaves(items)]
     if not props:
         return []
     rows: list[dict[KeyPath, Found]] = []
@@ -108,7 +109,6 @@ def extract_rows(doc: Document, path: KeyPath, node: Node) -> list[dict[KeyPath,
             i += 1
             continue
         i = _read_table(doc, lines, i, cols, props, rows)
-    del parent
     return rows
 
 
@@ -130,6 +130,7 @@ def _read_table(
     row_cells: list[dict[int, list[Word]]] = []
     numeric_cols: set[int] = set()
     pitches: list[float] = []
+    n_props = len([c for c in cols if c.prop is not None])
     while i < len(lines):
         ln = lines[i]
         if ln.page != page:
@@ -147,9 +148,10 @@ def _read_table(
         if gap > max(2.5 * typical, 3.0 * ln.height):
             break
         first = ln.phrases[0].text if ln.phrases else ""
-        if _TOTALS.match(first.strip()) and not _TOTALS.match(lines[header_idx].phrases[0].text):
-            break
         cells = _cells(ln, cols)
+        filled = sum(1 for ci in cells if cols[ci].prop is not None)
+        if _TOTALS.match(first.strip()) and filled < n_props:
+            break
         if any(re.search(r":\s*$", " ".join(w.text for w in ws)) for ws in cells.values()) and len(cells) <= 2:
             break
         has_num = any(_is_numeric(ws) for ws in cells.values())
