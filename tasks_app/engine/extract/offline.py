@@ -542,7 +542,9 @@ def _parties(doc: Document) -> Found | None:
         s, e = m.span(g)
         ws = [w for w, st in zip(words, starts, strict=True) if st >= s and st + len(w.text) <= e + 1]
         name = m.group(g).strip(" ,;\"'“”")
-        if text[e : e + 1] == "." and re.search(r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", name, re.I):
+        if text[e : e + 1] == "." and re.search(
+            r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", name, re.I
+        ):
             name += "."  # "Inc." keeps its dot; the regex stopped at it as a sentence end
         vals.append(name)
         used.extend(ws)

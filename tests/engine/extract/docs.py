@@ -380,7 +380,7 @@ def contract(path: Path) -> tuple[Path, dict, dict]:
     _t(page, 160, 80, "MASTER SERVICES AGREEMENT", 18, bold=True)
     body = (
         "This Master Services Agreement is entered into as of January 15, 2024 by and between Northwind "
-        "Traders LLC (\"Provider\") and Contoso Holdings Inc. (\"Client\"). The Provider will deliver the "
+        'Traders LLC ("Provider") and Contoso Holdings Inc. ("Client"). The Provider will deliver the '
         "services described in the statements of work agreed between the parties from time to time."
     )
     page.insert_textbox(pymupdf.Rect(72, 110, 540, 200), body, fontsize=10, fontname="helv")
