@@ -525,6 +525,9 @@ _PARTY_RX = re.compile(
 )
 
 
+_SUFFIX = re.compile(r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", re.I)
+
+
 def _parties(doc: Document) -> Found | None:
     words = doc.words
     text_parts, starts = [], []

@@ -32,18 +32,22 @@ class Findings:
 
 
 def citations_for(doc: Document, words: list[Word]) -> list[dict[str, Any]]:
-    """One Citation per source segment; one box per line of the value's words in that segment."""
+    """One Citation per source segment, with the boxes of the value's own words in that segment."""
     by_seg: dict[int, list[Word]] = {}
     for w in sorted(words, key=lambda w: w.order):
         by_seg.setdefault(w.seg, []).append(w)
     out = []
     for seg_idx, ws in by_seg.items():
         seg = doc.segments[seg_idx]
-        lines: dict[int, list[Word]] = {}
+        # A box per line, and a new one where other words intervene, so a box never holds foreign words.
+        runs: list[list[Word]] = []
         for w in ws:
-            lines.setdefault(w.line, []).append(w)
+            if runs and runs[-1][-1].line == w.line and w.order - runs[-1][-1].order <= 1:
+                runs[-1].append(w)
+            else:
+                runs.append([w])
         boxes = []
-        for lw in lines.values():
+        for lw in runs:
             x0, y0 = min(w.x0 for w in lw), min(w.y0 for w in lw)
             x1, y1 = max(w.x1 for w in lw), max(w.y1 for w in lw)
             boxes.append(

@@ -58,9 +58,10 @@ def value_matches_words(value: Any, text: str) -> bool:
     if isinstance(value, int | float):
         return parse_number(text) == value or any(parse_number(t) == value for t in text.split())
     if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
-        parsed = parse_date(text, None) or parse_date(text, True)
-        if parsed and parsed[0].date().isoformat() == value[:10]:
-            return True
+        for day_first in (False, True):
+            parsed = parse_date(text, day_first)
+            if parsed and parsed[0].date().isoformat() == value[:10]:
+                return True
     if isinstance(value, str) and len(value) == 3 and value.isupper() and currency_of(text) == value:
         return True  # currency read from the symbol printed with an amount
     if isinstance(value, list):
