@@ -93,7 +93,7 @@ class _Parser:
             if not isinstance(raw, dict):
                 raise SchemaError(f"$.{key}", f"must be an object, got {_type_name(raw)}")
             for name, sub in raw.items():
-                self.defs[f"#/{key}/{name}"] = (sub, f"$.{key}.{_seg(name)}")
+                self.defs[f"#/{key}/{name}"] = (sub, f"$.{key}{_seg(name)}")
 
     def resolve(self, schema: dict[str, Any], path: str, stack: tuple[str, ...]) -> tuple[dict, str, tuple[str, ...]]:
         """Follow $ref / single allOf, merging sibling annotations (Pydantic puts description beside $ref)."""
@@ -256,7 +256,7 @@ class _Parser:
         if not isinstance(props, dict):
             raise SchemaError(f"{path}.properties", f"must be an object, got {_type_name(props)}")
         for key, sub in props.items():
-            node.properties[key] = self.parse(sub, f"{path}.properties.{_seg(key)}", key, depth + 1, stack)
+            node.properties[key] = self.parse(sub, f"{path}.properties{_seg(key)}", key, depth + 1, stack)
         req = schema.get("required", [])
         if not isinstance(req, list):
             raise SchemaError(f"{path}.required", "must be an array of property names")
@@ -303,7 +303,7 @@ _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _seg(key: str) -> str:
-    return key if _SIMPLE_KEY.match(key) else f"[{key!r}]"
+    return f".{key}" if _SIMPLE_KEY.match(key) else f"[{key!r}]"
 
 
 def validate_extraction_schema(schema: Any) -> Node:
