@@ -52,8 +52,8 @@ class ExtractOptions:
             raise ConfigError(f"error_handling: must be one of Fail, Continue (got {self.error_handling!r})")
         if self.llm_timeout_s <= 0:
             raise ConfigError("llm.timeout: must be positive")
-        if self.llm_context_chars < 1000:
-            raise ConfigError("llm.context_chars: must be at least 1000")
+        if self.llm_context_chars < 200:
+            raise ConfigError("llm.context_chars: must be at least 200")
         if self.llm_base_url is not None and not self.llm_base_url.startswith(("http://", "https://")):
             raise ConfigError("llm.base_url: must be an http(s) URL")
 

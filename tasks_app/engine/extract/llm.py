@@ -231,21 +231,16 @@ class _Locator:
         if not words:
             return None
         if node.kind == "string" and node.enum is None and not node.fmt:
+            # Compare normalised token streams ("INV-2024-0042" is three tokens), then map back to words.
             target = normalize(str(value)).split()
             if not target:
                 return None
-            toks = [normalize(w.text) for w in words]
+            stream = [(wi, tok) for wi, w in enumerate(words) for tok in normalize(w.text).split()]
+            toks = [t for _, t in stream]
             n = len(target)
-            for i in range(len(words)):
-                if toks[i] != target[0] and not (toks[i] and target[0].startswith(toks[i])):
-                    continue
-                acc, j = [], i
-                while j < len(words) and len(" ".join(acc).split()) < n:
-                    if toks[j]:
-                        acc.append(toks[j])
-                    j += 1
-                if " ".join(acc).split() == target:
-                    return words[i:j]
+            for i in range(len(toks) - n + 1):
+                if toks[i : i + n] == target:
+                    return words[stream[i][0] : stream[i + n - 1][0] + 1]
             return None
         for length in (1, 2, 3, 4, 5, 6):
             for i in range(len(words) - length + 1):

@@ -69,7 +69,7 @@ def value_matches_words(value: Any, text: str) -> bool:
     return normalize(str(value)) in normalize(text) or normalize(text) in normalize(str(value))
 
 
-def check_citations(pdf_path, body: dict) -> int:
+def check_citations(pdf_path, body: dict, require: bool = True) -> int:
     """Every cited box holds exactly the cited words, and those words spell the value. Returns boxes checked."""
     doc = pymupdf.open(pdf_path)
     checked = 0
@@ -80,7 +80,9 @@ def check_citations(pdf_path, body: dict) -> int:
         if value is None or value == []:
             assert cits == []
             return
-        assert cits, f"no citation for {value!r}"
+        assert cits or not require, f"no citation for {value!r}"
+        if not cits:
+            return
         content = []
         for c in cits:
             assert c["citation_type"] == "Segment" and c["segment_id"]
