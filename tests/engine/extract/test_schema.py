@@ -33,7 +33,7 @@ def _obj(**props):
         (_obj(a={"oneOf": [{"type": "null"}]}), "$.properties.a.oneOf"),
         (_obj(a={"allOf": [{"type": "string"}, {"type": "integer"}]}), "$.properties.a.allOf"),
         (_obj(a={"type": "string", "not": {"const": "x"}}), "$.properties.a.not"),
-        (_obj(a={"type": "object", "patternProperties": {".*": {"type": "string"}}}), "$.properties.a.patternProperties"),
+        (_obj(a={"type": "object", "patternProperties": {".*": {}}}), "$.properties.a.patternProperties"),
         (_obj(a={"type": "object", "properties": {"b": {"type": "string"}}, "if": {}}), "$.properties.a.if"),
         ({**_obj(a={"type": "string"}), "required": ["a", "b"]}, "$.required[1]"),
         (_obj(**{"odd key": {"type": "bogus"}}), "$.properties['odd key'].type"),
