@@ -5,6 +5,9 @@ Public API::
     from tasks_app.engine import parse_document, ParseOptions, ParseConfig, DirectorySink
     result = parse_document(path, ParseOptions(config=ParseConfig.from_dict(cfg)), sink)
     output = result.to_dict(url_for=sink.url_for)   # ParseOutputResponse (API_CONTRACT §9.3)
+    validate_extraction_schema(schema)                # SchemaError(.path) -> 400
+    body = run_extraction(output, schema, ExtractOptions(system_prompt=...))  # ExtractOutputResponse §9.12
+    split = split_document(output, topics, ExtractOptions())                  # Split output §13.5
 """
 
 from .assets import AssetSink, DirectorySink, MemorySink, NullSink
@@ -26,12 +29,33 @@ from .errors import (
     TooManyPages,
     UnsupportedFileType,
 )
+<<<<<<< HEAD
 from .parallel import default_workers
+=======
+from .extract import (
+    DEFAULT_SYSTEM_PROMPT,
+    ExtractOptions,
+    LlmError,
+    ParseOutputInvalid,
+    SchemaError,
+    run_extraction,
+    split_document,
+    validate_extraction_schema,
+)
+>>>>>>> extract
 from .pipeline import parse_document
 from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
 from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
 
 __all__ = [
+    "DEFAULT_SYSTEM_PROMPT",
+    "ExtractOptions",
+    "LlmError",
+    "ParseOutputInvalid",
+    "SchemaError",
+    "run_extraction",
+    "split_document",
+    "validate_extraction_schema",
     "AssetSink",
     "BBox",
     "Cancelled",

@@ -1,7 +1,10 @@
-"""`python -m tasks_app.engine parse INPUT [--config JSON] [--out DIR]`.
+"""`python -m tasks_app.engine parse INPUT [--config JSON] [--out DIR]`,
+`python -m tasks_app.engine extract INPUT --schema SCHEMA.json [--config JSON] [--topics T.json --topic NAME]`,
+`python -m tasks_app.engine split INPUT --topics TOPICS.json [--config JSON]`.
 
-Prints the ParseOutputResponse JSON on stdout. Any failure is one line on stderr and exit code 2
-(bad input or configuration) or 1 (an engine bug), never a traceback.
+INPUT is a document, or (extract/split) a ParseOutputResponse `.json` saved from `parse`. Prints the
+ParseOutputResponse / ExtractOutputResponse / Split output JSON on stdout. Any failure is one line on
+stderr and exit code 2 (bad input or configuration) or 1 (an engine bug), never a traceback.
 """
 
 from __future__ import annotations
@@ -28,7 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="directory for page images, crops and the PDF rendition", default=None)
     p.add_argument("--dpi", type=int, default=144)
     p.add_argument("--workers", type=int, default=0, help="processes for long documents (default: one per two cores)")
+    e = sub.add_parser("extract", help="extract structured data; prints ExtractOutputResponse JSON")
+    e.add_argument("input")
+    e.add_argument("--schema", required=True, help="JSON Schema file, or inline JSON")
+    e.add_argument("--config", default=None, help="JSON or @file: system_prompt, error_handling, llm{...}, "
+                   "parse_configuration")  # fmt: skip
+    e.add_argument("--topics", default=None, help="topics JSON file; with --topic, extract from that topic only")
+    e.add_argument("--topic", default=None)
+    s = sub.add_parser("split", help="assign pages to topics; prints the Split output JSON")
+    s.add_argument("input")
+    s.add_argument("--topics", required=True, help="JSON file (or inline JSON): [{name, description}]")
+    s.add_argument("--config", default=None)
     args = parser.parse_args(argv)
+    if args.command in ("extract", "split"):
+        return _extract_main(args)
     try:
         raw = args.config
         if raw and raw.startswith("@"):
@@ -59,5 +75,90 @@ def main(argv: list[str] | None = None) -> int:
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)  # noqa: T201
     json.dump(result.to_dict(sink.url_for), sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+class _Usage(Exception):
+    pass
+
+
+def _json_arg(raw: str | None, what: str) -> object:
+    """Inline JSON, @file, or a path to a JSON file."""
+    if raw is None:
+        return None
+    text = raw
+    if raw.startswith("@") or not raw.lstrip().startswith(("{", "[")):
+        path = Path(raw[1:] if raw.startswith("@") else raw)
+        if not path.is_file():
+            raise _Usage(f"{what} file not found: {path}")
+        text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _Usage(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def _parse_output(src: Path, cfg: dict) -> dict:
+    if src.suffix.lower() == ".json":
+        try:
+            data = json.loads(src.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _Usage(f"{src.name} is not a ParseOutputResponse JSON file ({exc})") from None
+        if isinstance(data, dict) and isinstance(data.get("output"), dict):
+            data = data["output"]  # a whole task response
+        return data
+    config = ParseConfig.from_dict(cfg.get("parse_configuration") or {})
+    out = Path(tempfile.mkdtemp(prefix="engine-out-"))
+    options = ParseOptions(config=config, file_name=src.name, workers=default_workers())
+    result = parse_document(src, options, DirectorySink(out))
+    return result.to_dict(DirectorySink(out).url_for)
+
+
+def _extract_main(args: argparse.Namespace) -> int:
+    from .extract import ExtractOptions, run_extraction, split_document
+
+    try:
+        cfg = _json_arg(args.config, "--config") or {}
+        if not isinstance(cfg, dict):
+            raise _Usage("--config must be a JSON object")
+        src = Path(args.input)
+        if not src.is_file():
+            raise _Usage(f"input file not found: {args.input}")
+        opts_cfg = {k: v for k, v in cfg.items() if k != "parse_configuration"}
+        options = ExtractOptions.from_dict(opts_cfg)
+        topics = _json_arg(args.topics, "--topics")
+        if args.command == "extract":
+            schema = _json_arg(args.schema, "--schema")
+            from .extract import validate_extraction_schema
+
+            validate_extraction_schema(schema)  # fail fast, before parsing
+            if args.topic is not None and topics is None:
+                raise _Usage("--topic needs --topics")
+            output = _parse_output(src, cfg)
+            if args.topic is not None:
+                split = split_document(output, topics, options)
+                chosen = next((t for t in split["topics"] if t["name"] == args.topic), None)
+                if chosen is None:
+                    raise _Usage(f"--topic {args.topic!r} is not one of the topics")
+                options = ExtractOptions.from_dict({**opts_cfg, "pages": chosen["pages"] or [0x7FFFFFFF]})
+            body = run_extraction(output, schema, options)
+        else:
+            from .extract.split import validate_topics
+
+            validate_topics(topics)
+            body = split_document(_parse_output(src, cfg), topics, options)
+    except _Usage as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except EngineError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)  # noqa: T201
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
+        print(f"error: internal error ({type(exc).__name__}: {exc})".splitlines()[0], file=sys.stderr)  # noqa: T201
+        return 1
+    for w in options.warnings:
+        print(f"warning: {w}", file=sys.stderr)  # noqa: T201
+    json.dump(body, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

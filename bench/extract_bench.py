@@ -1,0 +1,158 @@
+"""Offline extraction benchmark.
+
+    python bench/extract_bench.py            # generated invoice packets: seconds after parse, peak memory
+    python bench/extract_bench.py --docile   # field accuracy on ../shared/corpus/docile-sample
+
+Packet mode: an invoice whose line items run over N pages (header repeated per page), 15-field schema.
+Extraction time excludes parsing; peak memory is tracemalloc's peak during `run_extraction` alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import pymupdf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tasks_app.engine import ParseConfig, ParseOptions, parse_document, run_extraction  # noqa: E402
+from tasks_app.engine.extract.coerce import normalize  # noqa: E402
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "invoice_number": {"type": "string"},
+        "invoice_date": {"type": "string", "format": "date"},
+        "due_date": {"type": "string", "format": "date"},
+        "vendor_name": {"type": "string"},
+        "vendor_email": {"type": "string", "format": "email"},
+        "vendor_phone": {"type": "string"},
+        "customer": {"type": "object", "properties": {"name": {"type": "string"}, "address": {"type": "string"}}},
+        "po_number": {"type": "string"},
+        "payment_terms": {"type": "string"},
+        "subtotal": {"type": "number"},
+        "tax": {"type": "number"},
+        "total": {"type": "number"},
+        "currency": {"type": "string", "enum": ["USD", "EUR", "GBP"]},
+        "line_items": {"type": "array", "items": {"type": "object", "properties": {
+            "description": {"type": "string"}, "quantity": {"type": "integer"},
+            "unit_price": {"type": "number"}, "amount": {"type": "number"}}}},
+    },
+}  # fmt: skip
+
+
+def packet(path: Path, pages: int) -> int:
+    doc = pymupdf.open()
+    n = 0
+    for p in range(pages):
+        page = doc.new_page(width=612, height=792)
+        y = 60
+        if p == 0:
+            page.insert_text((72, 60), "Acme Supplies Ltd", fontsize=18, fontname="hebo")
+            for i, line in enumerate(["Email: billing@acme.example", "Phone: +1 312 555 0100"]):
+                page.insert_text((72, 80 + 12 * i), line, fontsize=9)
+            for i, line in enumerate(["Invoice Number: INV-77", "Invoice Date: 2024-05-02", "Due Date: 2024-06-01",
+                                      "PO Number: PO-1", "Payment Terms: Net 30"]):  # fmt: skip
+                page.insert_text((380, 100 + 15 * i), line, fontsize=10)
+            page.insert_text((72, 120), "Bill To:", fontsize=10, fontname="hebo")
+            for i, line in enumerate(["Globex Corporation", "42 Industrial Way", "Portland, OR 97201"]):
+                page.insert_text((72, 134 + 14 * i), line, fontsize=10)
+            y = 200
+        for x, h in zip((72, 320, 400, 480), ("Description", "Qty", "Unit Price", "Amount"), strict=True):
+            page.insert_text((x, y), h, fontsize=10, fontname="hebo")
+        while y < 700:
+            y += 16
+            n += 1
+            for x, c in zip((72, 320, 400, 480), (f"Item number {n}", "2", "5.00", "10.00"), strict=True):
+                page.insert_text((x, y), c, fontsize=10)
+    page.insert_text((380, 740), "Total: $1,234.00", fontsize=10)
+    doc.save(path)
+    doc.close()
+    return n
+
+
+def _parse(path: Path) -> dict:
+    cfg = ParseConfig.from_dict({"ocr_strategy": "Auto", "error_handling": "Continue"})
+    return parse_document(path, ParseOptions(config=cfg)).to_dict(lambda k: k)
+
+
+def bench_packets(sizes: list[int]) -> None:
+    print("| pages | line items | parse s | extract s (after parse) | extract peak MB | rows found |")  # noqa: T201
+    print("|---|---|---|---|---|---|")  # noqa: T201
+    with tempfile.TemporaryDirectory() as tmp:
+        for pages in sizes:
+            path = Path(tmp) / f"packet{pages}.pdf"
+            items = packet(path, pages)
+            t0 = time.perf_counter()
+            output = _parse(path)
+            t1 = time.perf_counter()
+            tracemalloc.start()
+            body = run_extraction(output, SCHEMA)
+            t2 = time.perf_counter()
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            rows = len(body["results"]["line_items"])
+            print(f"| {pages} | {items} | {t1 - t0:.2f} | {t2 - t1:.3f} | {peak:.1f} | {rows} |")  # noqa: T201
+
+
+DOCILE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "document_id": {"type": "string", "title": "Invoice number"},
+        "date_issue": {"type": "string", "title": "Invoice date"},
+        "date_due": {"type": "string", "title": "Due date"},
+        "vendor_name": {"type": "string"},
+        "customer_id": {"type": "string", "title": "Customer number"},
+        "customer_billing_name": {"type": "string", "title": "Bill to"},
+        "amount_total_gross": {"type": "string", "title": "Total"},
+        "amount_due": {"type": "string", "title": "Amount due"},
+    },
+}
+
+
+def bench_docile(root: Path) -> None:
+    ids = json.loads((root / "dev.json").read_text())
+    right = total = 0
+    t0 = time.perf_counter()
+    for doc_id in ids:
+        output = _parse(root / "pdfs" / f"{doc_id}.pdf")
+        t1 = time.perf_counter()
+        body = run_extraction(output, DOCILE_SCHEMA)
+        t2 = time.perf_counter()
+        ann = json.loads((root / "annotations" / f"{doc_id}.json").read_text())
+        truth: dict[str, str] = {}
+        for f in ann["field_extractions"]:
+            truth.setdefault(f["fieldtype"], f["text"])
+        for key in DOCILE_SCHEMA["properties"]:
+            if key not in truth:
+                continue
+            got = body["results"].get(key)
+            ok = got is not None and normalize(str(got)) == normalize(truth[key])
+            right += ok
+            total += 1
+            print(f"{doc_id} {key}: got {got!r} want {truth[key]!r} {'OK' if ok else 'MISS'}")  # noqa: T201
+        print(f"parse {t1 - t0:.1f} s, extract {t2 - t1:.3f} s")  # noqa: T201
+    print(f"docile-sample field accuracy: {right}/{total} = {right / max(1, total):.0%}")  # noqa: T201
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docile", action="store_true")
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "docile-sample"))
+    ap.add_argument("--sizes", default="10,40,160")
+    args = ap.parse_args()
+    if args.docile:
+        bench_docile(Path(args.corpus))
+    else:
+        bench_packets([int(s) for s in args.sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Found values -> ExtractOutputResponse (API_CONTRACT §9.12-9.14).
+
+`results`, `citations` and `metrics` mirror each other: objects key by key, arrays of objects element
+by element; a leaf (primitive or array of primitives) holds one Citation[] and one Metrics.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import Document, Word
+from .schema import Node, iter_leaves
+
+KeyPath = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class Found:
+    value: Any
+    words: list[Word] = field(default_factory=list)
+    high: bool = False
+
+
+@dataclass(slots=True)
+class Findings:
+    """Leaf values by key path (outside arrays of objects) and rows for arrays of objects."""
+
+    leaves: dict[KeyPath, Found] = field(default_factory=dict)
+    rows: dict[KeyPath, list[dict[KeyPath, Found]]] = field(default_factory=dict)
+
+
+def citations_for(doc: Document, words: list[Word]) -> list[dict[str, Any]]:
+    """One Citation per source segment, with the boxes of the value's own words in that segment."""
+    by_seg: dict[int, list[Word]] = {}
+    for w in sorted(words, key=lambda w: w.order):
+        by_seg.setdefault(w.seg, []).append(w)
+    out = []
+    for seg_idx, ws in by_seg.items():
+        seg = doc.segments[seg_idx]
+        # A box per line, and a new one where other words intervene, so a box never holds foreign words.
+        runs: list[list[Word]] = []
+        for w in ws:
+            if runs and runs[-1][-1].line == w.line and w.order - runs[-1][-1].order <= 1:
+                runs[-1].append(w)
+            else:
+                runs.append([w])
+        boxes = []
+        for lw in runs:
+            x0, y0 = min(w.x0 for w in lw), min(w.y0 for w in lw)
+            x1, y1 = max(w.x1 for w in lw), max(w.y1 for w in lw)
+            boxes.append(
+                {"left": round(x0, 2), "top": round(y0, 2), "width": round(x1 - x0, 2), "height": round(y1 - y0, 2)}
+            )
+        out.append(
+            {
+                "citation_id": str(uuid.uuid4()),
+                "citation_type": "Segment",
+                "bboxes": boxes,
+                "content": " ".join(w.text for w in ws),
+                "segment_id": seg.segment_id or None,
+                "segment_type": seg.segment_type,
+                "page_number": seg.page_number,
+                "page_width": seg.page_width,
+                "page_height": seg.page_height,
+                "ss_ranges": None,
+                "ss_sheet_name": None,
+            }
+        )
+    return out
+
+
+def _empty(node: Node) -> Any:
+    if node.kind == "array":
+        return []
+    return None
+
+
+def _leaf(doc: Document, node: Node, found: Found | None) -> tuple[Any, Any, Any]:
+    if found is None or found.value is None or (isinstance(found.value, list) and not found.value):
+        return _empty(node), [], {"confidence": "Low"}
+    return found.value, citations_for(doc, found.words), {"confidence": "High" if found.high else "Low"}
+
+
+def assemble(doc: Document, root: Node, findings: Findings) -> dict[str, Any]:
+    def walk(node: Node, path: KeyPath, leaves: dict[KeyPath, Found]) -> tuple[Any, Any, Any]:
+        if node.is_leaf:
+            return _leaf(doc, node, leaves.get(path))
+        if node.kind == "object":
+            res, cit, met = {}, {}, {}
+            for key, child in node.properties.items():
+                res[key], cit[key], met[key] = walk(child, (*path, key), leaves)
+            return res, cit, met
+        # Array of objects: rows are keyed by paths relative to the item.
+        rows = findings.rows.get(path, []) if leaves is findings.leaves else []
+        res, cit, met = [], [], []
+        for row in rows:
+            r, c, m = walk(node.items, (), row)
+            res.append(r)
+            cit.append(c)
+            met.append(m)
+        return res, cit, met
+
+    results, citations, metrics = walk(root, (), findings.leaves)
+    return {"results": results, "citations": citations, "metrics": metrics}
+
+
+def item_leaves(node: Node) -> list[tuple[KeyPath, Node]]:
+    return iter_leaves(node.items) if node.items is not None else []
