@@ -104,6 +104,16 @@ class ParseConfigForm(forms.Form):
                 self.fields[f"sp_{segment_type}_{name}"] = forms.ChoiceField(
                     choices=_choices(values), initial=getattr(defaults, name)
                 )
+        for field in self.fields.values():
+            # A client that leaves a setting out gets its default, as the API does.
+            field.required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            if cleaned.get(name) in (None, "") and field.initial not in (None, "") and name not in self.errors:
+                cleaned[name] = field.initial
+        return cleaned
 
     @classmethod
     def initial_for(cls, configuration: dict | None) -> dict:

@@ -85,7 +85,7 @@ class ViewerIndex:
 
     pages: list[dict]
     segments_by_page: dict[int, list[dict]]  # full contract Segment dicts, reading order
-    chunks: list[dict]  # {"chunk_id", "chunk_length", "segments": [(segment_id, type, page, length)]}
+    chunks: list[dict]  # {"chunk_id", "chunk_length", "preview", "segments": [(segment_id, type, page, length)]}
     type_counts: dict[str, int]  # in SegmentType order, only the types present
 
     @property
@@ -120,7 +120,12 @@ def _viewer_index(task_id: str, finished: str) -> ViewerIndex | None:
                 (segment["segment_id"], kind, segment.get("page_number") or 1, segment.get("segment_length"))
             )
         chunks.append(
-            {"chunk_id": chunk.get("chunk_id"), "chunk_length": chunk.get("chunk_length"), "segments": members}
+            {
+                "chunk_id": chunk.get("chunk_id"),
+                "chunk_length": chunk.get("chunk_length"),
+                "preview": (chunk.get("embed") or chunk.get("content") or "")[:200],
+                "segments": members,
+            }
         )
     pages = list(output.get("pages") or [])
     if not pages:  # outputs without page entries still get one sheet per page that has segments
