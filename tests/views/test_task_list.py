@@ -29,7 +29,7 @@ def make_task(workspace, name, *, status=TaskStatus.SUCCEEDED, user=None, key=No
 
 def row_names(response) -> list[str]:
     body = response.content.decode()
-    return re.findall(r'<td class="file-name"><a href="/tasks/[0-9a-f-]+/">([^<]+)</a>', body)
+    return re.findall(r'<td class="file-name"[^>]*><a href="/tasks/[0-9a-f-]+/">([^<]+)</a>', body)
 
 
 def test_rows_carry_task_ids_and_every_column(client, login, workspace):
