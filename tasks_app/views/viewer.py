@@ -53,7 +53,7 @@ def overlay_boxes(segments: list[dict]) -> list[dict]:
     for segment in segments:
         bbox = segment.get("bbox") or {}
         width, height = segment.get("page_width"), segment.get("page_height")
-        text = (segment.get("text") or segment.get("content") or "").strip()
+        text = segment.get("preview", "")
         boxes.append(
             {
                 "id": segment["segment_id"],
@@ -108,8 +108,8 @@ def _viewer_context(request, task) -> dict:
                 "width": page.get("page_width") or 1,
                 "height": page.get("page_height") or 1,
                 "image": asset_url(image, base_url=base, expires_in=PAGE_IMAGE_SECONDS) if image else "",
-                "boxes": overlay_boxes(index.segments_by_page.get(number, [])) if number <= EAGER_PAGES else None,
-                "segment_count": len(index.segments_by_page.get(number, [])),
+                "boxes": overlay_boxes(index.boxes_by_page.get(number, [])) if number <= EAGER_PAGES else None,
+                "segment_count": len(index.boxes_by_page.get(number, [])),
             }
         )
     return context | {
@@ -140,17 +140,8 @@ def task_body(request, task_id):
 def page_segments(request, task_id, page: int):
     task = task_or_404(request, task_id)
     index = _index_or_404(task)
-    boxes = overlay_boxes(index.segments_by_page.get(page, []))
+    boxes = overlay_boxes(index.boxes_by_page.get(page, []))
     return render(request, TEMPLATE + "#boxes", {"task": task, "boxes": boxes})
-
-
-def _find_segment(index, segment_id: str, page: str | None) -> dict:
-    pages = [int(page)] if page and page.isdigit() else list(index.segments_by_page)
-    for number in pages:
-        for segment in index.segments_by_page.get(number, []):
-            if segment["segment_id"] == segment_id:
-                return segment
-    raise Http404("No such segment.")
 
 
 @require_GET
@@ -158,7 +149,9 @@ def _find_segment(index, segment_id: str, page: str | None) -> dict:
 def segment_detail(request, task_id, segment_id: str):
     task = task_or_404(request, task_id)
     index = _index_or_404(task)
-    segment = _find_segment(index, segment_id, request.GET.get("page"))
+    segment = selectors.task_segment(task=task, index=index, segment_id=segment_id)
+    if segment is None:
+        raise Http404("No such segment.")
     width, height = segment.get("bbox", {}).get("width") or 1, segment.get("bbox", {}).get("height") or 1
     words = [
         {
@@ -193,12 +186,8 @@ def chunk_list(request, task_id):
     return render(request, TEMPLATE + "#chunks", {"task": task, "chunks": chunks, "more": more})
 
 
-def _document_parts(index) -> list[tuple[dict, dict]]:
-    return [
-        (segment, segment_views(segment))
-        for _, segments in sorted(index.segments_by_page.items())
-        for segment in segments
-    ]
+def _document_parts(task) -> list[tuple[dict, dict]]:
+    return [(segment, segment_views(segment)) for segment in selectors.task_output_segments(task=task)]
 
 
 @require_GET
@@ -216,14 +205,15 @@ def task_download(request, task_id, fmt: str):
             raise Http404("The original file is no longer stored.")
         handle = default_storage.open(stored.storage_key, "rb")
         return FileResponse(handle, as_attachment=True, filename=stored.original_name, content_type=stored.mime_type)
-    index = _index_or_404(task)
+    if task.status != "Succeeded":
+        raise Http404("This task has no output.")
     if fmt == "md":
-        body = "\n\n".join(views["markdown"] for _, views in _document_parts(index) if views["markdown"].strip())
+        body = "\n\n".join(views["markdown"] for _, views in _document_parts(task) if views["markdown"].strip())
         response = HttpResponse(body + "\n", content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{stem}.md"'
         return response
     if fmt == "html":
-        html = render(request, "tasks_app/export.html", {"task": task, "parts": _document_parts(index)})
+        html = render(request, "tasks_app/export.html", {"task": task, "parts": _document_parts(task)})
         html["Content-Disposition"] = f'attachment; filename="{stem}.html"'
         return html
     raise Http404("Unknown format.")
