@@ -140,3 +140,36 @@ def test_other_workspace_gets_404_everywhere(client, login, other_workspace, pat
     login()
     theirs = parse_task(other_workspace, pdf_bytes("x"))
     assert client.get(f"/tasks/{theirs.pk}/{path}").status_code == 404
+
+
+def test_viewers_can_look_at_everything(client, login, processed):
+    task = processed("Read only")
+    login("vera", Role.VIEWER)
+    segment = output_segments(task)[0]
+    for path in (
+        "",
+        "pages/1/segments/",
+        f"segments/{segment['segment_id']}/",
+        "chunks/",
+        "download/json/",
+        "download/md/",
+        "download/original/",
+    ):
+        assert client.get(f"/tasks/{task.pk}/{path}").status_code == 200, path
+    body = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "/cancel/" not in body and "/delete/" not in body
+
+
+def test_members_cancel_their_own_running_task_but_not_others(client, login, workspace, make_user):
+    from tests.factories import parse_task, pdf_bytes
+
+    me = login()
+    other = make_user("olga", workspace=workspace)
+    mine, theirs = parse_task(workspace, pdf_bytes("a")), parse_task(workspace, pdf_bytes("b"))
+    Task.objects.filter(pk=mine.pk).update(created_by_user=me)
+    Task.objects.filter(pk=theirs.pk).update(created_by_user=other)
+    assert client.post(f"/tasks/{theirs.pk}/cancel/", headers=HX).status_code == 403
+    response = client.post(f"/tasks/{mine.pk}/cancel/", headers=HX)
+    assert response.status_code == 200 and "cancelled" in response.content.decode()
+    assert Task.objects.get(pk=mine.pk).status == TaskStatus.CANCELLED
+    assert Task.objects.get(pk=theirs.pk).status == TaskStatus.STARTING
