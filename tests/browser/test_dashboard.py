@@ -3,12 +3,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
 
 from tasks_app.models import Task, TaskOutput
 from tests.browser.conftest import log_in
 from tests.engine.docs import structured_pdf
 from tests.factories import pdf_bytes, png_bytes
+
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the live server and the worker see committed rows only
 

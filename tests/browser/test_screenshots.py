@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
 
 from tasks_app.models import Task, TaskOutput
 from tests.browser.conftest import log_in
 from tests.engine.docs import structured_pdf
 from tests.factories import pdf_bytes, png_bytes
+
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
 OUT = os.environ.get("CHUNKR_SCREENSHOTS")
 pytestmark = [
