@@ -40,6 +40,9 @@ bench: $(STAMP) ## Engine speed/memory benchmarks (figures go in docs/BENCHMARKS
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
+screenshots: $(STAMP) ## Refresh docs/screenshots/ (upload, task list, viewer) with Debian's chromium
+	CHUNKR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py -p no:randomly -q
+
 lint: $(STAMP) ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -54,4 +57,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test bench fuzz-api lint format lock clean
+.PHONY: help install run test bench fuzz-api screenshots lint format lock clean

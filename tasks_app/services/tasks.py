@@ -177,3 +177,22 @@ def task_update_legacy(*, task: Task, changes: dict, expires_in: int | None, act
     webhooks_emit(task)
     task_enqueue(task)
     return task
+
+
+def task_rerun(*, task: Task, configuration: dict, actor: Actor) -> Task:
+    """A new parse task over the same input with another configuration; the original keeps its result."""
+    if task.task_type != TaskType.PARSE:
+        raise ApplicationError(f"Only parse tasks can be re-run (this one is {task.task_type})")
+    stored = task.input_file if task.input_file is not None and task.input_file.deleted_at is None else None
+    if stored is None and not task.source_url:
+        raise ApplicationError("The input file of this task is gone, so it cannot be re-run")
+    expires_in = int((task.expires_at - task.created_at).total_seconds()) if task.expires_at else 0
+    return task_create_parse(
+        workspace=task.workspace,
+        stored_file=stored,
+        source_url=task.source_url if stored is None else "",
+        configuration=configuration,
+        actor=actor,
+        file_name=task.file_name,
+        expires_in=expires_in,
+    )

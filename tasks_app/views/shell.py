@@ -1,4 +1,4 @@
-"""Dashboard shell: navigation screens. Screens fill in as their issues land (upload, viewer, schemas)."""
+"""Dashboard shell: the access decorator and the settings and schema screens (tasks, upload, viewer: own modules)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_POST
@@ -40,20 +39,6 @@ def workspace_required(role: Role = Role.VIEWER):
         return wrapper
 
     return decorator
-
-
-@require_GET
-@workspace_required()
-def task_list(request):
-    tasks = selectors.task_list(workspace=request.workspace).select_related("created_by_user", "created_by_key")
-    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
-    return render(request, "tasks_app/tasks.html", {"page": page, "nav": "tasks"})
-
-
-@require_GET
-@workspace_required(Role.MEMBER)
-def upload(request):
-    return render(request, "tasks_app/upload.html", {"nav": "upload", "api_base": _api_base(request)})
 
 
 @require_GET
