@@ -29,9 +29,6 @@ from .errors import (
     TooManyPages,
     UnsupportedFileType,
 )
-<<<<<<< HEAD
-from .parallel import default_workers
-=======
 from .extract import (
     DEFAULT_SYSTEM_PROMPT,
     ExtractOptions,
@@ -42,7 +39,7 @@ from .extract import (
     split_document,
     validate_extraction_schema,
 )
->>>>>>> extract
+from .parallel import default_workers
 from .pipeline import parse_document
 from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
 from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
