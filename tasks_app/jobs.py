@@ -27,13 +27,29 @@ def process_task_job(task_id: str) -> None:
     task_process(task_id=task_id)
 
 
+@shared_task(ignore_result=True, soft_time_limit=settings.PARSE_SOFT_TIME_LIMIT, time_limit=settings.PARSE_TIME_LIMIT)
+def extract_task_job(task_id: str) -> None:
+    from tasks_app.services.extraction import task_process_derived
+
+    task_process_derived(task_id=task_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=settings.PARSE_SOFT_TIME_LIMIT, time_limit=settings.PARSE_TIME_LIMIT)
+def split_task_job(task_id: str) -> None:
+    from tasks_app.services.extraction import task_process_derived
+
+    task_process_derived(task_id=task_id)
+
+
 @shared_task(ignore_result=True)
 def requeue_stale_job() -> int:
+    from tasks_app.models import Task
     from tasks_app.services.maintenance import tasks_requeue_stale
 
     requeued, failed = tasks_requeue_stale()
-    for task_id in requeued:
-        process_task_job.delay(str(task_id))
+    jobs = {"Extract": extract_task_job, "Split": split_task_job}
+    for task_id, task_type in Task.objects.filter(pk__in=requeued).values_list("pk", "task_type"):
+        jobs.get(task_type, process_task_job).delay(str(task_id))
     if requeued or failed:
         logger.warning("Requeued %d stale tasks, failed %d", len(requeued), failed)
     return len(requeued)

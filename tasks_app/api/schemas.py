@@ -45,6 +45,39 @@ class ParseCreateIn(_ConfigFields):
     async_: bool | None = Field(default=None, alias="async")
 
 
+class ExtractCreateIn(Schema):
+    """Contract §3.2 (+ `topic`, §13.5). `schema` is typed loosely so that a non-object gets our own 400."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    file: str = Field(min_length=1)
+    schema_: Any = Field(alias="schema")
+    system_prompt: str | None = None
+    parse_configuration: dict[str, Any] | None = None
+    file_name: str | None = Field(default=None, max_length=255)
+    expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)
+    topic: str | None = Field(default=None, max_length=200)
+    async_: bool | None = Field(default=None, alias="async")
+
+
+class SplitTopicIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+
+
+class SplitCreateIn(Schema):
+    """Contract §13.5."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    file: str = Field(min_length=1)
+    topics: list[SplitTopicIn] = Field(min_length=1, max_length=50)
+    parse_configuration: dict[str, Any] | None = None
+    file_name: str | None = Field(default=None, max_length=255)
+    expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)
+    async_: bool | None = Field(default=None, alias="async")
+
+
 class LegacyUpdateIn(_ConfigFields):
     expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)
 

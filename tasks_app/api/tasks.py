@@ -7,13 +7,22 @@ from django.http import HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
-from tasks_app import selectors
+from tasks_app import engine, selectors
 from tasks_app.api import common
 from tasks_app.api.presenters import client_version, job_to_dict, task_to_dict
-from tasks_app.api.schemas import ErrorOut, JobOut, ParseCreateIn, TaskOut, TasksListOut
+from tasks_app.api.schemas import (
+    ErrorOut,
+    ExtractCreateIn,
+    JobOut,
+    ParseCreateIn,
+    SplitCreateIn,
+    TaskOut,
+    TasksListOut,
+)
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
-from tasks_app.models import TaskOutput
+from tasks_app.models import Task, TaskOutput
+from tasks_app.services import extraction
 from tasks_app.services import tasks as task_services
 from tasks_app.services.inputs import input_check_supported, input_resolve
 
@@ -21,36 +30,130 @@ router = Router(tags=["tasks"])
 TEXT = "text/plain; charset=utf-8"
 
 
-def create_parse(request, payload: ParseCreateIn, *, legacy: bool = False) -> dict:
-    """Shared by POST /tasks/parse and the legacy POST /task/parse."""
+def _idempotent(request, scope: str, create):
+    """Run `create()` once per Idempotency-Key (24 h); a repeat returns the task the first call made."""
     common.rate_limit(request)
-    scope = "task.parse"
     previous = common.idempotent_lookup(request, scope)
     if previous:
         try:
             return selectors.task_get(workspace=request.auth.workspace, task_id=previous)
         except NotFound:
             pass
-    configuration = payload.configuration()
+    task = create()
+    common.idempotent_remember(request, scope, str(task.pk))
+    return task
+
+
+def _new_parse_task(request, *, file: str, file_name: str | None, configuration: dict | None, expires_in):
     task_services.parse_config_resolve(configuration)  # 400 before anything is stored
     with transaction.atomic():
-        resolved = input_resolve(
-            workspace=request.auth.workspace, file=payload.file, file_name=payload.file_name, actor=request.auth
-        )
+        resolved = input_resolve(workspace=request.auth.workspace, file=file, file_name=file_name, actor=request.auth)
         if resolved.stored is not None:
             input_check_supported(resolved.stored)
-        task = task_services.task_create_parse(
+        return task_services.task_create_parse(
             workspace=request.auth.workspace,
             stored_file=resolved.stored,
             source_url=resolved.source_url,
             configuration=configuration,
             actor=request.auth,
             file_name=resolved.file_name,
-            expires_in=payload.expires_in,
+            expires_in=expires_in,
             client_version=client_version(request),
         )
-    common.idempotent_remember(request, scope, str(task.pk))
-    return task
+
+
+def create_parse(request, payload: ParseCreateIn, *, legacy: bool = False) -> Task:
+    """Shared by POST /tasks/parse and the legacy POST /task/parse."""
+    return _idempotent(
+        request,
+        "task.parse",
+        lambda: _new_parse_task(
+            request,
+            file=payload.file,
+            file_name=payload.file_name,
+            configuration=payload.configuration(),
+            expires_in=payload.expires_in,
+        ),
+    )
+
+
+def _source_for(request, payload, *, task_type: str, topic: str | None = None) -> tuple[Task, dict | None]:
+    """The task an Extract/Split reads: an existing one named by id, or a new parse of the given file."""
+    if extraction.is_task_reference(payload.file):
+        if payload.file_name is not None or payload.parse_configuration is not None:
+            raise ApplicationError(
+                "file_name and parse_configuration are not allowed when file is a task id (it is already parsed)"
+            )
+        source = selectors.task_get(workspace=request.auth.workspace, task_id=payload.file.strip())
+        extraction.source_check(source, task_type=task_type, topic=topic)
+        return source, None
+    if topic:
+        raise ApplicationError("topic: only allowed when file is a Split task id")
+    parse_configuration = task_services.parse_config_resolve(payload.parse_configuration)
+    source = _new_parse_task(
+        request,
+        file=payload.file,
+        file_name=payload.file_name,
+        configuration=payload.parse_configuration,
+        expires_in=payload.expires_in,
+    )
+    return source, parse_configuration
+
+
+def create_extract(request, payload: ExtractCreateIn) -> Task:
+    schema = extraction.extraction_schema_check(payload.schema_)  # 400 with the JSON path, before anything runs
+
+    def create() -> Task:
+        with transaction.atomic():
+            source, parse_configuration = _source_for(request, payload, task_type=TaskType.EXTRACT, topic=payload.topic)
+            configuration = {
+                "schema": schema,
+                "parse_configuration": parse_configuration,
+                "system_prompt": payload.system_prompt or engine.DEFAULT_SYSTEM_PROMPT,
+            }
+            if payload.topic:
+                configuration["topic"] = payload.topic
+            return extraction.task_create_derived(
+                workspace=request.auth.workspace,
+                task_type=TaskType.EXTRACT,
+                source=source,
+                configuration=configuration,
+                actor=request.auth,
+                expires_in=payload.expires_in,
+                client_version=client_version(request),
+            )
+
+    return _idempotent(request, "task.extract", create)
+
+
+def create_split(request, payload: SplitCreateIn) -> Task:
+    topics = extraction.split_topics_check([t.model_dump() for t in payload.topics])
+
+    def create() -> Task:
+        with transaction.atomic():
+            source, parse_configuration = _source_for(request, payload, task_type=TaskType.SPLIT)
+            return extraction.task_create_derived(
+                workspace=request.auth.workspace,
+                task_type=TaskType.SPLIT,
+                source=source,
+                configuration={"topics": topics, "parse_configuration": parse_configuration},
+                actor=request.auth,
+                expires_in=payload.expires_in,
+                client_version=client_version(request),
+            )
+
+    return _idempotent(request, "task.split", create)
+
+
+def _respond(request, task: Task, async_: bool | None):
+    """Contract §13.1: absent → the task now; true → 202 job; false → wait (bounded), then the task or 202."""
+    if async_ is True:
+        return Status(202, job_to_dict(task, request=request))
+    if async_ is False:
+        task = common.wait_terminal(task, common.sync_wait_seconds())
+        if not task.completed:
+            return Status(202, job_to_dict(task, request=request))
+    return task_to_dict(task, request=request)
 
 
 @router.post(
@@ -59,14 +162,25 @@ def create_parse(request, payload: ParseCreateIn, *, legacy: bool = False) -> di
     summary="Create a parse task",
 )
 def parse_task_create(request, payload: ParseCreateIn):
-    task = create_parse(request, payload)
-    if payload.async_ is True:
-        return Status(202, job_to_dict(task, request=request))
-    if payload.async_ is False:
-        task = common.wait_terminal(task, common.sync_wait_seconds())
-        if not task.completed:
-            return Status(202, job_to_dict(task, request=request))
-    return task_to_dict(task, request=request)
+    return _respond(request, create_parse(request, payload), payload.async_)
+
+
+@router.post(
+    "/tasks/extract",
+    response={200: TaskOut, 202: JobOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut},
+    summary="Create an extract task",
+)
+def extract_task_create(request, payload: ExtractCreateIn):
+    return _respond(request, create_extract(request, payload), payload.async_)
+
+
+@router.post(
+    "/tasks/split",
+    response={200: TaskOut, 202: JobOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut},
+    summary="Create a split task (topics to pages)",
+)
+def split_task_create(request, payload: SplitCreateIn):
+    return _respond(request, create_split(request, payload), payload.async_)
 
 
 @router.get("/tasks", response={200: TasksListOut, 400: ErrorOut}, summary="List tasks")

@@ -15,10 +15,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from tasks_app import engine
-from tasks_app.choices import TaskStatus
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
 from tasks_app.services.storage import StorageSink, local_copy
 from tasks_app.services.webhooks import webhooks_emit_for
+
+
+def dependents_release(task_id) -> None:
+    from tasks_app.services.extraction import dependents_release as release  # extraction imports tasks
+
+    release(task_id)
+
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +84,9 @@ class _Watch:
 
 def task_process(*, task_id: str) -> None:
     now = timezone.now()
-    claimed = Task.objects.filter(pk=task_id, status=TaskStatus.STARTING, cancel_requested=False).update(
+    claimed = Task.objects.filter(
+        pk=task_id, task_type=TaskType.PARSE, status=TaskStatus.STARTING, cancel_requested=False
+    ).update(
         status=TaskStatus.PROCESSING,
         previous_state=None,
         started_at=now,
@@ -140,6 +149,7 @@ def _finish(task: Task, status: TaskStatus, message: str) -> None:
     )
     if changed:
         webhooks_emit_for(task.pk)
+        dependents_release(task.pk)
 
 
 def task_store_result(*, task: Task, result: engine.ParseResult, asset_keys: list[str], sink: StorageSink) -> None:
@@ -159,6 +169,7 @@ def task_store_result(*, task: Task, result: engine.ParseResult, asset_keys: lis
         )
         if updated:
             webhooks_emit_for(task.pk)
+            dependents_release(task.pk)
             old = TaskOutput.objects.filter(task=task).values_list("asset_keys", flat=True).first() or []
             TaskOutput.objects.update_or_create(task=task, defaults={"data": output, "asset_keys": asset_keys})
             stale = [key for key in old if key not in set(asset_keys)]

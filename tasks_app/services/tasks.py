@@ -103,6 +103,10 @@ def task_cancel(*, task: Task, actor: Actor) -> Task:
     task.refresh_from_db()
     if task.status != TaskStatus.PROCESSING:  # a Processing task reports when the worker stops
         webhooks_emit(task)
+        if task.status in TERMINAL_STATUSES:
+            from tasks_app.services.extraction import dependents_release  # extraction imports this module
+
+            dependents_release(task.pk)  # waiting Extract/Split tasks fail, saying why
     return task
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.extract.docs import invoice_inline
 from tests.factories import pdf_bytes, png_bytes
 from tests.sdk.conftest import SdkServer
 
@@ -205,13 +206,20 @@ def test_error_paths_map_to_the_sdk_error_classes(sdk_server):
     assert out["garbageUpload"]["ok"] or out["garbageUpload"]["error"]["class"] == "BadRequestError"
 
 
-def test_extract_is_refused_with_a_4xx_until_issue_5(sdk_server):
-    out = run_sdk(sdk_server, "errors.mjs", {"garbage": b64(GARBAGE), "pdf": b64(pdf_bytes("x"))})
-    error = out["extract"]["error"]
-    # No extraction engine yet (issue 5): the request must fail fast with a client error the SDK does not retry.
-    assert error["status"] is not None and 400 <= error["status"] < 500 and error["status"] not in (408, 409, 429)
-
-
-@pytest.mark.skip(reason="Extraction is not implemented yet: issue 5 (POST /tasks/extract, GET /tasks/{id}/extract)")
-def test_extract_from_parse_task_id():
-    """Placeholder: tasks.extract.create({file: <parse task id>, schema}) then tasks.extract.get, once issue 5 lands."""
+def test_extract_from_a_parse_task_and_from_a_document(sdk_server, tmp_path):
+    path, schema, truth = invoice_inline(tmp_path / "invoice.pdf")
+    out = run_sdk(sdk_server, "extract.mjs", {"pdf": b64(path.read_bytes()), "schema": schema})
+    assert out["created"]["task_type"] == "Extract" and out["created"]["status"] == "Starting"
+    for name in ("fromTask", "fromDocument"):
+        task = out[name]
+        assert task["status"] == "Succeeded", (name, task["message"])
+        results = task["output"]["results"]
+        assert results["invoice_number"] == truth["invoice_number"] and results["total"] == truth["total"]
+        assert len(results["line_items"]) == len(truth["line_items"])
+        assert task["output"]["citations"]["invoice_number"][0]["page_number"] == 1
+        assert task["parse_task_id"]
+    assert out["fromDocument"]["file_info"]["name"] == "invoice.pdf"
+    assert out["fromDocument"]["configuration"]["parse_configuration"]["ocr_strategy"] == "Auto"
+    assert out["badSchema"]["error"]["class"] == "BadRequestError"
+    assert "$" in out["badSchema"]["error"]["message"]
+    assert out["parseAsExtract"]["error"]["class"] == "NotFoundError"

@@ -1,4 +1,4 @@
-// The error paths: wrong key, unknown ids, undecodable / unsupported input, and extract (not implemented yet).
+// The error paths: wrong key, unknown ids, undecodable / unsupported input.
 // Stdin: JSON {"garbage": base64 of junk bytes, "pdf": base64 of a PDF}
 import { toFile } from 'chunkr-ai';
 import { attempt, client, input, main } from './lib.mjs';
@@ -25,12 +25,6 @@ main(async () => {
     badEnum: await attempt(() => sdk.tasks.parse.create({ file: inputs.pdf, ocr_strategy: 'Sometimes' })),
     garbageUpload: await attempt(async () =>
       sdk.files.create({ file: await toFile(Buffer.from(inputs.garbage, 'base64'), 'junk.bin') }),
-    ),
-    extract: await attempt(() =>
-      sdk.tasks.extract.create({
-        file: inputs.pdf,
-        schema: { type: 'object', properties: { title: { type: 'string' } } },
-      }),
     ),
   };
 });

@@ -1,0 +1,231 @@
+"""Extract and Split tasks (contract §3.2, §13.5): create them over a parse task, run them when it is done.
+
+An Extract/Split task reads the output of its source task (`Task.source_task`, the contract's `parse_task_id`):
+a Parse task, or for per-topic extraction a Split task (whose own source is the Parse task). It is created
+`Starting` and stays so while the parse runs; the parse's end releases it (`dependents_release`), and a parse
+that ends Failed/Cancelled fails it with a message saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tasks_app import engine
+from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
+from tasks_app.errors import ApplicationError
+from tasks_app.models import Task, TaskOutput, Workspace
+from tasks_app.services.audit import audit_record
+from tasks_app.services.tasks import TASK_QUEUED, Actor, _actor_fields
+from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
+
+logger = logging.getLogger(__name__)
+
+TASK_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+WAITING_FOR_PARSE = "Waiting for the parse task to finish"
+TASK_SUCCEEDED = "Task succeeded"
+INTERNAL_ERROR = "Internal error while processing the task (reference {ref}). Please try again."
+
+
+def is_task_reference(file: str) -> bool:
+    """A bare task id: base64 and URLs never look like a UUID (base64 has no '-'; URLs have a scheme)."""
+    return bool(TASK_ID_RE.match(file.strip()))
+
+
+def extraction_schema_check(schema: Any) -> dict:
+    if not isinstance(schema, dict):
+        raise ApplicationError("schema: must be a JSON object (a JSON Schema)")
+    try:
+        engine.validate_extraction_schema(schema)
+    except engine.EngineError as exc:
+        raise ApplicationError(exc.user_message) from None
+    return schema
+
+
+def split_topics_check(topics: Any) -> list[dict[str, str]]:
+    from tasks_app.engine.extract.split import validate_topics
+
+    try:
+        return validate_topics(topics)
+    except engine.EngineError as exc:
+        raise ApplicationError(exc.user_message) from None
+
+
+def source_check(source: Task, *, task_type: str, topic: str | None) -> None:
+    """What a new Extract/Split task may read (contract §11, §13.5)."""
+    if source.task_type == TaskType.EXTRACT:
+        raise ApplicationError("file: refers to an Extract task; give a Parse task id (or a Split task id with topic)")
+    if source.task_type == TaskType.SPLIT:
+        if task_type != TaskType.EXTRACT:
+            raise ApplicationError("file: refers to a Split task; split a Parse task or a document instead")
+        if not topic:
+            raise ApplicationError("topic: required when file is a Split task id")
+        names = [t.get("name") for t in source.configuration.get("topics") or []]
+        if topic not in names:
+            raise ApplicationError(f"topic: {topic!r} is not one of the split's topics ({', '.join(names)})")
+    elif topic:
+        raise ApplicationError("topic: only allowed when file is a Split task id")
+    if source.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+        raise ApplicationError(f"file: the {source.task_type} task ended {source.status}: {source.message}")
+
+
+@transaction.atomic
+def task_create_derived(
+    *,
+    workspace: Workspace,
+    task_type: str,
+    source: Task,
+    configuration: dict,
+    actor: Actor,
+    expires_in: int | None = None,
+    client_version: object = "Unspecified",
+) -> Task:
+    """An Extract or Split task over `source`; queued now if `source` is done, else when it finishes."""
+    now = timezone.now()
+    if expires_in is None:
+        expires_in = workspace.default_expires_in
+    waiting = source.status not in TERMINAL_STATUSES
+    task = Task.objects.create(
+        workspace=workspace,
+        task_type=task_type,
+        status=TaskStatus.STARTING,
+        message=WAITING_FOR_PARSE if waiting else TASK_QUEUED,
+        configuration=configuration,
+        source_task=source,
+        input_file=source.input_file,
+        source_url=source.source_url,
+        file_name=source.file_name,
+        mime_type=source.mime_type,
+        page_count=source.page_count,
+        created_at=now,
+        expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+        client_version=client_version,
+        **_actor_fields(actor),
+    )
+    audit_record(workspace=workspace, actor=actor, verb="task.created", target=task)
+    webhooks_emit(task)
+    # Always queued: if the source is still running, the job returns at once and the source's end queues it
+    # again; queuing anyway closes the window where the source finishes before this row is committed.
+    derived_enqueue(task)
+    return task
+
+
+def derived_enqueue(task: Task) -> None:
+    from tasks_app.jobs import extract_task_job, split_task_job
+
+    job = split_task_job if task.task_type == TaskType.SPLIT else extract_task_job
+    transaction.on_commit(lambda: job.delay(str(task.pk)))
+
+
+def dependents_release(source_id) -> None:
+    """Called when a task reaches a terminal state: queue the Extract/Split tasks waiting on it."""
+    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk", "task_type"):
+        derived_enqueue(task)
+
+
+def _fail_waiting(task: Task, message: str) -> None:
+    changed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
+        status=TaskStatus.FAILED, message=message, finished_at=timezone.now()
+    )
+    if changed:
+        webhooks_emit_for(task.pk)
+        dependents_release(task.pk)
+
+
+def _finish(task: Task, status: str, message: str, output: dict | None = None) -> None:
+    with transaction.atomic():
+        changed = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING, cancel_requested=False).update(
+            status=status, message=message, finished_at=timezone.now()
+        )
+        if not changed:  # cancelled (or deleted) meanwhile: keep nothing
+            changed = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING).update(
+                status=TaskStatus.CANCELLED, message="Task cancelled", finished_at=timezone.now()
+            )
+            output = None
+        if changed and output is not None:
+            TaskOutput.objects.update_or_create(task=task, defaults={"data": output, "asset_keys": []})
+    if changed:
+        webhooks_emit_for(task.pk)
+        dependents_release(task.pk)
+
+
+def _parse_output_of(source: Task) -> dict:
+    """The parse output an Extract/Split reads: its source's, or for a Split source, the split's own source's."""
+    parse = source.source_task if source.task_type == TaskType.SPLIT else source
+    row = TaskOutput.objects.filter(task=parse).only("data").first() if parse else None
+    if row is None:
+        raise engine.EngineError("The parse task this task reads has been deleted.")
+    return row.data
+
+
+def extract_options(configuration: dict, pages: tuple[int, ...] | None = None) -> engine.ExtractOptions:
+    parse_config = configuration.get("parse_configuration") or {}
+    return engine.ExtractOptions(
+        system_prompt=configuration.get("system_prompt"),
+        error_handling=parse_config.get("error_handling") or "Fail",
+        llm_base_url=settings.CHUNKR_LLM_BASE_URL,
+        llm_api_key=settings.CHUNKR_LLM_API_KEY,
+        llm_model=settings.CHUNKR_LLM_MODEL or "gpt-4o-mini",
+        pages=pages,
+    )
+
+
+def task_process_derived(*, task_id: str) -> None:
+    """The Extract/Split job: wait for the source, claim, run the engine, store the output."""
+    task = Task.objects.select_related("source_task").filter(pk=task_id).first()
+    if task is None or task.status != TaskStatus.STARTING or task.cancel_requested:
+        return  # redelivered, cancelled, deleted or already done
+    source = task.source_task
+    if source is None:
+        _fail_waiting(task, "The source task has been deleted.")
+        return
+    if source.status not in TERMINAL_STATUSES:
+        return  # released again when the source finishes
+    if source.status != TaskStatus.SUCCEEDED:
+        _fail_waiting(task, f"The {source.task_type} task ended {source.status}: {source.message}")
+        return
+    now = timezone.now()
+    claimed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING, cancel_requested=False).update(
+        status=TaskStatus.PROCESSING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        message="Extracting" if task.task_type == TaskType.EXTRACT else "Splitting",
+        page_count=source.page_count,
+    )
+    if not claimed:
+        return
+    webhooks_emit_for(task.pk)
+    try:
+        parse_output = _parse_output_of(source)
+        pages = None
+        if source.task_type == TaskType.SPLIT:
+            split = TaskOutput.objects.get(task=source).data
+            topic = task.configuration.get("topic")
+            pages = next((tuple(t["pages"]) for t in split["topics"] if t["name"] == topic), ())
+            if not pages:
+                raise engine.EngineError(f"The split assigned no pages to the topic {topic!r}; nothing to extract.")
+        options = extract_options(task.configuration, pages)
+        if task.task_type == TaskType.SPLIT:
+            output = engine.split_document(parse_output, task.configuration["topics"], options)
+        else:
+            output = engine.run_extraction(parse_output, task.configuration["schema"], options)
+    except engine.EngineError as exc:
+        _finish(task, TaskStatus.FAILED, exc.user_message)
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        logger.exception("%s task %s failed (ref %s)", task.task_type, task.pk, ref)
+        _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
+    else:
+        message = TASK_SUCCEEDED
+        if options.warnings:
+            message += ". " + " ".join(dict.fromkeys(options.warnings))
+        _finish(task, TaskStatus.SUCCEEDED, message, output)
