@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .assets import DirectorySink
@@ -45,36 +46,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("extract", "split"):
         return _extract_main(args)
+    return _report(lambda: _parse_main(args))
+
+
+def _parse_main(args: argparse.Namespace) -> tuple[dict, list[str]]:
+    config = ParseConfig.from_dict(_json_arg(args.config, "--config") or {})
+    src = Path(args.input)
+    if not src.is_file():
+        raise _Usage(f"input file not found: {args.input}")
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="engine-out-"))
+    sink = DirectorySink(out)
+    options = ParseOptions(config=config, dpi=args.dpi, file_name=src.name, workers=args.workers or default_workers())
+    result = parse_document(src, options, sink)
+    return result.to_dict(sink.url_for), list(result.warnings)
+
+
+def _report(run: Callable[[], tuple[dict, list[str]]]) -> int:
+    """Run a command; print its JSON on stdout and warnings on stderr, or one error line (exit 2: bad input or
+    configuration, 1: an engine bug), never a traceback."""
     try:
-        raw = args.config
-        if raw and raw.startswith("@"):
-            raw = Path(raw[1:]).read_text(encoding="utf-8")
-        try:
-            cfg = json.loads(raw) if raw else {}
-        except json.JSONDecodeError as exc:
-            print(f"error: --config is not valid JSON ({exc.msg})", file=sys.stderr)  # noqa: T201
-            return 2
-        config = ParseConfig.from_dict(cfg)
-        src = Path(args.input)
-        if not src.is_file():
-            print(f"error: input file not found: {args.input}", file=sys.stderr)  # noqa: T201
-            return 2
-        out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="engine-out-"))
-        sink = DirectorySink(out)
-        result = parse_document(
-            src,
-            ParseOptions(config=config, dpi=args.dpi, file_name=src.name, workers=args.workers or default_workers()),
-            sink,
-        )
+        body, warnings = run()
+    except _Usage as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     except EngineError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)  # noqa: T201
         return 2
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
         print(f"error: internal error ({type(exc).__name__}: {exc})".splitlines()[0], file=sys.stderr)  # noqa: T201
         return 1
-    for w in result.warnings:
+    for w in warnings:
         print(f"warning: {w}", file=sys.stderr)  # noqa: T201
-    json.dump(result.to_dict(sink.url_for), sys.stdout, ensure_ascii=False)
+    json.dump(body, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 
@@ -116,49 +119,39 @@ def _parse_output(src: Path, cfg: dict) -> dict:
 
 
 def _extract_main(args: argparse.Namespace) -> int:
+    return _report(lambda: _extract_run(args))
+
+
+def _extract_run(args: argparse.Namespace) -> tuple[dict, list[str]]:
     from .extract import ExtractOptions, run_extraction, split_document
 
-    try:
-        cfg = _json_arg(args.config, "--config") or {}
-        if not isinstance(cfg, dict):
-            raise _Usage("--config must be a JSON object")
-        src = Path(args.input)
-        if not src.is_file():
-            raise _Usage(f"input file not found: {args.input}")
-        opts_cfg = {k: v for k, v in cfg.items() if k != "parse_configuration"}
-        options = ExtractOptions.from_dict(opts_cfg)
-        topics = _json_arg(args.topics, "--topics")
-        if args.command == "extract":
-            schema = _json_arg(args.schema, "--schema")
-            from .extract import validate_extraction_schema
+    cfg = _json_arg(args.config, "--config") or {}
+    if not isinstance(cfg, dict):
+        raise _Usage("--config must be a JSON object")
+    src = Path(args.input)
+    if not src.is_file():
+        raise _Usage(f"input file not found: {args.input}")
+    opts_cfg = {k: v for k, v in cfg.items() if k != "parse_configuration"}
+    options = ExtractOptions.from_dict(opts_cfg)
+    topics = _json_arg(args.topics, "--topics")
+    if args.command == "extract":
+        schema = _json_arg(args.schema, "--schema")
+        from .extract import validate_extraction_schema
 
-            validate_extraction_schema(schema)  # fail fast, before parsing
-            if args.topic is not None and topics is None:
-                raise _Usage("--topic needs --topics")
-            output = _parse_output(src, cfg)
-            if args.topic is not None:
-                split = split_document(output, topics, options)
-                chosen = next((t for t in split["topics"] if t["name"] == args.topic), None)
-                if chosen is None:
-                    raise _Usage(f"--topic {args.topic!r} is not one of the topics")
-                options = ExtractOptions.from_dict({**opts_cfg, "pages": chosen["pages"] or [0x7FFFFFFF]})
-            body = run_extraction(output, schema, options)
-        else:
-            from .extract.split import validate_topics
+        validate_extraction_schema(schema)  # fail fast, before parsing
+        if args.topic is not None and topics is None:
+            raise _Usage("--topic needs --topics")
+        output = _parse_output(src, cfg)
+        if args.topic is not None:
+            split = split_document(output, topics, options)
+            chosen = next((t for t in split["topics"] if t["name"] == args.topic), None)
+            if chosen is None:
+                raise _Usage(f"--topic {args.topic!r} is not one of the topics")
+            options = ExtractOptions.from_dict({**opts_cfg, "pages": chosen["pages"] or [0x7FFFFFFF]})
+        body = run_extraction(output, schema, options)
+    else:
+        from .extract.split import validate_topics
 
-            validate_topics(topics)
-            body = split_document(_parse_output(src, cfg), topics, options)
-    except _Usage as exc:
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
-    except EngineError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)  # noqa: T201
-        return 2
-    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
-        print(f"error: internal error ({type(exc).__name__}: {exc})".splitlines()[0], file=sys.stderr)  # noqa: T201
-        return 1
-    for w in options.warnings:
-        print(f"warning: {w}", file=sys.stderr)  # noqa: T201
-    json.dump(body, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+        validate_topics(topics)
+        body = split_document(_parse_output(src, cfg), topics, options)
+    return body, list(options.warnings)

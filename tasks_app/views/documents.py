@@ -53,21 +53,26 @@ def _with_query(params: QueryDict, **changes) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+def _search(request, f: dict, **extra):
+    """The workspace's tasks matching the cleaned filter form `f`."""
+    return selectors.task_search(
+        workspace=request.workspace,
+        status=f.get("status"),
+        task_type=f.get("type"),
+        created_from=f.get("created_from"),
+        created_to=f.get("created_to"),
+        q=f.get("q"),
+        created_by=f.get("created_by"),
+        **extra,
+    )
+
+
 def _list_context(request, params: QueryDict) -> dict:
     members = list(_members(request))
     form = TaskFilterForm(params, members=members)
     f = form.cleaned()
     tasks = (
-        selectors.task_search(
-            workspace=request.workspace,
-            status=f.get("status"),
-            task_type=f.get("type"),
-            created_from=f.get("created_from"),
-            created_to=f.get("created_to"),
-            q=f.get("q"),
-            created_by=f.get("created_by"),
-            sort=_sort_field(f["sort"]),
-        )
+        _search(request, f, sort=_sort_field(f["sort"]))
         .select_related("created_by_user", "created_by_key")
         .defer(*HEAVY_FIELDS)
     )
@@ -128,15 +133,7 @@ def task_count(request):
     """The total for the current filters, fetched after the page shows (a count can be slow on 100k rows)."""
     members = list(_members(request))
     f = TaskFilterForm(request.GET, members=members).cleaned()
-    total = selectors.task_search(
-        workspace=request.workspace,
-        status=f.get("status"),
-        task_type=f.get("type"),
-        created_from=f.get("created_from"),
-        created_to=f.get("created_to"),
-        q=f.get("q"),
-        created_by=f.get("created_by"),
-    ).count()
+    total = _search(request, f).count()
     return HttpResponse(f"{total:,} task{'s' if total != 1 else ''}")
 
 
