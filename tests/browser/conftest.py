@@ -39,9 +39,12 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
+    # Playwright's sync API keeps an event loop running in this thread while it is started; the test's own ORM
+    # calls are still synchronous. Module scope stops it after each browser module: with the loop left running,
+    # libraries that pick sync or async behaviour by asyncio.get_running_loop() (the legacy chunkr-ai SDK) would
+    # misbehave in whichever tests pytest-randomly happens to run next.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
