@@ -10,27 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
+from .types import SEGMENT_TYPES
 
-SEGMENT_PROCESSING_KEYS: tuple[str, ...] = (
-    "Caption",
-    "Footnote",
-    "FormRegion",
-    "Formula",
-    "GraphicalItem",
-    "Legend",
-    "LineNumber",
-    "ListItem",
-    "Page",
-    "PageFooter",
-    "PageHeader",
-    "PageNumber",
-    "Picture",
-    "SectionHeader",
-    "Table",
-    "Text",
-    "Title",
-    "Unknown",
-)
+# The contract's processing keys are the segment types (decision 7 adds SectionHeader), in sorted order.
+SEGMENT_PROCESSING_KEYS: tuple[str, ...] = tuple(sorted(SEGMENT_TYPES))
 _KEY_LOOKUP = {k.lower(): k for k in SEGMENT_PROCESSING_KEYS}
 
 TOKENIZER_ENUMS: tuple[str, ...] = ("Word", "Cl100kBase", "XlmRobertaBase", "BertBaseUncased")
