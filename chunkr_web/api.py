@@ -16,21 +16,88 @@ from tasks_app.api.meta import router as meta_router
 from tasks_app.api.tasks import router as tasks_router
 from tasks_app.errors import ApplicationError
 
-UNAUTHORIZED_DOC = {
-    "description": "Missing or invalid API key",
-    "content": {"text/plain": {"schema": {"type": "string"}}},
+MISSING_KEY_MEDIA = {"text/plain": {"schema": {"type": "string"}}}
+SERVER_PAGE_MEDIA = {"text/html": {"schema": {"type": "string"}}}
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def _document_real_responses(operation: dict) -> None:
+    """Make one operation's documented responses match what the server really sends (found by `make fuzz-api`).
+
+    Ninja documents every response as application/json and knows nothing of the answers our handlers give for any
+    route: plain-text bodies (health, task delete/cancel: contract §1.5/§16), file downloads in the file's own type,
+    401 for a missing key (text/plain, contract §1.2), 400 when a parameter fails validation and gunicorn's 414.
+    """
+    responses = {str(code): doc for code, doc in operation.get("responses", {}).items()}
+    for doc in responses.values():
+        media = doc.get("content", {}).get("application/json")
+        if media and media.get("schema", {}).get("type") == "string":
+            kind = "*/*" if media["schema"].get("format") == "binary" else "text/plain"
+            doc["content"] = {kind: media}
+    if operation.get("security"):
+        unauthorized = responses.setdefault("401", {"description": "Missing or invalid API key", "content": {}})
+        unauthorized["content"] = {**unauthorized.get("content", {}), **MISSING_KEY_MEDIA}
+    if operation.get("parameters") or operation.get("requestBody"):
+        responses.setdefault(
+            "400",
+            {"description": "Invalid parameter", "content": {"application/json": {"schema": ERROR_REF}}},
+        )
+    if operation.get("parameters"):
+        # gunicorn refuses a request line over 4 KiB before Django sees it.
+        responses.setdefault("414", {"description": "URI too long", "content": SERVER_PAGE_MEDIA})
+    operation["responses"] = responses
+
+
+# OpenAPI links from each create route to the routes that take the id it returns, so clients and generators (and
+# schemathesis' stateful phase in `make fuzz-api`) can follow a created task, job or file instead of guessing ids.
+_TASK_ROUTES = ("task_get", "task_delete", "parse_task_get", "extract_task_get", "task_cancel")
+_LEGACY_ROUTES = ("legacy_get", "legacy_delete", "legacy_update", "legacy_cancel")
+_LINKS = {
+    "parse_task_create": {
+        "200": ("task_id", _TASK_ROUTES + _LEGACY_ROUTES),
+        "202": ("job_id", ("job_get", "job_cancel")),
+    },
+    "extract_task_create": {"200": ("task_id", _TASK_ROUTES), "202": ("job_id", ("job_get", "job_cancel"))},
+    "split_task_create": {"200": ("task_id", _TASK_ROUTES), "202": ("job_id", ("job_get", "job_cancel"))},
+    "legacy_create": {"200": ("task_id", _LEGACY_ROUTES + _TASK_ROUTES)},
+    "file_upload": {"200": ("file_id", ("file_get", "file_remove", "file_content", "file_url"))},
 }
+
+
+def _add_links(schema: dict) -> None:
+    operation_ids = {
+        op["operationId"]: op
+        for ops in schema.get("paths", {}).values()
+        for op in ops.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+
+    def full_id(suffix: str) -> str | None:
+        return next((oid for oid in operation_ids if oid.endswith(f"_{suffix}")), None)
+
+    for source, by_status in _LINKS.items():
+        operation = operation_ids.get(full_id(source) or "")
+        if operation is None:
+            continue
+        for status, (field, targets) in by_status.items():
+            response = operation["responses"].get(status)
+            if response is None:
+                continue
+            links = response.setdefault("links", {})
+            for target in targets:
+                target_id = full_id(target)
+                if target_id:
+                    links[target] = {"operationId": target_id, "parameters": {field: f"$response.body#/{field}"}}
 
 
 class ChunkrNinjaAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        # Every authenticated route can answer 401 (text/plain, contract §1.2); Ninja does not document that
-        # itself, so `make fuzz-api` flagged each 401 as undocumented. Add it wherever a route needs the key.
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                if isinstance(operation, dict) and operation.get("security"):
-                    operation.setdefault("responses", {}).setdefault("401", UNAUTHORIZED_DOC)
+                if isinstance(operation, dict) and "responses" in operation:
+                    _document_real_responses(operation)
+        _add_links(schema)
         return schema
 
 

@@ -22,6 +22,7 @@ done
 .venv/bin/schemathesis run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
   --header "Authorization: $KEY" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+  --phases examples,coverage,fuzzing,stateful \
   --max-examples "${FUZZ_EXAMPLES:-30}" \
   --request-timeout 30 \
   "$@"

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from tasks_app import selectors
 from tasks_app.choices import TERMINAL_STATUSES
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task
@@ -88,17 +89,19 @@ def rate_limit(request) -> None:
 
 
 def wait_terminal(task: Task, timeout: float) -> Task:
-    """Bounded wait for `async: false`: polls the row, which the worker updates."""
+    """Bounded wait for `async: false`: polls the row, which the worker updates.
+
+    A task can expire (and be purged) or be deleted while we wait, e.g. with a tiny `expires_in` (found by
+    `make fuzz-api`); from then on it is unknown, as on every other route: 404.
+    """
     deadline = time.monotonic() + timeout
     delay = 0.1
-    while time.monotonic() < deadline:
-        task.refresh_from_db()
-        if task.status in TERMINAL_STATUSES:
+    while True:
+        task = selectors.task_get(workspace=task.workspace, task_id=task.pk)
+        if task.status in TERMINAL_STATUSES or time.monotonic() >= deadline:
             return task
         time.sleep(delay)
         delay = min(delay * 1.5, 1.0)
-    task.refresh_from_db()
-    return task
 
 
 def sync_wait_seconds() -> float:

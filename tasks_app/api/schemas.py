@@ -20,6 +20,22 @@ CONFIG_FIELDS = (
     "high_resolution",
 )
 
+# A one-page PDF ("Hello, Chunkr") as a data URL: the documented example of `file`, so "Try it out" in /api/v1/docs
+# and schemathesis' examples phase (`make fuzz-api`) create a real task instead of a 400.
+EXAMPLE_FILE = (
+    "data:application/pdf;base64,JVBERi0xLjcKJcK1wrYKJSBXcml0dGVuIGJ5IE11UERGIDEuMjguNQoKMSAwIG9iago8PC9UeXBlL0NhdGFs"
+    "b2cvUGFnZXMgMiAwIFIvSW5mbzw8L1Byb2R1Y2VyKE11UERGIDEuMjguNSk+Pj4+CmVuZG9iagoKMiAwIG9iago8PC9UeXBlL1BhZ2VzL0NvdW50"
+    "IDEvS2lkc1s0IDAgUl0+PgplbmRvYmoKCjMgMCBvYmoKPDwvRm9udDw8L2hlbHYgNSAwIFI+Pj4+CmVuZG9iagoKNCAwIG9iago8PC9UeXBlL1Bh"
+    "Z2UvTWVkaWFCb3hbMCAwIDIwMCAxMDBdL1JvdGF0ZSAwL1Jlc291cmNlcyAzIDAgUi9QYXJlbnQgMiAwIFIvQ29udGVudHNbNiAwIFJdPj4KZW5k"
+    "b2JqCgo1IDAgb2JqCjw8L1R5cGUvRm9udC9TdWJ0eXBlL1R5cGUxL0Jhc2VGb250L0hlbHZldGljYS9FbmNvZGluZy9XaW5BbnNpRW5jb2Rpbmc+"
+    "PgplbmRvYmoKCjYgMCBvYmoKPDwvTGVuZ3RoIDc4L0ZpbHRlci9GbGF0ZURlY29kZT4+CnN0cmVhbQp4nOMq5HIK4TJUMABCQwUjAwVTA4WQXC79"
+    "jNScMgVDQ4WQNIVoGxMLM1OzZCBMM0o2MjAxNrMwNzVLNUsyN7KLDfHicg3hCuQCAFfvEOUKZW5kc3RyZWFtCmVuZG9iagoKeHJlZgowIDcKMDAw"
+    "MDAwMDAwMCA2NTUzNSBmIAowMDAwMDAwMDQyIDAwMDAwIG4gCjAwMDAwMDAxMjAgMDAwMDAgbiAKMDAwMDAwMDE3MiAwMDAwMCBuIAowMDAwMDAw"
+    "MjEzIDAwMDAwIG4gCjAwMDAwMDAzMjAgMDAwMDAgbiAKMDAwMDAwMDQwOSAwMDAwMCBuIAoKdHJhaWxlcgo8PC9TaXplIDcvUm9vdCAxIDAgUj4+"
+    "CnN0YXJ0eHJlZgo1NTUKJSVFT0YK"
+)
+FILE_DOC = "The document: an upload's `ch://files/<id>` URL, an http(s) URL, a data URL or raw base64."
+
 
 class _ConfigFields(Schema):
     # Unknown request fields are ignored (contract §1.4).
@@ -39,7 +55,7 @@ class _ConfigFields(Schema):
 
 
 class ParseCreateIn(_ConfigFields):
-    file: str = Field(min_length=1)
+    file: str = Field(min_length=1, description=FILE_DOC, examples=[EXAMPLE_FILE])
     file_name: str | None = Field(default=None, max_length=255)
     expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)
     async_: bool | None = Field(default=None, alias="async")
@@ -50,8 +66,11 @@ class ExtractCreateIn(Schema):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    file: str = Field(min_length=1)
-    schema_: Any = Field(alias="schema")
+    file: str = Field(min_length=1, description=FILE_DOC + " Or the task_id of a parse task.", examples=[EXAMPLE_FILE])
+    schema_: Any = Field(
+        alias="schema",
+        examples=[{"type": "object", "properties": {"greeting": {"type": "string", "description": "The greeting"}}}],
+    )
     system_prompt: str | None = None
     parse_configuration: dict[str, Any] | None = None
     file_name: str | None = Field(default=None, max_length=255)
@@ -70,8 +89,10 @@ class SplitCreateIn(Schema):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    file: str = Field(min_length=1)
-    topics: list[SplitTopicIn] = Field(min_length=1, max_length=50)
+    file: str = Field(min_length=1, description=FILE_DOC, examples=[EXAMPLE_FILE])
+    topics: list[SplitTopicIn] = Field(
+        min_length=1, max_length=50, examples=[[{"name": "Greeting", "description": "Where the document says hello"}]]
+    )
     parse_configuration: dict[str, Any] | None = None
     file_name: str | None = Field(default=None, max_length=255)
     expires_in: int | None = Field(default=None, gt=0, le=2**31 - 1)

@@ -1,6 +1,7 @@
 import base64
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -305,3 +306,36 @@ def test_image_input_is_parsed(api, live_worker):
     done = api.wait(task["task_id"])
     assert done["status"] == "Succeeded", done["message"]
     assert done["file_info"]["mime_type"] == "image/png"
+
+
+def test_sync_wait_for_a_task_that_expires_meanwhile_is_a_404_not_a_500(api, live_worker, settings):
+    # Found by `make fuzz-api`: `expires_in: 1` with `async: false` let beat purge the row mid-wait (a 500). The input
+    # URL answers only after 4 s, so the task is still downloading when it expires.
+    release = threading.Event()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            release.wait(4)
+            body = pdf_bytes("late")
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+    settings.CHUNKR_SYNC_WAIT_SECONDS = 30
+    try:
+        started = time.monotonic()
+        url = f"http://127.0.0.1:{server.server_port}/slow.pdf"
+        response = api.post("/tasks/parse", {"file": url, "async": False, "expires_in": 1})
+        assert response.status_code == 404, response.content
+        assert "not found" in response.json()["message"].lower()
+        assert time.monotonic() - started < 4
+    finally:
+        release.set()
+        server.shutdown()
