@@ -131,6 +131,15 @@ def dependents_release(source_id) -> None:
         derived_enqueue(task)
 
 
+def dependents_orphan(source_id, *, reason: str) -> None:
+    """Called just before a task is deleted or purged: fail the Extract/Split tasks still waiting on it.
+
+    Deleting the source nulls their link (SET_NULL), after which nothing would ever release them.
+    """
+    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk"):
+        _fail_waiting(task, f"The task it was waiting for {reason}.")
+
+
 def _fail_waiting(task: Task, message: str) -> None:
     changed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
         status=TaskStatus.FAILED, message=message, finished_at=timezone.now()

@@ -29,6 +29,8 @@ def task_delete_assets(*, task: Task) -> None:
 
 def tasks_purge_expired(*, now=None) -> int:
     """Delete tasks past `expires_at`, with their outputs and assets. Returns how many went."""
+    from tasks_app.services.extraction import dependents_orphan  # extraction → tasks → this module
+
     now = now or timezone.now()
     purged = 0
     while True:
@@ -39,6 +41,7 @@ def tasks_purge_expired(*, now=None) -> int:
             # A task still running at expiry is told to stop; its worker finds the row gone and gives up.
             task_delete_assets(task=task)
             with transaction.atomic():
+                dependents_orphan(task.pk, reason="expired")
                 Task.objects.filter(pk=task.pk).delete()
             purged += 1
 

@@ -135,9 +135,12 @@ def _cancel_step(task: Task) -> int:
 def task_delete(*, task: Task, actor: Actor) -> None:
     if task.status not in TERMINAL_STATUSES:
         raise ApplicationError(f"Task cannot be deleted: status is {task.status}")
+    from tasks_app.services.extraction import dependents_orphan  # extraction imports this module
+
     task_delete_assets(task=task)
     input_file = task.input_file
     with transaction.atomic():
+        dependents_orphan(task.pk, reason="was deleted")
         audit_record(workspace=task.workspace, actor=actor, verb="task.deleted", target=task)
         TaskOutput.objects.filter(task=task).delete()
         task.delete()

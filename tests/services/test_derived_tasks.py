@@ -1,0 +1,64 @@
+"""Extract/Split tasks waiting on a parse task that disappears must fail, not wait forever."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tasks_app.choices import TaskStatus, TaskType
+from tasks_app.services.extraction import task_create_derived
+from tasks_app.services.maintenance import tasks_purge_expired
+from tasks_app.services.tasks import task_delete
+from tests.factories import parse_task, pdf_bytes
+
+SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
+
+
+def _waiting_extract(workspace, source):
+    return task_create_derived(
+        workspace=workspace,
+        task_type=TaskType.EXTRACT,
+        source=source,
+        configuration={"schema": SCHEMA, "parse_configuration": {}},
+        actor=None,
+        expires_in=3600,
+    )
+
+
+def test_a_waiting_extract_fails_when_its_parse_task_expires(workspace):
+    source = parse_task(workspace, pdf_bytes("Total 12"), expires_in=1)
+    derived = _waiting_extract(workspace, source)
+    assert derived.status == TaskStatus.STARTING
+
+    assert tasks_purge_expired(now=timezone.now() + timedelta(seconds=5)) == 1
+
+    derived.refresh_from_db()
+    assert derived.status == TaskStatus.FAILED
+    assert derived.message == "The task it was waiting for expired."
+    assert derived.finished_at is not None
+
+
+def test_a_waiting_extract_fails_when_its_finished_parse_task_is_deleted(workspace):
+    source = parse_task(workspace, pdf_bytes("Total 12"))
+    derived = _waiting_extract(workspace, source)
+    # The parse finished but the extract job has not run yet (it is still queued).
+    type(source).objects.filter(pk=source.pk).update(status=TaskStatus.SUCCEEDED)
+    source.refresh_from_db()
+
+    task_delete(task=source, actor=None)
+
+    derived.refresh_from_db()
+    assert (derived.status, derived.message) == (TaskStatus.FAILED, "The task it was waiting for was deleted.")
+
+
+def test_purge_leaves_unrelated_waiting_tasks_alone(workspace):
+    expired = parse_task(workspace, pdf_bytes("old"), expires_in=1)
+    live = parse_task(workspace, pdf_bytes("new"))
+    derived = _waiting_extract(workspace, live)
+
+    tasks_purge_expired(now=timezone.now() + timedelta(seconds=5))
+
+    derived.refresh_from_db()
+    assert derived.status == TaskStatus.STARTING
+    assert not type(expired).objects.filter(pk=expired.pk).exists()
