@@ -22,6 +22,7 @@ from .errors import (
     EncryptedDocument,
     EngineError,
     ImageTooLarge,
+    LlmError,
     LlmUnavailable,
     OcrUnavailable,
     PageTimeout,
@@ -32,7 +33,6 @@ from .errors import (
 from .extract import (
     DEFAULT_SYSTEM_PROMPT,
     ExtractOptions,
-    LlmError,
     ParseOutputInvalid,
     SchemaError,
     run_extraction,

@@ -5,12 +5,16 @@
 INPUT is a document, or (extract/split) a ParseOutputResponse `.json` saved from `parse`. Prints the
 ParseOutputResponse / ExtractOutputResponse / Split output JSON on stdout. Any failure is one line on
 stderr and exit code 2 (bad input or configuration) or 1 (an engine bug), never a traceback.
+
+The model endpoint comes from the server's variables, CHUNKR_LLM_BASE_URL, CHUNKR_LLM_API_KEY, CHUNKR_LLM_MODEL
+and CHUNKR_LLM_TIMEOUT (an extract/split `--config` with its own `llm.base_url` replaces them all).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -56,7 +60,9 @@ def _parse_main(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise _Usage(f"input file not found: {args.input}")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="engine-out-"))
     sink = DirectorySink(out)
-    options = ParseOptions(config=config, dpi=args.dpi, file_name=src.name, workers=args.workers or default_workers())
+    options = ParseOptions(
+        config=config, dpi=args.dpi, file_name=src.name, workers=args.workers or default_workers(), **_parse_llm()
+    )
     result = parse_document(src, options, sink)
     return result.to_dict(sink.url_for), list(result.warnings)
 
@@ -86,6 +92,35 @@ class _Usage(Exception):
     pass
 
 
+def _llm_env() -> dict[str, object]:
+    """The CHUNKR_LLM_* variables the server reads, as an extract config's `llm` object ({} when unset)."""
+    url = os.environ.get("CHUNKR_LLM_BASE_URL", "").strip()
+    if not url:
+        return {}
+    if not url.startswith(("http://", "https://")):
+        raise _Usage("CHUNKR_LLM_BASE_URL must be an http(s) URL")
+    out: dict[str, object] = {"base_url": url}
+    for key in ("api_key", "model"):
+        value = os.environ.get(f"CHUNKR_LLM_{key.upper()}", "").strip()
+        if value:
+            out[key] = value
+    timeout = os.environ.get("CHUNKR_LLM_TIMEOUT", "").strip()
+    if timeout:
+        try:
+            out["timeout"] = float(timeout)
+        except ValueError:
+            raise _Usage(f"CHUNKR_LLM_TIMEOUT must be a number of seconds (got {timeout!r})") from None
+        if out["timeout"] <= 0:
+            raise _Usage("CHUNKR_LLM_TIMEOUT must be positive")
+    return out
+
+
+def _parse_llm() -> dict[str, object]:
+    """ParseOptions keywords for the endpoint in the environment."""
+    names = {"base_url": "llm_base_url", "api_key": "llm_api_key", "model": "llm_model", "timeout": "llm_timeout_s"}
+    return {names[k]: v for k, v in _llm_env().items()}
+
+
 def _json_arg(raw: str | None, what: str) -> object:
     """Inline JSON, @file, or a path to a JSON file."""
     if raw is None:
@@ -113,7 +148,7 @@ def _parse_output(src: Path, cfg: dict) -> dict:
         return data
     config = ParseConfig.from_dict(cfg.get("parse_configuration") or {})
     out = Path(tempfile.mkdtemp(prefix="engine-out-"))
-    options = ParseOptions(config=config, file_name=src.name, workers=default_workers())
+    options = ParseOptions(config=config, file_name=src.name, workers=default_workers(), **_parse_llm())
     result = parse_document(src, options, DirectorySink(out))
     return result.to_dict(DirectorySink(out).url_for)
 
@@ -132,6 +167,10 @@ def _extract_run(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if not src.is_file():
         raise _Usage(f"input file not found: {args.input}")
     opts_cfg = {k: v for k, v in cfg.items() if k != "parse_configuration"}
+    llm = opts_cfg.get("llm")
+    if llm is None or (isinstance(llm, dict) and not llm.get("base_url")):
+        # The environment's endpoint, unless the config names its own (never its key sent to another URL).
+        opts_cfg["llm"] = {**_llm_env(), **(llm or {})}
     options = ExtractOptions.from_dict(opts_cfg)
     topics = _json_arg(args.topics, "--topics")
     if args.command == "extract":

@@ -253,4 +253,7 @@ class ParseOptions:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    llm_timeout_s: float = 60.0  # per request
+    llm_max_retries: int = 2
+    llm_concurrency: int = 4  # model requests in flight per page (so per pool process, with `workers`)
     workers: int = 1  # processes for long documents (see .parallel); 1 keeps everything in this process

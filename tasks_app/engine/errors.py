@@ -75,3 +75,14 @@ class OcrUnavailable(EngineError):
 
 class LlmUnavailable(EngineError):
     default_message = "No LLM endpoint is configured, so LLM generation or descriptions cannot be produced."
+
+
+class LlmError(EngineError):
+    """The model endpoint failed or kept giving unusable answers; `reason` is the bare cause, for callers that
+    word their own message ("the model did not answer within 60 s")."""
+
+    default_message = "The language model did not return a usable answer."
+
+    def __init__(self, user_message: str | None = None, reason: str | None = None) -> None:
+        super().__init__(user_message)
+        self.reason = reason or self.user_message

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ def _run_batch(pdf_path: str, indices: list[int], job: PageJob) -> list[PageOutc
     """In a pool process: process `indices` of the PDF at `pdf_path`; assets come back as bytes."""
     import pymupdf
 
-    from .pipeline import PageOutcome, process_page
+    from .pipeline import process_page
 
     outcomes = []
     doc = pymupdf.open(pdf_path, filetype="pdf")
@@ -77,7 +78,7 @@ def _run_batch(pdf_path: str, indices: list[int], job: PageJob) -> list[PageOutc
         for index in indices:
             sink = _CollectSink()
             outcome = process_page(doc, index, job, None, sink)
-            outcomes.append(PageOutcome(outcome.page, outcome.segments, outcome.warnings, sink.items))
+            outcomes.append(replace(outcome, assets=sink.items))
     finally:
         doc.close()
     return outcomes

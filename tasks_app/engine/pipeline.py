@@ -9,6 +9,9 @@ text is exact; OCR could only degrade it); a page without one that holds raster 
 image input, is OCRed through `.ocr` and the words are written back as an invisible text layer so
 layout analysis treats scans like born-digital pages. Without an OCR backend such pages fail the
 task (`error_handling: Fail`) or come out without text plus a warning (`Continue`).
+
+Segment types configured with `strategy: LLM` or `description: true` are then sent to the model endpoint, page
+by page while the page is still open (`.generate`).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from typing import Any
 import pymupdf
 
 from . import content as content_mod
+from . import generate as generate_mod
 from . import layout as layout_mod
 from . import parallel as parallel_mod
 from . import tables as tables_mod
 from .config import GenerationConfig, ParseConfig, ParseOptions, tokenizer_name
-from .errors import Cancelled, CorruptDocument, EngineError, LlmUnavailable, OcrUnavailable, PageTimeout
+from .errors import Cancelled, CorruptDocument, EngineError, OcrUnavailable, PageTimeout
+from .llm_client import LlmEndpoint
 from .render import open_document, page_dpi, render_page
 from .sniff import IMAGE_KINDS, SPREADSHEET_KINDS, sniff
 from .types import BBox, Chunk, OcrResult, Page, ParseResult, Segment
@@ -143,35 +148,6 @@ def _text_layer_usable(words: list[Any]) -> bool:
     text = "".join(w[4] for w in words)
     bad = sum(1 for ch in text if ch == "\ufffd" or (0xE000 <= ord(ch) <= 0xF8FF))
     return bad <= 0.3 * len(text)
-
-
-def _check_llm(config: ParseConfig, options: ParseOptions, warnings: _Warnings) -> ParseConfig:
-    """Resolve LLM/description requests up front, so a misconfiguration fails before any work."""
-    wanted = [k for k, g in config.segment_processing.items() if g.strategy == "LLM" or g.description]
-    if not wanted:
-        return config
-    if not options.llm_base_url:
-        if config.error_handling == "Fail":
-            raise LlmUnavailable(
-                "No LLM endpoint is configured, but the configuration asks for LLM generation or "
-                f"descriptions ({', '.join(wanted)}). Use strategy Auto or error_handling Continue."
-            )
-        warnings.add(f"No LLM endpoint is configured; used Auto generation for: {', '.join(wanted)}.")
-    else:
-        warnings.add(f"LLM generation is not implemented by this engine yet; used Auto for: {', '.join(wanted)}.")
-    sp = {
-        k: (GenerationConfig(**{**g.to_dict(), "strategy": "Auto", "description": False}) if k in wanted else g)
-        for k, g in config.segment_processing.items()
-    }
-    return ParseConfig(
-        chunk_processing=config.chunk_processing,
-        error_handling=config.error_handling,
-        ocr_strategy=config.ocr_strategy,
-        pipeline=config.pipeline,
-        segmentation_strategy=config.segmentation_strategy,
-        segment_processing=sp,
-        extras=config.extras,
-    )
 
 
 _FIX_FOR_DIR = {(0, 1): 270, (-1, 0): 180, (0, -1): 90}
@@ -493,7 +469,7 @@ def parse_document(
     sink = sink if sink is not None else NullSink()
     path = Path(path)
     warnings = _Warnings()
-    config = _check_llm(options.config, options, warnings)
+    config, llm = generate_mod.resolve(options.config, options, warnings.add)
     limits = options.limits
     tokenizer = tokenizer_name(config.chunk_processing.tokenizer)
 
@@ -508,7 +484,15 @@ def parse_document(
         pdf_key = sink.put("document.pdf", pdf_bytes, "application/pdf")
         del pdf_bytes
         total = doc.page_count
-        job = PageJob(kind=info.kind, config=config, limits=limits, dpi=options.dpi, tokenizer=tokenizer)
+        job = PageJob(
+            kind=info.kind,
+            config=config,
+            limits=limits,
+            dpi=options.dpi,
+            tokenizer=tokenizer,
+            llm=llm,
+            llm_concurrency=max(1, options.llm_concurrency),
+        )
         pages: list[Page] = []
         segments: list[Segment] = []
         workers = parallel_mod.workers_for(total, options.workers, has_sheets=sheets is not None)
@@ -519,7 +503,9 @@ def parse_document(
             )
         else:
             outcomes = _serial_pages(doc, opened, path, job, sheets, sink, should_cancel)
+        llm_report = generate_mod.LlmReport()
         for outcome in outcomes:
+            llm_report += outcome.llm
             if outcome.assets:  # produced in a pool process: store them here, under the keys the sink gives
                 stored = {key: sink.put(key, data, ctype) for key, data, ctype in outcome.assets}
                 outcome = outcome.with_keys(stored)
@@ -529,6 +515,8 @@ def parse_document(
             segments.extend(outcome.segments)
             if progress:
                 progress(outcome.page.page_number, total)
+        if llm_report.failed:
+            warnings.add(llm_report.warning())  # one note for the document, however many segments failed
         groups = _group_chunks(segments, config.chunk_processing.target_length, tokenizer, warnings)
         chunks = []
         for g in groups:
@@ -595,6 +583,8 @@ class PageJob:
     limits: Any
     dpi: int
     tokenizer: str
+    llm: LlmEndpoint | None = None  # set when some segment type asks for LLM content or a description
+    llm_concurrency: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -603,16 +593,18 @@ class PageOutcome:
     segments: list[Segment]
     warnings: list[str]
     assets: list[tuple[str, bytes, str]] = field(default_factory=list)  # only from pool processes
+    llm: generate_mod.LlmReport = field(default_factory=generate_mod.LlmReport)
 
     def with_keys(self, stored: dict[str, str]) -> PageOutcome:
         """The outcome with asset keys replaced by the keys the caller's sink stored them under."""
         page = replace(self.page, image=stored.get(self.page.image, self.page.image))
         segments = [replace(s, image=stored.get(s.image, s.image)) if s.image else s for s in self.segments]
-        return PageOutcome(page, segments, self.warnings)
+        return PageOutcome(page, segments, self.warnings, llm=self.llm)
 
 
 def process_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, sink: Any) -> PageOutcome:
-    """Render, OCR if needed, and segment one page; assets go to `sink`."""
+    """Render, OCR if needed, and segment one page, then ask the model where the config says so; assets go to
+    `sink`. The per-page time budget covers the local work; model requests are bounded by their own timeouts."""
     started = time.monotonic()
     warnings = _Warnings()
     try:
@@ -637,7 +629,19 @@ def process_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, si
         raise PageTimeout(
             f"Page {number} took {elapsed:.0f} s, over the {job.limits.page_time_budget_s:.0f} s per-page budget."
         )
-    return PageOutcome(page_record, segments, list(warnings))
+    if job.llm is None:
+        return PageOutcome(page_record, segments, list(warnings))
+    segments, report = generate_mod.generate_page(
+        ctx.page,
+        ctx.scale,
+        number,
+        segments,
+        job.config,
+        job.llm,
+        job.llm_concurrency,
+        lambda text: count_tokens(text, job.tokenizer),
+    )
+    return PageOutcome(page_record, segments, list(warnings), llm=report)
 
 
 def _read_sheets(path: Path, kind: str, page_count: int, warnings: _Warnings, timeout_s: float) -> list[Any] | None:

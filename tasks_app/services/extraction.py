@@ -183,6 +183,7 @@ def extract_options(configuration: dict, pages: tuple[int, ...] | None = None) -
         llm_base_url=settings.CHUNKR_LLM_BASE_URL,
         llm_api_key=settings.CHUNKR_LLM_API_KEY,
         llm_model=settings.CHUNKR_LLM_MODEL or "gpt-4o-mini",
+        llm_timeout_s=settings.CHUNKR_LLM_TIMEOUT,
         pages=pages,
     )
 

@@ -46,6 +46,7 @@ def parse_options(task: Task) -> engine.ParseOptions:
         llm_base_url=settings.CHUNKR_LLM_BASE_URL,
         llm_api_key=settings.CHUNKR_LLM_API_KEY,
         llm_model=settings.CHUNKR_LLM_MODEL,
+        llm_timeout_s=settings.CHUNKR_LLM_TIMEOUT,
         workers=settings.CHUNKR_PARSE_WORKERS or engine.default_workers(),
     )
 

@@ -110,3 +110,44 @@ def test_cancel_of_a_task_that_finished_meanwhile_is_refused_with_its_status(wor
 
     with pytest.raises(ApplicationError, match="status is Succeeded"):
         task_cancel(task=stale, actor=None)
+
+
+@pytest.fixture
+def llm_endpoint(settings):
+    """A local OpenAI-compatible server, configured the way an operator would (CHUNKR_LLM_* settings)."""
+    from tests.engine.llm_server import FakeLlm
+
+    fake = FakeLlm()
+    settings.CHUNKR_LLM_BASE_URL = fake.url
+    settings.CHUNKR_LLM_MODEL = "vision-test"
+    settings.CHUNKR_LLM_TIMEOUT = 1
+    yield fake
+    fake.close()
+
+
+LLM_PAGES = {
+    "ocr_strategy": "Auto",
+    "segmentation_strategy": "Page",
+    "segment_processing": {"Page": {"strategy": "LLM"}},
+}
+
+
+def test_llm_segments_use_the_configured_endpoint_and_its_timeout(live_worker, workspace, llm_endpoint):
+    from tests.engine.llm_server import completion
+
+    llm_endpoint.steps = [lambda body: (200, completion("# Written by the model"), 0)]
+    done = terminal(parse_task(workspace, pdf_bytes("Quarterly report"), configuration=LLM_PAGES).pk)
+    assert done.status == TaskStatus.SUCCEEDED, done.message
+    (segment,) = [s for c in TaskOutput.objects.get(task=done).data["chunks"] for s in c["segments"]]
+    assert segment["content"] == "# Written by the model" and segment["text"] == "Quarterly report"
+    assert llm_endpoint.requests[0]["model"] == "vision-test"
+
+    # CHUNKR_LLM_TIMEOUT = 1 s against a server that takes 3 s: Continue keeps Auto and says so; Fail fails.
+    llm_endpoint.steps = [lambda body: (200, completion("too late"), 3)]
+    keep_going = {**LLM_PAGES, "error_handling": "Continue"}
+    done = terminal(parse_task(workspace, pdf_bytes("Quarterly report"), configuration=keep_going).pk)
+    assert done.status == TaskStatus.SUCCEEDED and "did not answer within 1 s" in done.message
+    llm_endpoint.steps = [lambda body: (500, {"error": "down"}, 0)]
+    done = terminal(parse_task(workspace, pdf_bytes("Quarterly report"), configuration=LLM_PAGES).pk)
+    assert done.status == TaskStatus.FAILED
+    assert done.message.startswith("The LLM could not produce content for a Page segment on page 1")

@@ -10,8 +10,9 @@ the same typed value) in a segment the model cited and, where the server returns
 answer's mean token probability is high.
 
 Network errors, timeouts, 429 and 5xx are retried with exponential backoff; invalid JSON is asked
-again once per attempt budget. With `error_handling: Continue`, a part that still fails falls back
-to the offline extractor's answer; with `Fail` it raises LlmError.
+again once per attempt budget (the transport, `..llm_client`, is shared with segment generation). With
+`error_handling: Continue`, a part that still fails falls back to the offline extractor's answer; with `Fail` it
+raises LlmError.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..errors import EngineError
+from ..errors import LlmError
+from ..llm_client import ChatClient, LlmEndpoint, answer_text
 from .coerce import coerce_text, normalize
 from .document import Document, Word
 from .output import Findings, Found, KeyPath
@@ -41,12 +43,7 @@ _INSTRUCTIONS = (
     "dates as ISO 8601 (YYYY-MM-DD), numbers as plain JSON numbers. In `sources`, give for every non-null "
     "value the numbers of the segments it was read from; <path> uses dots and [index], e.g. `items[0].price`."
 )
-_RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _LOW_PROB = 0.80
-
-
-class LlmError(EngineError):
-    default_message = "The extraction model did not return a usable answer."
 
 
 def _wrapper_schema(root: Node) -> dict[str, Any]:
@@ -93,84 +90,50 @@ def _parts(doc: Document, budget: int) -> list[list[tuple[int, int, str]]]:
 
 
 class _Client:
+    """The extraction request (json_schema answer, logprobs while the server offers them) over the shared transport."""
+
     def __init__(self, options: ExtractOptions, sleep: Callable[[float], None] = time.sleep) -> None:
         self.options = options
-        self.url = options.llm_base_url.rstrip("/") + "/chat/completions"
-        self.headers = {"Content-Type": "application/json"}
-        if options.llm_api_key:
-            self.headers["Authorization"] = f"Bearer {options.llm_api_key}"
+        self.endpoint = LlmEndpoint(
+            base_url=options.llm_base_url,
+            api_key=options.llm_api_key,
+            model=options.llm_model,
+            timeout_s=options.llm_timeout_s,
+            max_retries=options.llm_max_retries,
+        )
         self.logprobs = True
         self.sleep = sleep
 
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
         """-> (parsed JSON answer, mean token probability or None)."""
-        opts = self.options
-        attempts = 1 + max(0, opts.llm_max_retries)
-        last = "no answer"
-        with httpx.Client(timeout=opts.llm_timeout_s, follow_redirects=False) as client:
-            attempt = 0
-            while attempt < attempts:
-                body: dict[str, Any] = {
-                    "model": opts.llm_model,
-                    "messages": messages,
-                    "temperature": opts.llm_temperature,
-                    "response_format": {
-                        "type": "json_schema",
-                        "json_schema": {"name": "extraction", "schema": schema, "strict": False},
-                    },
-                }
-                if self.logprobs:
-                    body["logprobs"] = True
-                try:
-                    resp = client.post(self.url, json=body, headers=self.headers)
-                except httpx.TimeoutException:
-                    last = f"the model did not answer within {opts.llm_timeout_s:g} s"
-                    self._backoff(attempt, None)
-                    attempt += 1
-                    continue
-                except httpx.HTTPError as exc:
-                    last = f"could not reach the model endpoint ({type(exc).__name__})"
-                    self._backoff(attempt, None)
-                    attempt += 1
-                    continue
-                if resp.status_code == 400 and self.logprobs and "logprob" in resp.text.lower():
-                    self.logprobs = False  # the server does not offer logprobs: ask again without
-                    continue
-                if resp.status_code in _RETRY_STATUS:
-                    last = f"the model endpoint answered HTTP {resp.status_code}"
-                    self._backoff(attempt, resp.headers.get("retry-after"))
-                    attempt += 1
-                    continue
-                if resp.status_code >= 400:
-                    raise LlmError(f"The extraction model endpoint answered HTTP {resp.status_code}.")
-                try:
-                    answer, prob = _parse_answer(resp.json())
-                except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    last = f"the model returned an unusable answer ({exc})"
-                    attempt += 1
-                    continue
-                return answer, prob
-        raise LlmError(f"The extraction model failed after {attempts} attempts: {last}.")
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        if attempt + 1 >= 1 + max(0, self.options.llm_max_retries):
-            return
-        delay = 0.5 * 2**attempt
-        if retry_after:
-            try:
-                delay = max(delay, min(10.0, float(retry_after)))
-            except ValueError:
-                pass
-        self.sleep(delay)
+        def body() -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "model": self.options.llm_model,
+                "messages": messages,
+                "temperature": self.options.llm_temperature,
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "extraction", "schema": schema, "strict": False},
+                },
+            }
+            if self.logprobs:
+                out["logprobs"] = True
+            return out
+
+        with ChatClient(self.endpoint, what="The extraction model", sleep=self.sleep) as chat:
+            return chat.complete(body, _parse_answer, ask_again=self._without_logprobs)
+
+    def _without_logprobs(self, resp: httpx.Response) -> bool:
+        if resp.status_code == 400 and self.logprobs and "logprob" in resp.text.lower():
+            self.logprobs = False  # the server does not offer logprobs: ask again without
+            return True
+        return False
 
 
 def _parse_answer(payload: Any) -> tuple[dict[str, Any], float | None]:
     choice = payload["choices"][0]
-    message = choice["message"]
-    if message.get("refusal"):
-        raise ValueError(f"refused: {str(message['refusal'])[:80]}")
-    content = message.get("content") or ""
-    content = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", content)
+    content = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", answer_text(payload))
     try:
         answer = json.loads(content)
     except json.JSONDecodeError as exc:
