@@ -167,6 +167,8 @@ CHUNKR_MAX_UPLOAD_BYTES = env_int("CHUNKR_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, 
 CHUNKR_MAX_PAGES = env_int("CHUNKR_MAX_PAGES", 2000, minimum=1)
 # Processes one long document's pages are spread over (documents of 12+ pages); 0 = one per two CPU cores.
 CHUNKR_PARSE_WORKERS = env_int("CHUNKR_PARSE_WORKERS", 0, minimum=0)
+# Page images of pages that needed no OCR are rendered on first request instead of at parse time (local storage).
+CHUNKR_LAZY_PAGE_IMAGES = env_bool("CHUNKR_LAZY_PAGE_IMAGES", default=True)
 
 # --- Task queue -------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

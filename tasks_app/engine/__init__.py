@@ -41,6 +41,7 @@ from .extract import (
 )
 from .parallel import default_workers
 from .pipeline import parse_document
+from .render import LAZY_PAGE_IMAGE, render_page_png
 from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
 from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
 
@@ -88,5 +89,7 @@ __all__ = [
     "UnsupportedFileType",
     "default_workers",
     "parse_document",
+    "render_page_png",
+    "LAZY_PAGE_IMAGE",
     "sniff",
 ]

@@ -56,13 +56,17 @@ def workers_for(total_pages: int, requested: int, *, has_sheets: bool) -> int:
 
 
 class _CollectSink:
-    """The sink inside a pool process: keeps the bytes to send back to the parent."""
+    """The sink inside a pool process: keeps the bytes to send back to the parent (None for a deferred asset)."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[str, bytes, str]] = []
+        self.items: list[tuple[str, bytes | None, str]] = []
 
     def put(self, key: str, data: bytes, content_type: str) -> str:
         self.items.append((key, data, content_type))
+        return key
+
+    def defer(self, key: str, content_type: str) -> str:
+        self.items.append((key, None, content_type))
         return key
 
 

@@ -34,7 +34,7 @@ from . import tables as tables_mod
 from .config import GenerationConfig, ParseConfig, ParseOptions, tokenizer_name
 from .errors import Cancelled, CorruptDocument, EngineError, OcrUnavailable, PageTimeout
 from .llm_client import LlmEndpoint
-from .render import open_document, page_dpi, render_page
+from .render import make_upright, open_document, page_dpi, page_image_key, render_page
 from .sniff import IMAGE_KINDS, SPREADSHEET_KINDS, sniff
 from .types import BBox, Chunk, OcrResult, Page, ParseResult, Segment
 
@@ -150,32 +150,6 @@ def _text_layer_usable(words: list[Any]) -> bool:
     return bad <= 0.3 * len(text)
 
 
-_FIX_FOR_DIR = {(0, 1): 270, (-1, 0): 180, (0, -1): 90}
-
-
-def _make_upright(page: pymupdf.Page) -> None:
-    """Analyse the page as displayed, then turn it so that most text runs left to right.
-
-    /Rotate is folded into the content first (coordinates then match the rendered image); pages
-    whose text layer still runs sideways or upside down (scanned landscape pages, rotated exports)
-    are turned by the angle that makes the dominant text direction horizontal.
-    """
-    if page.rotation:
-        page.remove_rotation()
-    votes: dict[tuple[int, int], int] = {}
-    for block in page.get_text("dict", flags=0)["blocks"]:
-        for line in block.get("lines", []):
-            d = (round(line["dir"][0]), round(line["dir"][1]))
-            votes[d] = votes.get(d, 0) + sum(len(sp["text"].strip()) for sp in line["spans"])
-    if not votes:
-        return
-    dominant = max(votes, key=lambda d: votes[d])
-    fix = _FIX_FOR_DIR.get(dominant)
-    if fix and votes[dominant] > 0.6 * sum(votes.values()):
-        page.set_rotation(fix)
-        page.remove_rotation()
-
-
 def _pil_from_pixmap(pix: pymupdf.Pixmap) -> Any:
     from PIL import Image
 
@@ -184,18 +158,33 @@ def _pil_from_pixmap(pix: pymupdf.Pixmap) -> Any:
 
 
 class _PageContext:
-    def __init__(self, page: pymupdf.Page, number: int, dpi: int, pix: pymupdf.Pixmap) -> None:
+    """One page being processed. The page image is rendered only when something needs its pixels (OCR, a crop, the
+    stored page image), so text-layer pages with lazy page images never render at all."""
+
+    def __init__(self, page: pymupdf.Page, number: int, dpi: int) -> None:
         self.page = page
         self.number = number
         self.dpi = dpi
         self.scale = dpi / 72.0
-        self.set_pixmap(pix)
+        self._pix: pymupdf.Pixmap | None = None
+        self.transformed = False  # OCR text or a turn applied: the stored document no longer renders this page
+        self._measure()
         self.ocr: list[tuple[tuple[float, float, float, float], str, float | None]] = []  # points
 
-    def set_pixmap(self, pix: pymupdf.Pixmap) -> None:
-        self.pix = pix
-        self.width_px = pix.width
-        self.height_px = pix.height
+    def _measure(self) -> None:
+        # The size get_pixmap(dpi) gives (checked equal on the corpus at 72–217 dpi), without rendering.
+        size = (self.page.rect * pymupdf.Matrix(self.scale, self.scale)).irect
+        self.width_px, self.height_px = size.width, size.height
+
+    @property
+    def pix(self) -> pymupdf.Pixmap:
+        if self._pix is None:
+            self._pix = render_page(self.page, self.dpi)
+        return self._pix
+
+    def rerender(self) -> None:
+        self._pix = None
+        self._measure()
 
     def bbox(self, r: tuple[float, float, float, float]) -> BBox:
         s = self.scale
@@ -240,7 +229,7 @@ def _upside_down(found: list[Any]) -> bool:
 def _turn(ctx: _PageContext, angle: int) -> None:
     ctx.page.set_rotation(angle)
     ctx.page.remove_rotation()
-    ctx.set_pixmap(render_page(ctx.page, ctx.dpi))
+    ctx.rerender()
 
 
 def _apply_ocr(ctx: _PageContext, words: list[Any], warnings: _Warnings, config: ParseConfig) -> list[Any]:
@@ -264,6 +253,7 @@ def _apply_ocr(ctx: _PageContext, words: list[Any], warnings: _Warnings, config:
         warnings.add("OCR is not available on this server; pages without a text layer have no text.")
         return words
     page = ctx.page
+    ctx.transformed = True
     for (x0, y0, x1, y1), text, conf, _ in found:
         ctx.ocr.append(((x0, y0, x1, y1), text, conf))
         height = max(1.0, y1 - y0)
@@ -492,6 +482,7 @@ def parse_document(
             tokenizer=tokenizer,
             llm=llm,
             llm_concurrency=max(1, options.llm_concurrency),
+            page_images=options.page_images,
         )
         pages: list[Page] = []
         segments: list[Segment] = []
@@ -507,7 +498,10 @@ def parse_document(
         for outcome in outcomes:
             llm_report += outcome.llm
             if outcome.assets:  # produced in a pool process: store them here, under the keys the sink gives
-                stored = {key: sink.put(key, data, ctype) for key, data, ctype in outcome.assets}
+                stored = {
+                    key: sink.put(key, data, ctype) if data is not None else sink.defer(key, ctype)
+                    for key, data, ctype in outcome.assets
+                }
                 outcome = outcome.with_keys(stored)
             for message in outcome.warnings:
                 warnings.add(message)
@@ -585,6 +579,7 @@ class PageJob:
     tokenizer: str
     llm: LlmEndpoint | None = None  # set when some segment type asks for LLM content or a description
     llm_concurrency: int = 4
+    page_images: str = "eager"
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,16 +604,20 @@ def process_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, si
     warnings = _Warnings()
     try:
         page = doc.load_page(index)
-        _make_upright(page)
+        make_upright(page)
     except Exception as exc:  # noqa: BLE001
         raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
     dpi = page_dpi(page, job.dpi, job.limits)
     number = index + 1
-    ctx = _PageContext(page, number, dpi, render_page(page, dpi))
+    ctx = _PageContext(page, number, dpi)
     words = layout_mod.page_words(page)
     if sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS):
         words = _apply_ocr(ctx, words, warnings, job.config)
-    image_key = sink.put(f"pages/{number:04d}.png", ctx.pix.tobytes("png"), "image/png")
+    key = page_image_key(number, dpi)
+    if job.page_images == "lazy" and not ctx.transformed:
+        image_key = sink.defer(key, "image/png")  # rendered from document.pdf when first asked for
+    else:
+        image_key = sink.put(key, ctx.pix.tobytes("png"), "image/png")
     page_record = Page(number, ctx.width_px, ctx.height_px, image_key, dpi, sheet.name if sheet else None)
     if sheet is not None:
         segments = _sheet_segments(ctx, sheet, words, job.config, job.tokenizer)

@@ -8,6 +8,7 @@ MuPDF's own layout engine.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,3 +139,54 @@ def page_dpi(page: pymupdf.Page, dpi: int, limits: EngineLimits) -> int:
 
 def render_page(page: pymupdf.Page, dpi: int) -> pymupdf.Pixmap:
     return page.get_pixmap(dpi=dpi, alpha=False)
+
+
+def page_image_key(number: int, dpi: int) -> str:
+    """The asset key of a page image. It names the dpi, so a lazy image can be rendered from the key alone."""
+    return f"pages/{number:04d}-{dpi}dpi.png"
+
+
+# Matches what page_image_key makes, at the end of a stored name: (page number, dpi).
+LAZY_PAGE_IMAGE = re.compile(r"(?:^|/)pages/(\d{4,})-(\d{1,4})dpi\.png$")
+
+
+def render_page_png(pdf: str | Path, number: int, dpi: int) -> bytes:
+    """A page image exactly as `parse_document` would have stored it, from the stored `document.pdf`.
+
+    For lazy page images (`ParseOptions.page_images = "lazy"`): the engine skips rendering and PNG encoding
+    (two thirds of the time of a Page-strategy parse) for pages it did not transform, and the app calls this
+    on the first request for one. Same upright turn, same dpi, so segment boxes line up.
+    """
+    with pymupdf.open(pdf, filetype="pdf") as doc:
+        if not 1 <= number <= doc.page_count:
+            raise ValueError(f"page {number} is not in the document")
+        page = doc.load_page(number - 1)
+        make_upright(page)
+        return render_page(page, dpi).tobytes("png")
+
+
+FIX_FOR_DIR = {(0, 1): 270, (-1, 0): 180, (0, -1): 90}
+
+
+def make_upright(page: pymupdf.Page) -> None:
+    """Analyse the page as displayed, then turn it so that most text runs left to right.
+
+    /Rotate is folded into the content first (coordinates then match the rendered image); pages
+    whose text layer still runs sideways or upside down (scanned landscape pages, rotated exports)
+    are turned by the angle that makes the dominant text direction horizontal.
+    """
+    if page.rotation:
+        page.remove_rotation()
+    votes: dict[tuple[int, int], int] = {}
+    for block in page.get_text("dict", flags=0)["blocks"]:
+        for line in block.get("lines", []):
+            d = (round(line["dir"][0]), round(line["dir"][1]))
+            votes[d] = votes.get(d, 0) + sum(len(sp["text"].strip()) for sp in line["spans"])
+    if not votes:
+        return
+    dominant = max(votes, key=lambda d: votes[d])
+    fix = FIX_FOR_DIR.get(dominant)
+    if fix and votes[dominant] > 0.6 * sum(votes.values()):
+        page.set_rotation(fix)
+        page.remove_rotation()
+

@@ -17,7 +17,7 @@ from django.utils import timezone
 from tasks_app import engine
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
-from tasks_app.services.storage import StorageSink, local_copy
+from tasks_app.services.storage import StorageSink, local_copy, storage_is_local
 from tasks_app.services.webhooks import webhooks_emit_for
 
 
@@ -48,6 +48,9 @@ def parse_options(task: Task) -> engine.ParseOptions:
         llm_model=settings.CHUNKR_LLM_MODEL,
         llm_timeout_s=settings.CHUNKR_LLM_TIMEOUT,
         workers=settings.CHUNKR_PARSE_WORKERS or engine.default_workers(),
+        # Our asset view renders a missing page image on first request (storage.open_asset); a remote store
+        # serves its own URLs, so there every image is written at parse time.
+        page_images="lazy" if settings.CHUNKR_LAZY_PAGE_IMAGES and storage_is_local() else "eager",
     )
 
 

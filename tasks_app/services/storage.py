@@ -21,6 +21,8 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from tasks_app import engine
+
 ASSET_URL_SALT = "chunkr.asset"
 TASK_ASSET_URL_SECONDS = 600
 COPY_CHUNK = 1024 * 1024
@@ -73,6 +75,14 @@ class StorageSink:
         self.keys.append(saved)
         return saved
 
+    def defer(self, key: str, content_type: str) -> str:
+        """A lazy page image: recorded (so deleting the task deletes it once made), made by `open_asset`."""
+        name = f"{self.prefix}/{key}"
+        if default_storage.exists(name):  # a re-run (legacy PATCH) must not serve the previous run's image
+            default_storage.delete(name)
+        self.keys.append(name)
+        return name
+
     def delete_all(self) -> None:
         for key in self.keys:
             default_storage.delete(key)
@@ -98,7 +108,35 @@ def asset_from_token(token: str) -> tuple[str, str]:
     return payload["n"], payload.get("f", "")
 
 
+def open_asset(name: str):
+    """Open a stored asset for reading, rendering a lazy page image first if it has not been made yet.
+
+    Lazy page images (engine ParseOptions.page_images = "lazy", local storage only) are named
+    `tasks/<id>/pages/0001-144dpi.png`; they are rendered from the task's `document.pdf`, written atomically
+    (two requests racing both write the same bytes), then served like any stored file.
+    """
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        match = engine.LAZY_PAGE_IMAGE.search(name) if storage_is_local() else None
+        if match is None:
+            raise
+    pdf_path = Path(default_storage.path(name[: match.start()] + "/document.pdf"))
+    if not pdf_path.is_file():
+        raise FileNotFoundError(name)
+    try:
+        png = engine.render_page_png(pdf_path, int(match.group(1)), int(match.group(2)))
+    except Exception as exc:  # noqa: BLE001 - a page MuPDF cannot render is a missing asset, not a 500
+        raise FileNotFoundError(name) from exc
+    target = Path(default_storage.path(name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
+        tmp.write(png)
+    Path(tmp.name).replace(target)
+    return default_storage.open(name, "rb")
+
+
 def data_url(name: str, content_type: str | None = None) -> str:
-    with default_storage.open(name, "rb") as fh:
+    with open_asset(name) as fh:
         payload = base64.b64encode(fh.read()).decode("ascii")
     return f"data:{content_type or content_type_for(name)};base64,{payload}"

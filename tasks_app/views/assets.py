@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.core import signing
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
-from tasks_app.services.storage import asset_from_token, content_type_for
+from tasks_app.services.storage import asset_from_token, content_type_for, open_asset
 
 
 @require_GET
@@ -23,7 +22,7 @@ def asset(request, token: str):
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise Http404("Not found") from None
     try:
-        handle = default_storage.open(name, "rb")
+        handle = open_asset(name)
     except (FileNotFoundError, OSError):
         raise Http404("Not found") from None
     response = FileResponse(handle, content_type=content_type_for(filename or name))

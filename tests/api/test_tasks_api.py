@@ -1,5 +1,6 @@
 import base64
 import http.server
+import io
 import threading
 import time
 
@@ -78,13 +79,30 @@ def test_upload_then_parse_from_ch_reference(api, live_worker):
 
 
 def test_signed_asset_url_serves_the_page_image(api, live_worker, client):
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from tasks_app.models import TaskOutput
+
     task = api.post("/tasks/parse", {"file": base64.b64encode(pdf_bytes("Image me")).decode()}).json()
     done = api.wait(task["task_id"])
-    url = done["output"]["pages"][0]["image"].removeprefix("http://testserver")
+    page = done["output"]["pages"][0]
+    # A text-layer page's image is lazy (CHUNKR_LAZY_PAGE_IMAGES): recorded for deletion, rendered on first request.
+    (key,) = [k for k in TaskOutput.objects.get(task_id=task["task_id"]).asset_keys if "/pages/" in k]
+    assert not default_storage.exists(key)
+    url = page["image"].removeprefix("http://testserver")
     image = client.get(url)
     assert image.status_code == 200
-    assert b"".join(image.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+    png = b"".join(image.streaming_content)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(io.BytesIO(png)).size == (page["page_width"], page["page_height"])
+    assert default_storage.exists(key)
+    again = client.get(url)
+    assert b"".join(again.streaming_content) == png  # now served from storage
     assert client.get(url[:-3] + "xyz").status_code == 404  # tampered token
+
+    assert api.delete(f"/tasks/{task['task_id']}").status_code == 200
+    assert not default_storage.exists(key)  # the lazily made image goes with the task
 
 
 def test_data_url_and_base64_urls_inline_assets(api, live_worker):

@@ -96,7 +96,7 @@ def test_cli_parse_success(tmp_path):
     assert data["page_count"] == 1 and data["file_name"] == "in.pdf"
     assert data["pages"][0]["image"].startswith("file://")
     assert Path(data["pdf_url"].removeprefix("file://")).exists()
-    assert (out / "pages" / "0001.png").exists()
+    assert (out / "pages" / "0001-144dpi.png").exists()
 
 
 def test_cli_bad_input_one_line_exit_2(tmp_path):
