@@ -189,4 +189,3 @@ def make_upright(page: pymupdf.Page) -> None:
     if fix and votes[dominant] > 0.6 * sum(votes.values()):
         page.set_rotation(fix)
         page.remove_rotation()
-
