@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from .pipeline import PageJob, PageOutcome
 
 POOL_MIN_PAGES = 12  # below this, starting work in other processes costs more than it saves
+# Page segmentation with lazy page images runs at > 100 pages/s in one process, while a spawned pool process needs
+# 2–3 s to start (it loads PyMuPDF and the layout models): a pool only pays off for very long documents.
+POOL_MIN_LIGHT_PAGES = 400
 BATCH_PAGES = 4  # pages per pool job: small enough for prompt cancellation and even load
 
 
@@ -48,9 +51,10 @@ def default_workers() -> int:
     return max(1, _cores() // 2)
 
 
-def workers_for(total_pages: int, requested: int, *, has_sheets: bool) -> int:
-    """How many processes to use for a document: 1 means the plain in-process loop."""
-    if has_sheets or requested <= 1 or total_pages < POOL_MIN_PAGES:
+def workers_for(total_pages: int, requested: int, *, has_sheets: bool, light: bool = False) -> int:
+    """How many processes to use for a document: 1 means the plain in-process loop. `light`: little work per page
+    (Page segmentation, no page images to encode), so start-up costs weigh more."""
+    if has_sheets or requested <= 1 or total_pages < (POOL_MIN_LIGHT_PAGES if light else POOL_MIN_PAGES):
         return 1
     return min(requested, -(-total_pages // BATCH_PAGES))
 

@@ -486,7 +486,8 @@ def parse_document(
         )
         pages: list[Page] = []
         segments: list[Segment] = []
-        workers = parallel_mod.workers_for(total, options.workers, has_sheets=sheets is not None)
+        light = config.segmentation_strategy == "Page" and options.page_images == "lazy" and llm is None
+        workers = parallel_mod.workers_for(total, options.workers, has_sheets=sheets is not None, light=light)
         if workers > 1:
             doc.close()
             outcomes = parallel_mod.run_pages(

@@ -36,9 +36,9 @@ def _mixed_pdf(path):
     return path
 
 
-def _parse(path, out, page_images, workers=1):
+def _parse(path, out, page_images, workers=1, strategy="Page"):
     options = ParseOptions(
-        config=ParseConfig.from_dict({**BASE_CONFIG, "segmentation_strategy": "Page"}),
+        config=ParseConfig.from_dict({**BASE_CONFIG, "segmentation_strategy": strategy}),
         page_images=page_images,
         workers=workers,
     )
@@ -70,7 +70,7 @@ def test_lazy_images_render_later_exactly_as_eager_ones_and_ocr_pages_stay_eager
 
 def test_pool_processes_defer_page_images_too(tmp_path):
     pdf = structured_pdf(tmp_path / "long.pdf", pages=POOL_MIN_PAGES)
-    result = _parse(pdf, tmp_path / "out", "lazy", workers=2)
+    result = _parse(pdf, tmp_path / "out", "lazy", workers=2, strategy="LayoutAnalysis")  # Page would stay in-process
     assert len(result.pages) == POOL_MIN_PAGES
     assert not list((tmp_path / "out").glob("pages/*.png"))
     last = result.pages[-1]

@@ -33,6 +33,9 @@ def test_workers_are_used_only_for_long_documents():
     assert workers_for(200, 2, has_sheets=False) == 2
     assert workers_for(200, 2, has_sheets=True) == 1  # spreadsheets read their cells in-process
     assert workers_for(200, 1, has_sheets=False) == 1
+    # Page segmentation without page images to encode is faster in one process than a pool's start-up.
+    assert workers_for(200, 4, has_sheets=False, light=True) == 1
+    assert workers_for(1000, 4, has_sheets=False, light=True) == 4
 
 
 @pytest.mark.parametrize("strategy", ["Page", "LayoutAnalysis"])
