@@ -74,7 +74,9 @@ def _child(kind: str, path: str, config: dict, queue) -> None:
             if done >= 1 and not first:
                 first.append(time.perf_counter() - started)
 
-        result = parse_document(path, ParseOptions(config=ParseConfig.from_dict(config)), NullSink(), progress=progress)
+        page_images = config.pop("_page_images", "lazy")  # lazy: how the app runs it with local storage
+        options = ParseOptions(config=ParseConfig.from_dict(config), page_images=page_images)
+        result = parse_document(path, options, NullSink(), progress=progress)
         pages = result.page_count or 0
     elif kind == "get_text_dict":
         import pymupdf
@@ -145,6 +147,8 @@ def main() -> int:
             print(row(f"{name}: engine LayoutAnalysis + OCR Auto", measure("engine", path, auto), base), flush=True)
             page_cfg = {"segmentation_strategy": "Page", "ocr_strategy": "Auto"}
             print(row(f"{name}: engine Page + OCR Auto", measure("engine", path, page_cfg), base), flush=True)
+            eager = measure("engine", path, {**page_cfg, "_page_images": "eager"})
+            print(row(f"{name}: engine Page + OCR Auto, eager images", eager, base), flush=True)
         ocr_all = {"segmentation_strategy": "LayoutAnalysis", "ocr_strategy": "All"}
         print(row(f"scanned 150 DPI ({n_scanned} p.): engine OCR All", measure("engine", scanned, ocr_all)), flush=True)
         print(row(f"born-digital {n_big} p.: engine LayoutAnalysis + Auto", measure("engine", big, auto)), flush=True)
