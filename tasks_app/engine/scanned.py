@@ -145,6 +145,9 @@ def apply_ocr(ctx: PageContext, words: list[Any], warnings: Any, config: ParseCo
         return words
     page = ctx.page
     ctx.transformed = True
+    # One Shape for the whole page: committing a Shape rewrites the page's content stream, so a commit per word
+    # (page.insert_text) took longer than the layout model on a scanned page.
+    shape = page.new_shape()
     for (x0, y0, x1, y1), text, conf, _ in found:
         ctx.ocr.append(((x0, y0, x1, y1), text, conf))
         height = max(1.0, y1 - y0)
@@ -153,7 +156,7 @@ def apply_ocr(ctx: PageContext, words: list[Any], warnings: Any, config: ParseCo
             tl = pymupdf.get_text_length(text, fontname="helv", fontsize=fontsize)
             # Stretch horizontally so the invisible word spans the same box as in the image.
             stretch = pymupdf.Matrix((x1 - x0) / tl if tl else 1, 1)
-            page.insert_text(
+            shape.insert_text(
                 (x0, y1 - height * 0.2),
                 text,
                 fontsize=fontsize,
@@ -163,4 +166,5 @@ def apply_ocr(ctx: PageContext, words: list[Any], warnings: Any, config: ParseCo
             )
         except Exception:  # noqa: BLE001, S112 - a glyph MuPDF cannot place must not sink the page
             continue
+    shape.commit()
     return layout_mod.page_words(page)
