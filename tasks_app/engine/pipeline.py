@@ -20,6 +20,7 @@ import io
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -398,6 +399,10 @@ def _serial_pages(
     sink: Any,
     should_cancel: ShouldCancel | None,
 ) -> Iterator[PageOutcome]:
+    """Pages in order, in this process. A page that needs OCR is prepared one step ahead and its OCR started in a
+    thread, so on scanned documents the OCR of page n + 1 runs while page n goes through layout analysis."""
+    ocr_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-ahead")
+    ahead: PreparedPage | None = None
     try:
         for index in range(doc.page_count):
             if should_cancel and should_cancel():
@@ -411,8 +416,15 @@ def _serial_pages(
                     if opened.pdf_bytes is not None
                     else pymupdf.open(path, filetype="pdf")
                 )
-            yield process_page(doc, index, job, sheets[index] if sheets else None, sink)
+            sheet = sheets[index] if sheets else None
+            current = ahead if ahead is not None else prepare_page(doc, index, job, sheet)
+            ahead = None
+            following = index + 1
+            if current.needs_ocr and following < doc.page_count and following % _REOPEN_EVERY:
+                ahead = prepare_page(doc, following, job, sheets[following] if sheets else None, ocr_pool)
+            yield process_page(doc, index, job, sheet, sink, current)
     finally:
+        ocr_pool.shutdown(wait=False, cancel_futures=True)
         if not doc.is_closed:
             doc.close()
 
@@ -446,21 +458,42 @@ class PageOutcome:
         return PageOutcome(page, segments, self.warnings, llm=self.llm)
 
 
-def process_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, sink: Any) -> PageOutcome:
-    """Render, OCR if needed, and segment one page, then ask the model where the config says so; assets go to
-    `sink`. The per-page time budget covers the local work; model requests are bounded by their own timeouts."""
-    started = time.monotonic()
-    warnings = _Warnings()
+@dataclass(slots=True)
+class PreparedPage:
+    """A page loaded, turned upright and measured, with its text layer read; OCR possibly already running."""
+
+    ctx: PageContext
+    words: list[Any]
+    needs_ocr: bool
+
+
+def prepare_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, ocr_pool: Any = None) -> PreparedPage:
     try:
         page = doc.load_page(index)
         make_upright(page)
     except Exception as exc:  # noqa: BLE001
         raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
-    dpi = page_dpi(page, job.dpi, job.limits)
-    number = index + 1
-    ctx = PageContext(page, number, dpi)
+    ctx = PageContext(page, index + 1, page_dpi(page, job.dpi, job.limits))
     words = layout_mod.page_words(page)
-    if sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS):
+    needs_ocr = bool(
+        sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS)
+    )
+    if needs_ocr and ocr_pool is not None:
+        ctx.start_ocr(ocr_pool)
+    return PreparedPage(ctx, words, needs_ocr)
+
+
+def process_page(
+    doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, sink: Any, prepared: PreparedPage | None = None
+) -> PageOutcome:
+    """Render, OCR if needed, and segment one page, then ask the model where the config says so; assets go to
+    `sink`. The per-page time budget covers the local work; model requests are bounded by their own timeouts."""
+    started = time.monotonic()
+    warnings = _Warnings()
+    prepared = prepared if prepared is not None else prepare_page(doc, index, job, sheet)
+    ctx, words = prepared.ctx, prepared.words
+    dpi, number = ctx.dpi, ctx.number
+    if prepared.needs_ocr:
         words = apply_ocr(ctx, words, warnings, job.config)
     key = page_image_key(number, dpi)
     if job.page_images == "lazy" and not ctx.transformed:

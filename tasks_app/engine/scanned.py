@@ -4,6 +4,7 @@ treat scanned pages like born-digital ones."""
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import pymupdf
@@ -58,6 +59,7 @@ class PageContext:
         self.dpi = dpi
         self.scale = dpi / 72.0
         self._pix: pymupdf.Pixmap | None = None
+        self._ocr_ahead: Future | None = None
         self.transformed = False  # OCR text or a turn applied: the stored document no longer renders this page
         self._measure()
         self.ocr: list[tuple[tuple[float, float, float, float], str, float | None]] = []  # points
@@ -75,7 +77,17 @@ class PageContext:
 
     def rerender(self) -> None:
         self._pix = None
+        self._ocr_ahead = None
         self._measure()
+
+    def start_ocr(self, pool: Executor) -> None:
+        """Start OCR of this page's image on `pool` now (the OCR backend runs outside the GIL), so it overlaps the
+        previous page's layout analysis; `apply_ocr` then takes the result instead of running OCR itself."""
+        self._ocr_ahead = pool.submit(_ocr_image, _pil_from_pixmap(self.pix), self.dpi)
+
+    def take_ocr_ahead(self) -> Future | None:
+        ahead, self._ocr_ahead = self._ocr_ahead, None
+        return ahead
 
     def bbox(self, r: tuple[float, float, float, float]) -> BBox:
         s = self.scale
@@ -86,7 +98,8 @@ class PageContext:
 
 def _ocr_page(ctx: PageContext) -> list[tuple[tuple[float, float, float, float], str, float | None, int]]:
     """OCR words as (box in PDF points, text, confidence, line index)."""
-    found = _ocr_image(_pil_from_pixmap(ctx.pix), ctx.dpi)
+    ahead = ctx.take_ocr_ahead()
+    found = ahead.result() if ahead is not None else _ocr_image(_pil_from_pixmap(ctx.pix), ctx.dpi)
     out = []
     for w in found:
         text = str(getattr(w, "text", "")).strip()

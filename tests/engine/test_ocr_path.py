@@ -78,3 +78,31 @@ def test_real_ocr_turns_scans_upright(tmp_path, rotate):
     assert page.page_height > page.page_width
     texts = " ".join(s.text for s in result.segments)
     assert "Annual Results Overview" in texts
+
+
+def test_multi_page_scan_reads_every_page_in_order_with_ocr_run_ahead(tmp_path):
+    """The serial loop OCRs page n + 1 in a thread while page n is analysed; each page must get its own words."""
+    from tasks_app.engine.ocr import ocr_available
+
+    if not ocr_available():
+        pytest.skip("no OCR backend installed")
+    source = pymupdf.open()
+    for n in range(1, 5):
+        page = source.new_page()
+        page.insert_text((72, 120), f"Chapter {n} opens here", fontsize=24)
+        page.insert_textbox(pymupdf.Rect(72, 160, 540, 400), f"Body text of chapter number {n}.", fontsize=14)
+    scan = pymupdf.open()
+    for page in source:
+        out = scan.new_page(width=page.rect.width, height=page.rect.height)
+        out.insert_image(out.rect, stream=page.get_pixmap(dpi=150).tobytes("png"))
+    path = tmp_path / "scan.pdf"
+    scan.save(path)
+
+    result = parse_document(path, options(error_handling="Fail", ocr_strategy="All"))
+    by_page = {}
+    for segment in result.segments:
+        by_page.setdefault(segment.page_number, []).append(segment.text)
+    assert sorted(by_page) == [1, 2, 3, 4]
+    for n in range(1, 5):
+        text = " ".join(by_page[n])
+        assert f"Chapter {n} opens here" in text and f"chapter number {n}" in text
