@@ -10,22 +10,30 @@
    the lines below are cut into columns by the header positions until a totals line or a gap.
 4. Fields no label names fall back to document-level evidence: title (largest text on page 1),
    letterhead company, contract parties ("between A and B"), first email/phone, currency symbols.
+
+Pages stream through `LeafFinder.add_page` one at a time (with the next page as look-ahead, for a
+label at the foot of a page whose value starts the next one); each field keeps only its best
+`TOP_K` scored candidates and the first few pieces of fallback evidence, so memory stays flat
+however long the document is. `finish` then runs the global assignment over what was kept.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import labels as lb
 from .coerce import Coerced, coerce_text, coerce_words, currency_of, normalize, parse_date
-from .document import CHECK_OFF, CHECK_ON, Document, Line, Phrase, Word
+from .document import CHECK_OFF, CHECK_ON, Line, Page, Phrase, Word
 from .output import Found, KeyPath
 from .schema import Node, iter_leaves
 
 _MIN_LABEL = 75.0
 _HIGH_LABEL = 88.0
+TOP_K = 32  # scored candidates kept per field (the assignment needs a few spares when words clash)
+_EVIDENCE_K = 32  # fallback matches kept per field (earlier ones may be taken by labelled fields)
 _TOTALS = re.compile(
     r"^(sub\s*-?\s*total|total|grand total|tax|vat|gst|hst|sales tax|balance|amount due|shipping|freight|discount|"
     r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|rounding)\b",
@@ -75,31 +83,52 @@ def _split_glued(p: Phrase) -> list[Word]:
     return out
 
 
-def _below(doc: Document, lines_by_page: dict[int, list[Line]], p: Phrase, max_gap: float = 2.2) -> Phrase | None:
+@dataclass(slots=True)
+class _Pages:
+    """The page being read and the one after it (a value may start the next page)."""
+
+    lines: list[Line]
+    height: float
+    next_lines: list[Line] | None = None
+
+    def lines_of(self, page: int) -> list[Line]:
+        if self.lines and self.lines[0].page == page:
+            return self.lines
+        return self.next_lines or []
+
+
+def _best_under(ln: Line, p: Phrase, h: float) -> Phrase | None:
+    best, best_ov = None, 0.0
+    for q in ln.phrases:
+        ov = min(q.x1, p.x1) - max(q.x0, p.x0)
+        if ov > best_ov or (best is None and abs(q.x0 - p.x0) < 1.5 * h):
+            best, best_ov = q, max(ov, 0.0)
+    return best
+
+
+def _below(pages: _Pages, p: Phrase, max_gap: float = 2.2) -> Phrase | None:
     h = max(1.0, p.y1 - p.y0)
-    page_lines = lines_by_page[p.page]
-    for ln in page_lines:
+    for ln in pages.lines:
         if ln.y0 <= p.y1 - 0.3 * h:
             continue
         if ln.y0 - p.y1 > max_gap * h:
             return None
-        best, best_ov = None, 0.0
-        for q in ln.phrases:
-            ov = min(q.x1, p.x1) - max(q.x0, p.x0)
-            if ov > best_ov or (best is None and abs(q.x0 - p.x0) < 1.5 * h):
-                best, best_ov = q, max(ov, 0.0)
+        best = _best_under(ln, p, h)
         if best is not None:
             return best
+    if pages.next_lines and pages.height and p.y1 > 0.8 * pages.height:
+        # Nothing under a label at the foot of the page: its value may open the next page.
+        return _best_under(pages.next_lines[0], p, h)
     return None
 
 
-def _block_from(doc: Document, lines_by_page: dict[int, list[Line]], first: Phrase, limit: int = 6) -> list[Phrase]:
+def _block_from(pages: _Pages, first: Phrase, limit: int = 6) -> list[Phrase]:
     block = [first]
     h = max(1.0, first.y1 - first.y0)
     for _ in range(limit - 1):
         last = block[-1]
         nxt = None
-        for ln in lines_by_page[last.page]:
+        for ln in pages.lines_of(last.page):
             if ln.y0 <= last.y1 - 0.3 * h:
                 continue
             if ln.y0 - last.y1 > 0.9 * h:
@@ -114,12 +143,11 @@ def _block_from(doc: Document, lines_by_page: dict[int, list[Line]], first: Phra
     return block
 
 
-def candidates(doc: Document) -> list[Cand]:
+def candidates(page: Page, next_page: Page | None = None) -> list[Cand]:
+    """Every label/value pairing on one page (a value under a label at its foot may be on the next)."""
     out: list[Cand] = []
-    lines_by_page: dict[int, list[Line]] = {}
-    for ln in doc.lines:
-        lines_by_page.setdefault(ln.page, []).append(ln)
-    for line in doc.lines:
+    pages = _Pages(page.lines, page.height, next_page.lines if next_page is not None else None)
+    for line in page.lines:
         if any(w.text in CHECK_ON or w.text in CHECK_OFF for w in line.words):
             out.extend(_checkbox_cands(line))
         phrases = line.phrases
@@ -132,9 +160,9 @@ def candidates(doc: Document) -> list[Cand]:
                 if colons[-1] == len(words) - 1:
                     start = colons[-2] + 1 if len(colons) > 1 else 0
                     lab_words = words[start:]
-                    out.extend(_label_cands(doc, lines_by_page, lab_words, p, right, colon=True))
+                    out.extend(_label_cands(pages, line, lab_words, p, right, colon=True))
             elif lb.looks_like_label(p.text):
-                out.extend(_label_cands(doc, lines_by_page, words, p, right, colon=False))
+                out.extend(_label_cands(pages, line, words, p, right, colon=False))
     return out
 
 
@@ -167,8 +195,8 @@ def _inline_cands(words: list[Word], colons: list[int]) -> list[Cand]:
 
 
 def _label_cands(
-    doc: Document,
-    lines_by_page: dict[int, list[Line]],
+    pages: _Pages,
+    line: Line,
     lab_words: list[Word],
     p: Phrase,
     right: Phrase | None,
@@ -181,22 +209,22 @@ def _label_cands(
     w_right = 1.0 if colon else 0.9
     w_below = 0.96 if colon else 0.88
     lab_phrase = Phrase(lab_words, p.line)
-    if len(doc.lines[p.line].phrases) >= 3 and not colon:
+    if len(line.phrases) >= 3 and not colon:
         # A header cell of a table: its "value" below is the first row, weaker than a labelled field.
         w_below = 0.8
     if right is not None:
         if right.x0 - p.x1 > 14 * max(1.0, p.y1 - p.y0):
             w_right *= 0.95  # receipts put values far right; still the value, a little less sure
         out.append(Cand(label, lab_words, right.words, "right", w_right))
-        block = _block_from(doc, lines_by_page, right)
+        block = _block_from(pages, right)
         out.append(Cand(label, lab_words, right.words, "block", w_right, lines=[q.words for q in block]))
-    below = _below(doc, lines_by_page, lab_phrase)
+    below = _below(pages, lab_phrase)
     if below is not None and not any(_is_colon(w) for w in below.words[:-1]):
         value_words = below.words
         if _is_colon(value_words[-1]):
             return out
         out.append(Cand(label, lab_words, value_words, "below", w_below))
-        block = _block_from(doc, lines_by_page, below)
+        block = _block_from(pages, below)
         out.append(Cand(label, lab_words, value_words, "block", w_below, lines=[q.words for q in block]))
     return out
 
@@ -274,7 +302,7 @@ def _value_plausible(f: Field, text: str, value: Any) -> float:
     return 1.0
 
 
-def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word], float, float] | None:
+def _score_leaf(day_first: bool | None, f: Field, c: Cand) -> tuple[float, Any, list[Word], float, float] | None:
     """-> (score, value, value words, label score, coercion strength)."""
     node = f.node
     ls = lb.label_score(f.phrases, f.desc, c.label)
@@ -298,7 +326,7 @@ def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word
                 return None
             value_words = [w for ln in c.lines[1:] for w in ln]
             text = ", ".join(" ".join(w.text for w in ln) for ln in c.lines[1:])
-            got = coerce_text(text, node, doc.day_first)
+            got = coerce_text(text, node, day_first)
             if got is None:
                 return None
             return ls / 100 * c.weight, got[0], value_words, ls, got[1]
@@ -311,7 +339,7 @@ def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word
         # "Bill To" labels a block; its other parts (email, phone) are found by format below.
         return None
     texts = [w.text for w in value_words]
-    got: Coerced | None = coerce_words(texts, node, doc.day_first)
+    got: Coerced | None = coerce_words(texts, node, day_first)
     if got is None:
         return None
     used = value_words[got.start : got.end]
@@ -370,42 +398,131 @@ def _split_list(text_words: list[Word], node: Node, day_first: bool | None) -> t
     return (vals, used) if vals else None
 
 
-def extract_leaves(doc: Document, root: Node, cands: list[Cand]) -> dict[KeyPath, Found]:
-    fields = [_field(path, node) for path, node in iter_leaves(root)]
-    scored = []
-    for fi, f in enumerate(fields):
-        for ci, c in enumerate(cands):
-            if f.node.kind == "array":
-                got = _score_array(doc, f, c)
-            else:
-                got = _score_leaf(doc, f, c)
-            if got is not None:
-                score, value, words, ls, strength = got
-                scored.append(
-                    (score, -c.value_words[0].order if c.value_words else 0, fi, ci, value, words, ls, strength)
-                )
-    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    taken_words: set[int] = set()
-    found: dict[KeyPath, Found] = {}
-    for score, _, fi, _ci, value, words, ls, strength in scored:
-        f = fields[fi]
-        if f.path in found or score <= 0:
-            continue
-        ids = {id(w) for w in words}
-        if ids & taken_words:
-            continue
-        taken_words |= ids
-        found[f.path] = Found(value, list(words), high=ls >= _HIGH_LABEL and strength >= 0.95)
-    for f in fields:
-        if f.path not in found:
-            fb = _fallback(doc, f, taken_words)
+@dataclass(slots=True)
+class _Evidence:
+    """Document-level evidence for one field's fallback, gathered page by page, bounded."""
+
+    kind: str  # email, phone, currency, title, vendor, parties, date
+    first: list[Found] = field(default_factory=list)  # the first matches in reading order
+
+
+class LeafFinder:
+    """Leaf fields (outside arrays of objects) over a stream of pages.
+
+    `add_page(page, next_page)` scores the page's candidates against every field and keeps each
+    field's best TOP_K; `finish()` gives each field its best candidate while no two fields take the
+    same words (greedy, best score first), then falls back to document-level evidence.
+    """
+
+    def __init__(self, root: Node, day_first: bool | None) -> None:
+        self.day_first = day_first
+        self.fields = [_field(path, node) for path, node in iter_leaves(root)]
+        self.best: list[list[tuple]] = [[] for _ in self.fields]  # min-heaps of scored candidates
+        self.evidence: dict[int, _Evidence] = {}
+        for fi, f in enumerate(self.fields):
+            kind = _fallback_kind(f)
+            if kind is not None:
+                self.evidence[fi] = _Evidence(kind)
+        self._cand_count = 0
+        self._prev: Page | None = None
+        self._first_page = True
+        self._parties: Found | None = None
+        self._parties_done = not any(e.kind == "parties" for e in self.evidence.values())
+
+    def add_page(self, page: Page, next_page: Page | None = None) -> None:
+        if self.fields:
+            for c in candidates(page, next_page):
+                ci = self._cand_count
+                self._cand_count += 1
+                order = -c.value_words[0].order if c.value_words else 0
+                for fi, f in enumerate(self.fields):
+                    got = _score_array(self.day_first, f, c) if f.node.kind == "array" else _score_leaf(
+                        self.day_first, f, c)  # fmt: skip
+                    if got is None:
+                        continue
+                    score, value, words, ls, strength = got
+                    # Best first: score, then the earlier value, then the earlier candidate.
+                    entry = (score, order, -ci, value, words, ls, strength)
+                    heap = self.best[fi]
+                    if len(heap) < TOP_K:
+                        heapq.heappush(heap, entry)
+                    elif entry[:3] > heap[0][:3]:
+                        heapq.heapreplace(heap, entry)
+        if self.evidence:
+            self._gather(page, next_page)
+        self._prev = page
+        self._first_page = False
+
+    def finish(self) -> dict[KeyPath, Found]:
+        # Ties (same score, same value position) go to the field listed first in the schema.
+        scored = [
+            (score, order, -fi, neg_ci, value, words, ls, strength)
+            for fi, heap in enumerate(self.best)
+            for score, order, neg_ci, value, words, ls, strength in heap
+        ]
+        scored.sort(key=lambda t: t[:4], reverse=True)
+        taken_words: set[int] = set()
+        found: dict[KeyPath, Found] = {}
+        for score, _, neg_fi, _ci, value, words, ls, strength in scored:
+            f = self.fields[-neg_fi]
+            if f.path in found or score <= 0:
+                continue
+            ids = {id(w) for w in words}
+            if ids & taken_words:
+                continue
+            taken_words |= ids
+            found[f.path] = Found(value, list(words), high=ls >= _HIGH_LABEL and strength >= 0.95)
+        for fi, f in enumerate(self.fields):
+            ev = self.evidence.get(fi)
+            if f.path in found or ev is None:
+                continue
+            fb = self._resolve(ev, taken_words)
             if fb is not None:
                 found[f.path] = fb
                 taken_words |= {id(w) for w in fb.words}
-    return found
+        return found
+
+    # ------------------------------------------------------------ fallback evidence, page by page
+
+    def _gather(self, page: Page, next_page: Page | None) -> None:
+        for fi, ev in self.evidence.items():
+            node = self.fields[fi].node
+            if ev.kind in ("currency", "title", "vendor", "parties") and ev.first:
+                continue  # only the first match counts, taken or not
+            if len(ev.first) >= _EVIDENCE_K:
+                continue
+            if ev.kind == "email":
+                ev.first.extend(_email_matches(page, node, _EVIDENCE_K - len(ev.first)))
+            elif ev.kind == "phone":
+                ev.first.extend(_phone_matches(page, _EVIDENCE_K - len(ev.first)))
+            elif ev.kind == "currency":
+                ev.first.extend(_currency_match(page, node))
+            elif ev.kind in ("title", "vendor") and self._first_page:
+                line = _largest_line(page, skip_doc_words=ev.kind == "vendor")
+                got = _line_found(line, node) if line else None
+                ev.first.extend([got] if got else [])
+            elif ev.kind == "date":
+                ev.first.extend(_introduced_dates(self._prev, page, next_page, self.day_first, node,
+                                                  _EVIDENCE_K - len(ev.first)))  # fmt: skip
+        if not self._parties_done:
+            self._parties = _parties(self._prev, page, final=next_page is None)
+            if self._parties is not None:
+                self._parties_done = True
+                for ev in self.evidence.values():
+                    if ev.kind == "parties":
+                        ev.first.append(self._parties)
+
+    @staticmethod
+    def _resolve(ev: _Evidence, taken: set[int]) -> Found | None:
+        if ev.kind in ("email", "phone"):
+            return next((fd for fd in ev.first if not any(id(w) in taken for w in fd.words)), None)
+        if ev.kind == "date":
+            # As when reading the words in order: a date whose first word is taken is passed over.
+            return next((fd for fd in ev.first if id(fd.words[0]) not in taken), None)
+        return ev.first[0] if ev.first else None
 
 
-def _score_array(doc: Document, f: Field, c: Cand) -> tuple | None:
+def _score_array(day_first: bool | None, f: Field, c: Cand) -> tuple | None:
     node = f.node
     ls = lb.label_score(f.phrases, f.desc, c.label)
     if ls < _MIN_LABEL or node.items is None:
@@ -414,7 +531,7 @@ def _score_array(doc: Document, f: Field, c: Cand) -> tuple | None:
         return _score_group(f, c, ls)
     if c.kind not in ("inline", "right", "below"):
         return None
-    got = _split_list(c.value_words, node.items, doc.day_first)
+    got = _split_list(c.value_words, node.items, day_first)
     if got is None:
         return None
     vals, words = got
@@ -433,7 +550,8 @@ _DATE_INTRO = re.compile(
 )
 
 
-def _fallback(doc: Document, f: Field, taken: set[int]) -> Found | None:
+def _fallback_kind(f: Field) -> str | None:
+    """Which document-level evidence a field falls back to when no label names it."""
     node = f.node
     name_concepts = set()
     for p in f.phrases:
@@ -442,62 +560,70 @@ def _fallback(doc: Document, f: Field, taken: set[int]) -> Found | None:
             name_concepts |= lb.concepts(w) if w in ("title", "currency", "parties", "party") else set()
     words_of_name = set(" ".join(f.phrases).split())
     if node.kind == "string" and node.fmt == "email":
-        return _first_match(doc, f, taken, lambda t: _EMAIL.match(t.strip("<>(),;")) is not None, node)
+        return "email"
     if node.kind == "string" and ("phone" in name_concepts or "phone" in words_of_name):
-        return _first_phrase_match(doc, f, taken, _PHONE, node)
+        return "phone"
     if "currency" in name_concepts or "currency" in words_of_name:
-        for w in doc.words:
-            cur = currency_of(w.text)
-            if cur:
-                got = coerce_text(cur, node)
-                if got is not None:
-                    return Found(got[0], [w], high=False)
-        return None
+        return "currency"
     if node.kind == "string" and ("title" in name_concepts or "title" in words_of_name):
-        line = _largest_line(doc, skip_doc_words=False)
-        return _line_found(line, node) if line else None
+        return "title"
     if f.party == "vendor" and f.sub in ("", "name", "company", "company name"):
-        line = _largest_line(doc, skip_doc_words=True)
-        return _line_found(line, node) if line else None
+        return "vendor"
     if (
         node.kind == "array"
         and node.items is not None
         and node.items.kind == "string"
         and (words_of_name & {"parties", "party", "signatories"})
     ):
-        return _parties(doc)
+        return "parties"
     if node.kind == "string" and node.fmt in ("date", "date-time"):
-        return _introduced_date(doc, f, taken)
+        concepts = set()
+        for p in f.phrases:
+            concepts |= lb.concepts(p)
+        if concepts & {"effective_date", "issue_date", "signature_date"} or f.desc & {"agreement", "effective"}:
+            return "date"
     return None
 
 
-def _first_match(doc: Document, f: Field, taken: set[int], pred: Any, node: Node) -> Found | None:
-    for w in doc.words:
-        if id(w) not in taken and pred(w.text):
+def _email_matches(page: Page, node: Node, limit: int) -> list[Found]:
+    out = []
+    for w in page.words:
+        if _EMAIL.match(w.text.strip("<>(),;")) is not None:
             got = coerce_text(w.text.strip("<>(),;"), node)
             if got is not None:
-                return Found(got[0], [w], high=False)
-    return None
+                out.append(Found(got[0], [w], high=False))
+                if len(out) >= limit:
+                    break
+    return out
 
 
-def _first_phrase_match(doc: Document, f: Field, taken: set[int], rx: re.Pattern, node: Node) -> Found | None:
-    for ln in doc.lines:
+def _phone_matches(page: Page, limit: int) -> list[Found]:
+    out = []
+    for ln in page.lines:
         for p in ln.phrases:
-            if any(id(w) in taken for w in p.words):
-                continue
-            if rx.match(p.text) and sum(c.isdigit() for c in p.text) >= 7:
-                return Found(p.text, list(p.words), high=False)
-    return None
+            if _PHONE.match(p.text) and sum(c.isdigit() for c in p.text) >= 7:
+                out.append(Found(p.text, list(p.words), high=False))
+                if len(out) >= limit:
+                    return out
+    return out
 
 
-def _largest_line(doc: Document, skip_doc_words: bool) -> Line | None:
-    if not doc.pages:
-        return None
-    first = doc.pages[0]
-    lines = [ln for ln in doc.lines if ln.page == first]
+def _currency_match(page: Page, node: Node) -> list[Found]:
+    for w in page.words:
+        cur = currency_of(w.text)
+        if cur:
+            got = coerce_text(cur, node)
+            if got is not None:
+                return [Found(got[0], [w], high=False)]
+    return []
+
+
+def _largest_line(page: Page, skip_doc_words: bool) -> Line | None:
+    """The largest text in the top part of the (first) page: a title or a letterhead."""
+    lines = page.lines
     if not lines:
         return None
-    page_h = doc.page_sizes.get(first, (0, 0))[1] or max(ln.y1 for ln in lines)
+    page_h = page.height or max(ln.y1 for ln in lines)
     best, best_key = None, None
     for ln in lines:
         if ln.y0 > page_h * 0.45 or not any(c.isalpha() for c in ln.text):
@@ -528,8 +654,13 @@ _PARTY_RX = re.compile(
 _SUFFIX = re.compile(r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", re.I)
 
 
-def _parties(doc: Document) -> Found | None:
-    words = doc.words
+def _parties(prev: Page | None, page: Page, final: bool) -> Found | None:
+    """'between A and B' in running text, read over this page and the one before it.
+
+    A match that runs to the end of the text read so far is left for the next call (with the next
+    page the sentence may go on), unless this is the last page.
+    """
+    words = [*(prev.words if prev is not None else ()), *page.words]
     text_parts, starts = [], []
     pos = 0
     for w in words:
@@ -538,7 +669,7 @@ def _parties(doc: Document) -> Found | None:
         pos += len(w.text) + 1
     text = " ".join(text_parts)
     m = _PARTY_RX.search(text)
-    if not m:
+    if not m or (m.end() >= len(text) and not final):
         return None
     vals, used = [], []
     for g in ("a", "b"):
@@ -554,25 +685,25 @@ def _parties(doc: Document) -> Found | None:
     return Found(vals, used, high=False)
 
 
-def _introduced_date(doc: Document, f: Field, taken: set[int]) -> Found | None:
-    """A date introduced by 'dated', 'effective as of', ... in running text."""
-    concepts = set()
-    for p in f.phrases:
-        concepts |= lb.concepts(p)
-    if not concepts & {"effective_date", "issue_date", "signature_date"} and not f.desc & {"agreement", "effective"}:
-        return None
-    words = doc.words
-    for i, w in enumerate(words):
-        if id(w) in taken:
-            continue
-        prev = " ".join(x.text for x in words[max(0, i - 4) : i])
-        if not _DATE_INTRO.search(prev):
+def _introduced_dates(
+    prev: Page | None, page: Page, next_page: Page | None, day_first: bool | None, node: Node, limit: int
+) -> list[Found]:
+    """Dates introduced by 'dated', 'effective as of', ... in running text: this page's, in order."""
+    head = prev.words[-4:] if prev is not None else []
+    words = [*head, *page.words, *(next_page.words[:4] if next_page is not None else ())]
+    out = []
+    for i in range(len(head), len(head) + len(page.words)):
+        prev_text = " ".join(x.text for x in words[max(0, i - 4) : i])
+        if not _DATE_INTRO.search(prev_text):
             continue
         for n in (4, 3, 1):
             span = words[i : i + n]
-            parsed = parse_date(" ".join(x.text for x in span).rstrip(".,;"), doc.day_first)
+            parsed = parse_date(" ".join(x.text for x in span).rstrip(".,;"), day_first)
             if parsed:
                 dt, has_time, _ = parsed
-                value = dt.isoformat() if f.node.fmt == "date-time" else dt.date().isoformat()
-                return Found(value, span, high=False)
-    return None
+                value = dt.isoformat() if node.fmt == "date-time" else dt.date().isoformat()
+                out.append(Found(value, span, high=False))
+                break
+        if len(out) >= limit:
+            break
+    return out
