@@ -258,6 +258,7 @@ def _page(number: int, raws: list[dict[str, Any]], order: int, line_index: int, 
             for p in info.text.split():
                 words.append(Word(p, left, top, left + width, top + height, number, info, order + len(words)))
     first = segments[0]
+    _restore_heights(words)
     lines = _build_lines(words, line_index)
     return Page(number, first.page_width, first.page_height, segments, words, lines)
 
@@ -275,6 +276,35 @@ def build_document(parse_output: Any, pages: set[int] | None = None) -> Document
         day_first=source.day_first,
         page_list=page_list,
     )
+
+
+_HEIGHT_PER_CHAR = 1.5  # text height / average character width, typical of printed text (median, born-digital)
+
+
+def _restore_heights(words: list[Word]) -> None:
+    """Give words back a plausible height where the page's boxes are flattened.
+
+    The invisible text layer that OCR software adds to scanned PDFs often uses a glyphless font
+    whose boxes are a sliver of the real text height (here a fifth of a character width, where
+    printed text is about 1.5 widths tall). Line building, phrase gaps and "value below the label"
+    all measure in text heights, so such a page falls apart into one-word phrases. On a page whose
+    boxes are mostly that flat, each flat box grows about its centre to the height its character
+    width implies. Pages with ordinary boxes are left as they are.
+    """
+    widths = [(w.x1 - w.x0) / len(w.text) for w in words if len(w.text) >= 3 and w.x1 > w.x0]
+    if len(widths) < 5:
+        return
+    ratios = sorted(w.h / ((w.x1 - w.x0) / len(w.text)) for w in words if len(w.text) >= 3 and w.x1 > w.x0)
+    if ratios[len(ratios) // 2] >= 0.6:
+        return
+    widths.sort()
+    typical = widths[len(widths) // 2]
+    for w in words:
+        cw = (w.x1 - w.x0) / len(w.text) if len(w.text) >= 3 and w.x1 > w.x0 else typical
+        want = _HEIGHT_PER_CHAR * cw
+        if w.h < 0.8 * want:
+            cy = (w.y0 + w.y1) / 2
+            w.y0, w.y1 = cy - want / 2, cy + want / 2
 
 
 def _build_lines(words: list[Word], start: int) -> list[Line]:

@@ -9,23 +9,13 @@ from tasks_app.engine import run_extraction
 from tasks_app.engine.extract import labels
 from tasks_app.engine.extract.document import build_document
 
+from .helpers import text_segment
+
 W, H = 1224.0, 1584.0
 
 
 def _seg(page: int, n: int, top: float, words: list[tuple[str, float, float]]) -> dict:
-    """One text segment: words as (text, left, width) on one line at `top` (page coordinates)."""
-    left = min(x for _, x, _ in words)
-    right = max(x + w for _, x, w in words)
-    return {
-        "segment_id": f"p{page}-s{n}",
-        "segment_type": "Text",
-        "page_number": page,
-        "page_width": W,
-        "page_height": H,
-        "bbox": {"left": left, "top": top, "width": right - left, "height": 20},
-        "text": " ".join(t for t, _, _ in words),
-        "ocr": [{"text": t, "bbox": {"left": x - left, "top": 0, "width": w, "height": 20}} for t, x, w in words],
-    }
+    return text_segment(page, n, top, words, size=(W, H))
 
 
 def _packet(pages: int) -> dict:
