@@ -4,12 +4,21 @@
     python bench/extract_bench.py --docile   # field accuracy on ../shared/corpus/docile-sample
 
 Packet mode: an invoice whose line items run over N pages (header repeated per page), 15-field schema.
-Extraction time excludes parsing; peak memory is tracemalloc's peak during `run_extraction` alone.
+Extraction time excludes parsing (and runs without tracemalloc). Memory is tracemalloc's peak during
+`run_extraction` alone, the parse output it reads excluded (it is given), for two schemas:
+
+* header-only: the 14 header fields, no line items, so the output is the same size at every length;
+* full: the same plus the `line_items` array, whose rows (output) grow with the packet.
+
+"kept MB" is what the returned body still holds once extraction is done (the output itself); "work MB" is
+peak minus kept, the working set. The label-matching caches are cleared before each run, so every size
+starts from the same state. The MB/page slope is between the smallest and the largest size.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
@@ -23,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tasks_app.engine import ParseConfig, ParseOptions, parse_document, run_extraction  # noqa: E402
+from tasks_app.engine.extract import labels  # noqa: E402
 from tasks_app.engine.extract.coerce import normalize  # noqa: E402
 
 SCHEMA = {
@@ -46,6 +56,7 @@ SCHEMA = {
             "unit_price": {"type": "number"}, "amount": {"type": "number"}}}},
     },
 }  # fmt: skip
+HEADER_SCHEMA = {"type": "object", "properties": {k: v for k, v in SCHEMA["properties"].items() if k != "line_items"}}
 
 
 def packet(path: Path, pages: int) -> int:
@@ -83,23 +94,55 @@ def _parse(path: Path) -> dict:
     return parse_document(path, ParseOptions(config=cfg)).to_dict(lambda k: k)
 
 
+def _clear_caches() -> None:
+    for fn in (labels.norm_label, labels.concepts, labels._pair_score):
+        fn.cache_clear()
+    gc.collect()
+
+
+def _measure(output: dict, schema: dict) -> tuple[float, float, float, dict]:
+    """-> (seconds without tracemalloc, peak MB, kept MB, body)."""
+    _clear_caches()
+    t0 = time.perf_counter()
+    run_extraction(output, schema)
+    seconds = time.perf_counter() - t0
+    _clear_caches()
+    tracemalloc.start()
+    body = run_extraction(output, schema)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    _clear_caches()  # what stays is the body (and nothing else the run left behind)
+    kept = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
+    return seconds, peak, kept, body
+
+
 def bench_packets(sizes: list[int]) -> None:
-    print("| pages | line items | parse s | extract s (after parse) | extract peak MB | rows found |")  # noqa: T201
-    print("|---|---|---|---|---|---|")  # noqa: T201
+    print("| pages | line items | parse s | schema | extract s (after parse) | peak MB | kept MB (output) | work MB "  # noqa: T201
+          "| rows found |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    peaks: dict[str, list[tuple[int, float, float]]] = {"header-only": [], "full": []}
     with tempfile.TemporaryDirectory() as tmp:
         for pages in sizes:
             path = Path(tmp) / f"packet{pages}.pdf"
             items = packet(path, pages)
             t0 = time.perf_counter()
             output = _parse(path)
-            t1 = time.perf_counter()
-            tracemalloc.start()
-            body = run_extraction(output, SCHEMA)
-            t2 = time.perf_counter()
-            peak = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
-            rows = len(body["results"]["line_items"])
-            print(f"| {pages} | {items} | {t1 - t0:.2f} | {t2 - t1:.3f} | {peak:.1f} | {rows} |")  # noqa: T201
+            parse_s = time.perf_counter() - t0
+            for name, schema in (("header-only", HEADER_SCHEMA), ("full", SCHEMA)):
+                seconds, peak, kept, body = _measure(output, schema)
+                rows = len(body["results"].get("line_items", []))
+                peaks[name].append((pages, peak, peak - kept))
+                print(f"| {pages} | {items} | {parse_s:.2f} | {name} | {seconds:.3f} | {peak:.2f} | {kept:.2f} "  # noqa: T201
+                      f"| {peak - kept:.2f} | {rows} |")  # fmt: skip
+                del body
+            del output
+    for name, pts in peaks.items():
+        if len(pts) > 1:
+            (p0, a0, w0), (p1, a1, w1) = pts[0], pts[-1]
+            print(
+                f"{name}: peak slope {(a1 - a0) / (p1 - p0) * 1024:.1f} KB/page, "  # noqa: T201
+                f"working-set slope {(w1 - w0) / (p1 - p0) * 1024:.1f} KB/page ({p0} -> {p1} pages)"
+            )
 
 
 DOCILE_SCHEMA = {
@@ -142,10 +185,18 @@ def bench_docile(root: Path) -> None:
     print(f"docile-sample field accuracy: {right}/{total} = {right / max(1, total):.0%}")  # noqa: T201
 
 
+def _corpus() -> Path:
+    """../shared/corpus/docile-sample from the checkout (a worktree sits one level deeper)."""
+    for base in ROOT.parents:
+        if (base / "shared" / "corpus" / "docile-sample").is_dir():
+            return base / "shared" / "corpus" / "docile-sample"
+    return ROOT.parent / "shared" / "corpus" / "docile-sample"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docile", action="store_true")
-    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "docile-sample"))
+    ap.add_argument("--corpus", default=str(_corpus()))
     ap.add_argument("--sizes", default="10,40,160")
     args = ap.parse_args()
     if args.docile:

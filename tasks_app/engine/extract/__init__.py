@@ -9,19 +9,24 @@ Public API::
 
 `parse_output` is the ParseOutputResponse dict (§9.3) with chunks included. Without `llm_base_url`
 the offline extractor runs; with it, an OpenAI-compatible chat completions endpoint is used.
+
+The offline extractor reads the parse output one page at a time (plus the next page as look-ahead):
+its memory is the output plus a window, not the document. The LLM path and the split build the
+whole document (they send its text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from .document import Document, ParseOutputInvalid, build_document
+from .document import Page, PageSource, ParseOutputInvalid, build_document
 from .llm import LlmError, extract_llm
-from .offline import candidates, extract_leaves
-from .output import Findings, assemble
-from .rows import extract_rows
+from .offline import LeafFinder
+from .output import BuiltRows, Findings, assemble
+from .rows import TableRows
 from .schema import Node, SchemaError, validate_extraction_schema
 from .split import split_pages
 
@@ -116,24 +121,45 @@ def _array_object_nodes(node: Node, path: tuple = ()) -> list[tuple[tuple, Node]
     return []
 
 
-def extract_offline(doc: Document, root: Node) -> Findings:
-    findings = Findings()
-    findings.leaves = extract_leaves(doc, root, candidates(doc))
-    for path, node in _array_object_nodes(root):
-        findings.rows[path] = extract_rows(doc, path, node)
-    return findings
+def extract_offline(pages: Iterable[Page], root: Node, day_first: bool | None, build_rows: bool = True) -> Findings:
+    """Leaves and table rows from pages streamed in order; a page is let go once the next is read.
+
+    With `build_rows`, table rows go into output form as they are read (Findings.built); the LLM
+    path asks for them as found (Findings.rows), to merge them with the model's.
+    """
+    built = {path: BuiltRows() for path, _ in _array_object_nodes(root)} if build_rows else {}
+    leaves = LeafFinder(root, day_first)
+    tables = {path: TableRows(path, node, day_first, built.get(path)) for path, node in _array_object_nodes(root)}
+    prev: Page | None = None
+    for page in pages:
+        for table in tables.values():
+            for line in page.lines:
+                table.feed(line, page.height)
+        if prev is not None:
+            leaves.add_page(prev, page)
+        prev = page
+    if prev is not None:
+        leaves.add_page(prev, None)
+    rows = {path: t.finish() for path, t in tables.items()}
+    return Findings(leaves=leaves.finish(), rows={} if build_rows else rows, built=built)
 
 
 def run_extraction(parse_output: dict[str, Any], schema: dict[str, Any], options: ExtractOptions | None = None) -> dict:
     """ExtractOutputResponse body (`results`, `citations`, `metrics`) for one parse output."""
     options = options or ExtractOptions()
     root = validate_extraction_schema(schema)
-    doc = build_document(parse_output, set(options.pages) if options.pages else None)
+    pages = set(options.pages) if options.pages else None
     if options.llm_base_url:
-        findings = extract_llm(doc, root, options, offline=lambda: extract_offline(doc, root))
+        doc = build_document(parse_output, pages)
+
+        def offline() -> Findings:
+            return extract_offline(doc.page_list, root, doc.day_first, build_rows=False)
+
+        findings = extract_llm(doc, root, options, offline=offline)
     else:
-        findings = extract_offline(doc, root)
-    return assemble(doc, root, findings)
+        source = PageSource(parse_output, pages)
+        findings = extract_offline(source, root, source.day_first)
+    return assemble(root, findings)
 
 
 def split_document(parse_output: dict[str, Any], topics: Any, options: ExtractOptions | None = None) -> dict:

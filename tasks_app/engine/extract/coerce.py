@@ -31,9 +31,16 @@ _NUMBER_RE = re.compile(rf"^\s*(?:{_CURRENCY}\s*)?({_NUM_CORE})\s*(?:{_CURRENCY}
 _CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 
 
+_SPLIT_DECIMALS = re.compile(r"(\d)\s+([.,]\d{1,2}\s*[-)%]?\s*(?:[A-Za-z€$£]{1,3})?\s*)$")
+
+
 def parse_number(text: str) -> float | None:
-    """'$1,234.50' -> 1234.5; '1.234,50 €' -> 1234.5; '(12.00)' -> -12.0; '12.5%' -> 12.5."""
-    m = _NUMBER_RE.match(text.replace("−", "-"))
+    """'$1,234.50' -> 1234.5; '1.234,50 €' -> 1234.5; '(12.00)' -> -12.0; '12.5%' -> 12.5.
+
+    OCR often cuts the decimals off as a word of their own ('4,759 .20'); they are joined back.
+    """
+    text = _SPLIT_DECIMALS.sub(r"\1\2", text.replace("−", "-"))
+    m = _NUMBER_RE.match(text)
     if not m:
         return None
     raw = m.group(1).strip()
@@ -182,7 +189,9 @@ def coerce_text(text: str, node: Node, day_first: bool | None = None) -> tuple[A
     if kind in ("number", "integer"):
         n = parse_number(text)
         if n is None:
-            return None
+            fixed = ocr_digits(text)
+            got = coerce_text(fixed, node, day_first) if fixed else None
+            return (got[0], got[1] * 0.9) if got else None
         if kind == "integer":
             if n != int(n):
                 return None
@@ -199,7 +208,9 @@ def coerce_text(text: str, node: Node, day_first: bool | None = None) -> tuple[A
     if fmt in ("date", "date-time"):
         parsed = parse_date(text, day_first)
         if parsed is None:
-            return None
+            fixed = ocr_digits(text)
+            got = coerce_text(fixed, node, day_first) if fixed else None
+            return (got[0], got[1] * 0.9) if got else None
         dt, has_time, sure = parsed
         value = dt.date().isoformat() if fmt == "date" else dt.isoformat()
         return value, (1.0 if sure else 0.85)
@@ -230,6 +241,29 @@ def coerce_words(words: list[str], node: Node, day_first: bool | None = None, ma
                 # Extra words around the value (units, notes) lower confidence a little.
                 return Coerced(got[0], got[1] * 0.9, start, start + length)
     return None
+
+
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1", "B": "8",
+                              "S": "5", "Z": "2"})  # fmt: skip
+_OCR_TOKEN = re.compile(r"[-+(]?[$€£]?[\dODQolI|BSZ]+(?:[.,/:'\-][\dODQolI|BSZ]+)*[-)%]?")
+
+
+def ocr_digits(text: str) -> str | None:
+    """'1/02/D2' -> '1/02/02', '4,759 .20' -> '4,759.20': OCR's letters-for-digits inside numbers mended.
+
+    Only tokens that are mostly digits already (at least two, and at most two look-alike letters)
+    are touched; None when nothing changed.
+    """
+    joined = _SPLIT_DECIMALS.sub(r"\1\2", text.strip())
+    out = []
+    for tok in joined.split():
+        letters = sum(c in "ODQolI|BSZ" for c in tok)
+        digits = sum(c.isdigit() for c in tok)
+        if letters and digits >= 2 and letters <= 2 and letters < digits and _OCR_TOKEN.fullmatch(tok):
+            tok = tok.translate(_OCR_DIGITS)
+        out.append(tok)
+    fixed = " ".join(out)
+    return fixed if fixed != text.strip() else None
 
 
 def iso_date_like(value: Any) -> bool:

@@ -4,11 +4,16 @@ Words come from each segment's `ocr` list (segment-relative boxes, §9.7) and ar
 coordinates, so every extracted value can cite the exact boxes of its own words. Lines are rebuilt
 per page from word geometry (not from segments), so label/value pairs that layout analysis put in
 different segments still meet; a phrase is a run of words on a line without a wide gap.
+
+`PageSource` yields the document one `Page` at a time (the offline extractor keeps only a window of
+pages, so its memory does not grow with the document); `build_document` materialises every page at
+once for the LLM path and the topic split, which need the whole text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +36,7 @@ class SegInfo:
     page_height: float
     bbox: tuple[float, float, float, float]
     text: str
+    index: int = -1  # position over the document's segments (the LLM path numbers segments by it)
 
 
 @dataclass(slots=True)
@@ -41,7 +47,7 @@ class Word:
     x1: float
     y1: float
     page: int
-    seg: int  # index into Document.segments
+    seg: SegInfo  # the segment it came from (its citation)
     order: int  # reading order over the document
     line: int = -1
 
@@ -110,6 +116,18 @@ class Line:
 
 
 @dataclass(slots=True)
+class Page:
+    """One page: its segments, words (reading order) and rebuilt lines (top to bottom)."""
+
+    number: int
+    width: float
+    height: float
+    segments: list[SegInfo]
+    words: list[Word]
+    lines: list[Line]
+
+
+@dataclass(slots=True)
 class Document:
     segments: list[SegInfo]
     words: list[Word]
@@ -117,6 +135,7 @@ class Document:
     pages: list[int]
     page_sizes: dict[int, tuple[float, float]]
     day_first: bool | None = None
+    page_list: list[Page] = field(default_factory=list)
 
     def lines_on(self, page: int) -> list[Line]:
         return [ln for ln in self.lines if ln.page == page]
@@ -147,35 +166,75 @@ def _num(v: Any, default: float = 0.0) -> float:
         return default
 
 
-def build_document(parse_output: Any, pages: set[int] | None = None) -> Document:
+def _page_of(raw: dict[str, Any]) -> int:
+    try:
+        return int(raw.get("page_number") or 1)
+    except (TypeError, ValueError):
+        raise ParseOutputInvalid("A segment in the parse output has an invalid page_number.") from None
+
+
+def _word_texts(raw: dict[str, Any]) -> Iterator[str]:
+    """The segment's words as `_page` makes them (OCR words, else the segment text), without boxes."""
+    got = False
+    for o in raw.get("ocr") or []:
+        if isinstance(o, dict):
+            text = str(o.get("text") or "").strip()
+            if text:
+                got = True
+                yield from text.split()
+    if not got:
+        yield from str(raw.get("text") or "").split()
+
+
+class PageSource:
+    """The parse output page by page, in page order.
+
+    Construction reads the segments once: it checks their page numbers, keeps a reference to each
+    segment dict under its page (no copies) and decides dd/mm vs mm/dd from the whole document's
+    numeric dates. Iterating builds one `Page` at a time; word order and line numbers run on over
+    pages, as if the document had been built at once.
+    """
+
+    def __init__(self, parse_output: Any, pages: set[int] | None = None) -> None:
+        self._by_page: dict[int, list[dict[str, Any]]] = {}
+        for raw in _segments(parse_output):
+            page = _page_of(raw)
+            if pages is None or page in pages:
+                self._by_page.setdefault(page, []).append(raw)
+        self.numbers = sorted(self._by_page)
+        texts = (t for segs in self._by_page.values() for raw in segs for t in _word_texts(raw))
+        self.day_first = _infer_day_first(texts)
+
+    def __iter__(self) -> Iterator[Page]:
+        order = line_index = seg_index = 0
+        for number in self.numbers:
+            page = _page(number, self._by_page[number], order, line_index, seg_index)
+            order += len(page.words)
+            line_index += len(page.lines)
+            seg_index += len(page.segments)
+            yield page
+
+
+def _page(number: int, raws: list[dict[str, Any]], order: int, line_index: int, seg_index: int) -> Page:
     segments: list[SegInfo] = []
     words: list[Word] = []
-    page_sizes: dict[int, tuple[float, float]] = {}
-    for raw in _segments(parse_output):
-        try:
-            page = int(raw.get("page_number") or 1)
-        except (TypeError, ValueError):
-            raise ParseOutputInvalid("A segment in the parse output has an invalid page_number.") from None
-        if pages is not None and page not in pages:
-            continue
+    for raw in raws:
         bbox = raw.get("bbox") or {}
         left, top = _num(bbox.get("left")), _num(bbox.get("top"))
         width, height = _num(bbox.get("width")), _num(bbox.get("height"))
         info = SegInfo(
             segment_id=str(raw.get("segment_id") or ""),
             segment_type=str(raw.get("segment_type") or "Text"),
-            page_number=page,
+            page_number=number,
             page_width=_num(raw.get("page_width")),
             page_height=_num(raw.get("page_height")),
             bbox=(left, top, left + width, top + height),
             text=str(raw.get("text") or ""),
+            index=seg_index + len(segments),
         )
-        page_sizes.setdefault(page, (info.page_width, info.page_height))
-        idx = len(segments)
         segments.append(info)
-        ocr = raw.get("ocr") or []
         got = False
-        for o in ocr:
+        for o in raw.get("ocr") or []:
             if not isinstance(o, dict):
                 continue
             text = str(o.get("text") or "").strip()
@@ -191,27 +250,70 @@ def build_document(parse_output: Any, pages: set[int] | None = None) -> Document
             for p in parts:
                 px0 = x0 + w * cursor / max(1, total)
                 px1 = x0 + w * (cursor + len(p)) / max(1, total)
-                words.append(Word(p, px0, y0, px1, y0 + _num(b.get("height")), page, idx, len(words)))
+                words.append(Word(p, px0, y0, px1, y0 + _num(b.get("height")), number, info, order + len(words)))
                 cursor += len(p) + 1
             got = True
         if not got and info.text.strip():
             # No word boxes (e.g. generated content): the segment's own box is the finest evidence.
             for p in info.text.split():
-                words.append(Word(p, left, top, left + width, top + height, page, idx, len(words)))
-    lines = _build_lines(words)
-    doc = Document(segments, words, lines, sorted(page_sizes), page_sizes)
-    doc.day_first = _infer_day_first(words)
-    return doc
+                words.append(Word(p, left, top, left + width, top + height, number, info, order + len(words)))
+    first = segments[0]
+    _restore_heights(words)
+    lines = _build_lines(words, line_index)
+    return Page(number, first.page_width, first.page_height, segments, words, lines)
 
 
-def _build_lines(words: list[Word]) -> list[Line]:
-    lines: list[Line] = []
-    by_page: dict[int, list[Word]] = {}
+def build_document(parse_output: Any, pages: set[int] | None = None) -> Document:
+    """Every page at once (the LLM path and the topic split read the whole text)."""
+    source = PageSource(parse_output, pages)
+    page_list = list(source)
+    return Document(
+        segments=[s for p in page_list for s in p.segments],
+        words=[w for p in page_list for w in p.words],
+        lines=[ln for p in page_list for ln in p.lines],
+        pages=source.numbers,
+        page_sizes={p.number: (p.width, p.height) for p in page_list},
+        day_first=source.day_first,
+        page_list=page_list,
+    )
+
+
+_HEIGHT_PER_CHAR = 1.5  # text height / average character width, typical of printed text (median, born-digital)
+
+
+def _restore_heights(words: list[Word]) -> None:
+    """Give words back a plausible height where the page's boxes are flattened.
+
+    The invisible text layer that OCR software adds to scanned PDFs often uses a glyphless font
+    whose boxes are a sliver of the real text height (here a fifth of a character width, where
+    printed text is about 1.5 widths tall). Line building, phrase gaps and "value below the label"
+    all measure in text heights, so such a page falls apart into one-word phrases. On a page whose
+    boxes are mostly that flat, each flat box grows about its centre to the height its character
+    width implies. Pages with ordinary boxes are left as they are.
+    """
+    widths = [(w.x1 - w.x0) / len(w.text) for w in words if len(w.text) >= 3 and w.x1 > w.x0]
+    if len(widths) < 5:
+        return
+    ratios = sorted(w.h / ((w.x1 - w.x0) / len(w.text)) for w in words if len(w.text) >= 3 and w.x1 > w.x0)
+    if ratios[len(ratios) // 2] >= 0.6:
+        return
+    widths.sort()
+    typical = widths[len(widths) // 2]
     for w in words:
-        by_page.setdefault(w.page, []).append(w)
-    for page in sorted(by_page):
+        cw = (w.x1 - w.x0) / len(w.text) if len(w.text) >= 3 and w.x1 > w.x0 else typical
+        want = _HEIGHT_PER_CHAR * cw
+        if w.h < 0.8 * want:
+            cy = (w.y0 + w.y1) / 2
+            w.y0, w.y1 = cy - want / 2, cy + want / 2
+
+
+def _build_lines(words: list[Word], start: int) -> list[Line]:
+    """Lines of one page's words, numbered from `start`."""
+    lines: list[Line] = []
+    if words:
+        page = words[0].page
         current: list[list[Word]] = []
-        for w in sorted(by_page[page], key=lambda w: ((w.y0 + w.y1) / 2, w.x0)):
+        for w in sorted(words, key=lambda w: ((w.y0 + w.y1) / 2, w.x0)):
             cy = (w.y0 + w.y1) / 2
             placed = False
             # Compare with the last few lines only: words arrive sorted by their vertical centre.
@@ -228,7 +330,7 @@ def _build_lines(words: list[Word]) -> list[Line]:
         for ws in current:
             ws.sort(key=lambda w: w.x0)
             ws = _merge_brackets(ws)
-            line = Line(len(lines), page, ws)
+            line = Line(start + len(lines), page, ws)
             for w in ws:
                 w.line = line.index
             line.phrases = _phrases(line)
@@ -274,11 +376,11 @@ def _is_mark(text: str) -> bool:
 _NUM_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
 
 
-def _infer_day_first(words: list[Word]) -> bool | None:
+def _infer_day_first(texts: Iterable[str]) -> bool | None:
     """Decide dd/mm vs mm/dd for the whole document from its unambiguous numeric dates."""
     votes = 0
-    for w in words:
-        m = _NUM_DATE.search(w.text)
+    for text in texts:
+        m = _NUM_DATE.search(text)
         if m:
             a, b = int(m.group(1)), int(m.group(2))
             if a > 12 >= b:

@@ -180,7 +180,7 @@ class _Locator:
         self.doc = doc
         self.by_seg: dict[int, list[Word]] = {}
         for w in doc.words:
-            self.by_seg.setdefault(w.seg, []).append(w)
+            self.by_seg.setdefault(w.seg.index, []).append(w)
 
     def find(self, value: Any, node: Node, segs: list[int]) -> list[Word] | None:
         for seg in segs:

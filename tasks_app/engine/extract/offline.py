@@ -1,231 +1,49 @@
 """The offline extractor: schema fields -> label/value evidence in the parse output, no model needed.
 
-1. Candidates: every place the page pairs a label with a value: `Label: value` on a line (several
-   per line too), a label with a value to its right or directly below (form fields, key-value grids,
-   table header over its first cell), blocks of lines under a label (addresses), checkboxes.
+1. Candidates (candidates.py): every place a page pairs a label with a value.
 2. Each leaf field scores each candidate: label match (labels.py) x kind prior x type coercion
    strength (coerce.py); a greedy global assignment gives each field its best candidate while no
    two fields take the same words.
 3. Arrays of objects come from tables: a line whose phrases match the item properties is a header;
    the lines below are cut into columns by the header positions until a totals line or a gap.
-4. Fields no label names fall back to document-level evidence: title (largest text on page 1),
-   letterhead company, contract parties ("between A and B"), first email/phone, currency symbols.
+4. Fields no label names fall back to document-level evidence (fallbacks.py): title, letterhead
+   company, contract parties, first email/phone, currency symbols, dates in running text or heading.
+
+Pages stream through `LeafFinder.add_page` one at a time (with the next page as look-ahead, for a
+label at the foot of a page whose value starts the next one); each field keeps only its best
+`TOP_K` scored candidates and the first few pieces of fallback evidence, so memory stays flat
+however long the document is. `finish` then runs the global assignment over what was kept.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import fallbacks as fb
 from . import labels as lb
-from .coerce import Coerced, coerce_text, coerce_words, currency_of, normalize, parse_date
-from .document import CHECK_OFF, CHECK_ON, Document, Line, Phrase, Word
+from .candidates import Cand, candidates
+from .coerce import Coerced, coerce_text, coerce_words, ocr_digits, parse_date, parse_number
+from .document import Page, Word
 from .output import Found, KeyPath
 from .schema import Node, iter_leaves
 
 _MIN_LABEL = 75.0
 _HIGH_LABEL = 88.0
+TOP_K = 32  # scored candidates kept per field (the assignment needs a few spares when words clash)
+_EVIDENCE_K = 32  # fallback matches kept per field (earlier ones may be taken by labelled fields)
 _TOTALS = re.compile(
     r"^(sub\s*-?\s*total|total|grand total|tax|vat|gst|hst|sales tax|balance|amount due|shipping|freight|discount|"
     r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|rounding)\b",
     re.I,
 )
-_DOC_WORDS = frozenset(
-    "invoice tax invoice receipt sales receipt statement bill quote quotation estimate purchase order credit note "
-    "proforma pro forma order confirmation delivery note packing slip agreement contract".split()
-)
 _ID_WORDS = frozenset({"number", "id", "code", "reference", "no", "identifier", "ref", "nr"})
-
-
-@dataclass(slots=True)
-class Cand:
-    label: str
-    label_words: list[Word]
-    value_words: list[Word]
-    kind: str  # inline, right, below, block, check, group
-    weight: float
-    lines: list[list[Word]] | None = None  # block: value words per line
-    checked: bool | None = None  # check: the box state
-    options: list[tuple[bool, list[Word]]] | None = None  # group: every option
-
-
-# ---------------------------------------------------------------- candidates
-
-
-def _is_colon(w: Word) -> bool:
-    return w.text.endswith(":") and len(w.text) > 1 or w.text == ":"
-
-
-def _strip_colon(text: str) -> str:
-    return text.rstrip().rstrip(":").strip()
-
-
-def _split_glued(p: Phrase) -> list[Word]:
-    """'Date:2024-01-05' is one text-layer word; cut it into label and value words."""
-    out: list[Word] = []
-    for w in p.words:
-        m = re.match(r"^([A-Za-z][A-Za-z .#]{1,30}:)(\S.*)$", w.text)
-        if m and not re.match(r"^\d{1,2}:\d{2}", m.group(2)):
-            cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
-            out.append(Word(m.group(1), w.x0, w.y0, cut, w.y1, w.page, w.seg, w.order, w.line))
-            out.append(Word(m.group(2), cut, w.y0, w.x1, w.y1, w.page, w.seg, w.order, w.line))
-        else:
-            out.append(w)
-    return out
-
-
-def _below(doc: Document, lines_by_page: dict[int, list[Line]], p: Phrase, max_gap: float = 2.2) -> Phrase | None:
-    h = max(1.0, p.y1 - p.y0)
-    page_lines = lines_by_page[p.page]
-    for ln in page_lines:
-        if ln.y0 <= p.y1 - 0.3 * h:
-            continue
-        if ln.y0 - p.y1 > max_gap * h:
-            return None
-        best, best_ov = None, 0.0
-        for q in ln.phrases:
-            ov = min(q.x1, p.x1) - max(q.x0, p.x0)
-            if ov > best_ov or (best is None and abs(q.x0 - p.x0) < 1.5 * h):
-                best, best_ov = q, max(ov, 0.0)
-        if best is not None:
-            return best
-    return None
-
-
-def _block_from(doc: Document, lines_by_page: dict[int, list[Line]], first: Phrase, limit: int = 6) -> list[Phrase]:
-    block = [first]
-    h = max(1.0, first.y1 - first.y0)
-    for _ in range(limit - 1):
-        last = block[-1]
-        nxt = None
-        for ln in lines_by_page[last.page]:
-            if ln.y0 <= last.y1 - 0.3 * h:
-                continue
-            if ln.y0 - last.y1 > 0.9 * h:
-                break
-            # Lines of other columns interleave (their baselines differ a little): skip them.
-            nxt = next((q for q in ln.phrases if abs(q.x0 - first.x0) < 1.5 * h), None)
-            if nxt is not None:
-                break
-        if nxt is None or _is_colon(nxt.words[-1]) or any(_is_colon(w) for w in nxt.words[:4]):
-            break
-        block.append(nxt)
-    return block
-
-
-def candidates(doc: Document) -> list[Cand]:
-    out: list[Cand] = []
-    lines_by_page: dict[int, list[Line]] = {}
-    for ln in doc.lines:
-        lines_by_page.setdefault(ln.page, []).append(ln)
-    for line in doc.lines:
-        if any(w.text in CHECK_ON or w.text in CHECK_OFF for w in line.words):
-            out.extend(_checkbox_cands(line))
-        phrases = line.phrases
-        for pi, p in enumerate(phrases):
-            words = _split_glued(p)
-            colons = [i for i, w in enumerate(words) if _is_colon(w)]
-            right = phrases[pi + 1] if pi + 1 < len(phrases) else None
-            if colons:
-                out.extend(_inline_cands(words, colons))
-                if colons[-1] == len(words) - 1:
-                    start = colons[-2] + 1 if len(colons) > 1 else 0
-                    lab_words = words[start:]
-                    out.extend(_label_cands(doc, lines_by_page, lab_words, p, right, colon=True))
-            elif lb.looks_like_label(p.text):
-                out.extend(_label_cands(doc, lines_by_page, words, p, right, colon=False))
-    return out
-
-
-def _inline_cands(words: list[Word], colons: list[int]) -> list[Cand]:
-    out = []
-    bounds = [*colons, len(words)]
-    prev_start = 0
-    for k, ci in enumerate(colons):
-        nxt = bounds[k + 1]
-        if ci == len(words) - 1:
-            break
-        # The value runs to the next label; where that label starts is uncertain: offer each cut.
-        label_words = words[prev_start : ci + 1]
-        cuts = [nxt] if nxt == len(words) else range(max(ci + 2, nxt - 4), nxt + 1)
-        for cut in cuts:
-            value = words[ci + 1 : cut if nxt != len(words) else nxt]
-            if nxt != len(words) and cut == nxt:
-                continue
-            if value:
-                label = _strip_colon(" ".join(w.text for w in label_words))
-                out.append(Cand(label, label_words, value, "inline", 1.0))
-        if nxt != len(words):
-            # Next label's start: assume the shortest alphabetic run before its colon.
-            j = nxt
-            s = j
-            while s - 1 > ci + 1 and re.match(r"^[A-Za-z#.&/()-]+:?$", words[s - 1].text) and j - s < 3:
-                s -= 1
-            prev_start = s
-    return out
-
-
-def _label_cands(
-    doc: Document,
-    lines_by_page: dict[int, list[Line]],
-    lab_words: list[Word],
-    p: Phrase,
-    right: Phrase | None,
-    colon: bool,
-) -> list[Cand]:
-    label = _strip_colon(" ".join(w.text for w in lab_words))
-    if not label:
-        return []
-    out = []
-    w_right = 1.0 if colon else 0.9
-    w_below = 0.96 if colon else 0.88
-    lab_phrase = Phrase(lab_words, p.line)
-    if len(doc.lines[p.line].phrases) >= 3 and not colon:
-        # A header cell of a table: its "value" below is the first row, weaker than a labelled field.
-        w_below = 0.8
-    if right is not None:
-        if right.x0 - p.x1 > 14 * max(1.0, p.y1 - p.y0):
-            w_right *= 0.95  # receipts put values far right; still the value, a little less sure
-        out.append(Cand(label, lab_words, right.words, "right", w_right))
-        block = _block_from(doc, lines_by_page, right)
-        out.append(Cand(label, lab_words, right.words, "block", w_right, lines=[q.words for q in block]))
-    below = _below(doc, lines_by_page, lab_phrase)
-    if below is not None and not any(_is_colon(w) for w in below.words[:-1]):
-        value_words = below.words
-        if _is_colon(value_words[-1]):
-            return out
-        out.append(Cand(label, lab_words, value_words, "below", w_below))
-        block = _block_from(doc, lines_by_page, below)
-        out.append(Cand(label, lab_words, value_words, "block", w_below, lines=[q.words for q in block]))
-    return out
-
-
-def _checkbox_cands(line: Line) -> list[Cand]:
-    words = line.words
-    marks = [i for i, w in enumerate(words) if w.text in CHECK_ON or w.text in CHECK_OFF]
-    options: list[tuple[bool, list[Word]]] = []
-    for k, mi in enumerate(marks):
-        end = marks[k + 1] if k + 1 < len(marks) else len(words)
-        opt = words[mi + 1 : end]
-        # An option's text ends at a wide gap (the next field on the same line).
-        for j in range(1, len(opt)):
-            if opt[j].x0 - opt[j - 1].x1 > 1.5 * max(1.0, opt[j].h):
-                opt = opt[:j]
-                break
-        if opt:
-            options.append((words[mi].text in CHECK_ON, [words[mi], *opt]))
-    out = []
-    for checked, ws in options:
-        label = _strip_colon(" ".join(w.text for w in ws[1:]))
-        out.append(Cand(label, ws[1:], ws, "check", 1.0, checked=checked))
-    prefix = words[: marks[0]] if marks else []
-    if prefix and options:
-        label = _strip_colon(" ".join(w.text for w in prefix))
-        picked = [ws for checked, ws in options if checked]
-        value = [w for ws in picked for w in ws]
-        out.append(Cand(label, prefix, value, "group", 1.0, options=options))
-    return out
+# Words that qualify a party field without changing what it asks for ("billing name" is the name).
+_QUALIFIERS = frozenset({"billing", "bill", "legal", "registered", "official"})
+_DATE_CONCEPTS = frozenset({"issue_date", "due_date", "birth_date", "effective_date", "end_date", "signature_date"})
+_AMOUNT_CONCEPTS = frozenset({"total", "subtotal", "tax", "discount", "shipping", "tip", "unit_price", "line_amount"})
 
 
 # ---------------------------------------------------------------- leaf fields
@@ -240,6 +58,7 @@ class Field:
     party: str | None
     sub: str  # field name without the party word ("address", "name", "")
     is_id: bool
+    expects: str | None = None  # "date" or "amount" for a plain string field that names one
 
 
 def _field(path: KeyPath, node: Node) -> Field:
@@ -254,16 +73,31 @@ def _field(path: KeyPath, node: Node) -> Field:
             for w in lb.norm_label(text).split():
                 if party in lb.concepts(w) or party in lb.concepts(lb.norm_label(text)):
                     party_words.add(w)
-        sub = " ".join(w for w in lb.norm_label(name).split() if w not in party_words)
+        sub = " ".join(w for w in lb.norm_label(name).split() if w not in party_words and w not in _QUALIFIERS)
     tokens = set(lb.norm_label(name).split()) | set(lb.norm_label(node.title or "").split())
-    is_id = bool(tokens & _ID_WORDS) and node.kind == "string" and not node.fmt and node.enum is None
-    return Field(path, node, phrases, lb.description_words(node.description), party, sub, is_id)
+    plain = node.kind == "string" and not node.fmt and node.enum is None
+    is_id = bool(tokens & _ID_WORDS) and plain
+    expects = None
+    if plain and not is_id:
+        named = set().union(*(lb.concepts(p) for p in phrases))
+        if named & _DATE_CONCEPTS or "date" in tokens:
+            expects = "date"
+        elif named & _AMOUNT_CONCEPTS or tokens & {"amount", "total", "subtotal", "price", "sum"}:
+            expects = "amount"
+    return Field(path, node, phrases, lb.description_words(node.description), party, sub, is_id, expects)
 
 
 def _value_plausible(f: Field, text: str, value: Any) -> float:
-    """Down-weight values that cannot be what the field asks for."""
+    """Down-weight values that cannot be what the field asks for (0: rule it out)."""
     if f.node.kind != "string" or f.node.enum is not None or f.node.fmt:
         return 1.0
+    if f.expects:
+        # A date or an amount kept as text still has digits, and few words.
+        if not re.search(r"\d", text) or len(text.split()) > 5:
+            return 0.0
+        return 1.0
+    if f.is_id and len(text.split()) > 3:
+        return 0.0  # a run of words is not an identifier (a heading's next line, running text)
     if f.is_id and not re.search(r"\d", text):
         return 0.5
     if lb.looks_like_label(text) and lb.concepts(text) and not f.party:
@@ -274,7 +108,7 @@ def _value_plausible(f: Field, text: str, value: Any) -> float:
     return 1.0
 
 
-def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word], float, float] | None:
+def _score_leaf(day_first: bool | None, f: Field, c: Cand) -> tuple[float, Any, list[Word], float, float] | None:
     """-> (score, value, value words, label score, coercion strength)."""
     node = f.node
     ls = lb.label_score(f.phrases, f.desc, c.label)
@@ -298,7 +132,7 @@ def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word
                 return None
             value_words = [w for ln in c.lines[1:] for w in ln]
             text = ", ".join(" ".join(w.text for w in ln) for ln in c.lines[1:])
-            got = coerce_text(text, node, doc.day_first)
+            got = coerce_text(text, node, day_first)
             if got is None:
                 return None
             return ls / 100 * c.weight, got[0], value_words, ls, got[1]
@@ -311,7 +145,7 @@ def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word
         # "Bill To" labels a block; its other parts (email, phone) are found by format below.
         return None
     texts = [w.text for w in value_words]
-    got: Coerced | None = coerce_words(texts, node, doc.day_first)
+    got: Coerced | None = coerce_words(texts, node, day_first)
     if got is None:
         return None
     used = value_words[got.start : got.end]
@@ -319,7 +153,24 @@ def _score_leaf(doc: Document, f: Field, c: Cand) -> tuple[float, Any, list[Word
     if node.kind == "string" and node.enum is None and not node.fmt and text.endswith(":"):
         return None
     strength = got.strength * _value_plausible(f, text, got.value)
-    return ls / 100 * c.weight * strength, got.value, used, ls, strength
+    if strength <= 0:
+        return None
+    value = got.value
+    if f.expects:
+        value = _mended(f.expects, text, day_first) or value
+    return ls / 100 * c.weight * strength, value, used, ls, strength
+
+
+def _mended(expects: str, text: str, day_first: bool | None) -> str | None:
+    """A date or amount printed through OCR noise ('1/02/D2', '4,759 .20'), as it was printed."""
+    fixed = ocr_digits(text)
+    if fixed is None:
+        return None
+    if expects == "date" and parse_date(fixed, day_first) is None:
+        return None
+    if expects == "amount" and parse_number(fixed) is None:
+        return None
+    return fixed
 
 
 def _score_group(f: Field, c: Cand, ls: float) -> tuple | None:
@@ -370,42 +221,138 @@ def _split_list(text_words: list[Word], node: Node, day_first: bool | None) -> t
     return (vals, used) if vals else None
 
 
-def extract_leaves(doc: Document, root: Node, cands: list[Cand]) -> dict[KeyPath, Found]:
-    fields = [_field(path, node) for path, node in iter_leaves(root)]
-    scored = []
-    for fi, f in enumerate(fields):
-        for ci, c in enumerate(cands):
-            if f.node.kind == "array":
-                got = _score_array(doc, f, c)
-            else:
-                got = _score_leaf(doc, f, c)
+@dataclass(slots=True)
+class _Evidence:
+    """Document-level evidence for one field's fallback, gathered page by page, bounded."""
+
+    kind: str  # email, phone, currency, title, vendor, parties, date
+    first: list[Found] = field(default_factory=list)  # the first matches in reading order
+    header: list[Found] | None = None  # date: dates in the head of the first page (an issue date)
+
+
+class LeafFinder:
+    """Leaf fields (outside arrays of objects) over a stream of pages.
+
+    `add_page(page, next_page)` scores the page's candidates against every field and keeps each
+    field's best TOP_K; `finish()` gives each field its best candidate while no two fields take the
+    same words (greedy, best score first), then falls back to document-level evidence.
+    """
+
+    def __init__(self, root: Node, day_first: bool | None) -> None:
+        self.day_first = day_first
+        self.fields = [_field(path, node) for path, node in iter_leaves(root)]
+        self.best: list[list[tuple]] = [[] for _ in self.fields]  # min-heaps of scored candidates
+        self.evidence: dict[int, _Evidence] = {}
+        for fi, f in enumerate(self.fields):
+            kind = fb.fallback_kind(f)
+            if kind is not None:
+                self.evidence[fi] = _Evidence(kind, header=[] if kind == "date" and fb.is_issue_date(f) else None)
+        self._cand_count = 0
+        self._prev: Page | None = None
+        self._first_page = True
+        self._parties_done = not any(e.kind == "parties" for e in self.evidence.values())
+
+    def add_page(self, page: Page, next_page: Page | None = None) -> None:
+        if self.fields:
+            for c in candidates(page, next_page):
+                ci = self._cand_count
+                self._cand_count += 1
+                order = -c.value_words[0].order if c.value_words else 0
+                for fi, f in enumerate(self.fields):
+                    got = _score_array(self.day_first, f, c) if f.node.kind == "array" else _score_leaf(
+                        self.day_first, f, c)  # fmt: skip
+                    if got is None:
+                        continue
+                    score, value, words, ls, strength = got
+                    # Best first: score, then the earlier value, then the earlier candidate.
+                    entry = (score, order, -ci, value, words, ls, strength)
+                    heap = self.best[fi]
+                    if len(heap) < TOP_K:
+                        heapq.heappush(heap, entry)
+                    elif entry[:3] > heap[0][:3]:
+                        heapq.heapreplace(heap, entry)
+        if self.evidence:
+            self._gather(page, next_page)
+        self._prev = page
+        self._first_page = False
+
+    def finish(self) -> dict[KeyPath, Found]:
+        # Ties (same score, same value position) go to the field listed first in the schema.
+        scored = [
+            (score, order, -fi, neg_ci, value, words, ls, strength)
+            for fi, heap in enumerate(self.best)
+            for score, order, neg_ci, value, words, ls, strength in heap
+        ]
+        scored.sort(key=lambda t: t[:4], reverse=True)
+        taken_words: set[int] = set()
+        found: dict[KeyPath, Found] = {}
+        for score, _, neg_fi, _ci, value, words, ls, strength in scored:
+            f = self.fields[-neg_fi]
+            if f.path in found or score <= 0:
+                continue
+            ids = {id(w) for w in words}
+            if ids & taken_words:
+                continue
+            taken_words |= ids
+            found[f.path] = Found(value, list(words), high=ls >= _HIGH_LABEL and strength >= 0.95)
+        for fi, f in enumerate(self.fields):
+            ev = self.evidence.get(fi)
+            if f.path in found or ev is None:
+                continue
+            got = self._resolve(ev, taken_words)
             if got is not None:
-                score, value, words, ls, strength = got
-                scored.append(
-                    (score, -c.value_words[0].order if c.value_words else 0, fi, ci, value, words, ls, strength)
-                )
-    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    taken_words: set[int] = set()
-    found: dict[KeyPath, Found] = {}
-    for score, _, fi, _ci, value, words, ls, strength in scored:
-        f = fields[fi]
-        if f.path in found or score <= 0:
-            continue
-        ids = {id(w) for w in words}
-        if ids & taken_words:
-            continue
-        taken_words |= ids
-        found[f.path] = Found(value, list(words), high=ls >= _HIGH_LABEL and strength >= 0.95)
-    for f in fields:
-        if f.path not in found:
-            fb = _fallback(doc, f, taken_words)
-            if fb is not None:
-                found[f.path] = fb
-                taken_words |= {id(w) for w in fb.words}
-    return found
+                found[f.path] = got
+                taken_words |= {id(w) for w in got.words}
+        return found
+
+    # ------------------------------------------------------------ fallback evidence, page by page
+
+    def _gather(self, page: Page, next_page: Page | None) -> None:
+        for fi, ev in self.evidence.items():
+            node = self.fields[fi].node
+            if ev.kind in ("currency", "title", "vendor", "parties") and ev.first:
+                continue  # only the first match counts, taken or not
+            if len(ev.first) >= _EVIDENCE_K:
+                continue
+            if ev.kind == "email":
+                ev.first.extend(fb.email_matches(page, node, _EVIDENCE_K - len(ev.first)))
+            elif ev.kind == "phone":
+                ev.first.extend(fb.phone_matches(page, _EVIDENCE_K - len(ev.first)))
+            elif ev.kind == "currency":
+                ev.first.extend(fb.currency_match(page, node))
+            elif ev.kind in ("title", "vendor") and self._first_page:
+                line = fb.largest_line(page, skip_doc_words=ev.kind == "vendor")
+                if line is not None and ev.kind == "vendor":
+                    line = fb.with_legal_form(page, line)
+                got = fb.line_found(line, node) if line else None
+                ev.first.extend([got] if got else [])
+            elif ev.kind == "date":
+                ev.first.extend(fb.introduced_dates(self._prev, page, next_page, self.day_first, node,
+                                                  _EVIDENCE_K - len(ev.first)))  # fmt: skip
+                if ev.header is not None and self._first_page:
+                    ev.header.extend(fb.header_dates(page, self.day_first, node))
+        if not self._parties_done:
+            named = fb.parties(self._prev, page, final=next_page is None)
+            if named is not None:
+                self._parties_done = True
+                for ev in self.evidence.values():
+                    if ev.kind == "parties":
+                        ev.first.append(named)
+
+    @staticmethod
+    def _resolve(ev: _Evidence, taken: set[int]) -> Found | None:
+        if ev.kind in ("email", "phone"):
+            return next((fd for fd in ev.first if not any(id(w) in taken for w in fd.words)), None)
+        if ev.kind == "date":
+            # As when reading the words in order: a date whose first word is taken is passed over.
+            got = next((fd for fd in ev.first if id(fd.words[0]) not in taken), None)
+            if got is None and ev.header:
+                got = next((fd for fd in ev.header if not any(id(w) in taken for w in fd.words)), None)
+            return got
+        return ev.first[0] if ev.first else None
 
 
-def _score_array(doc: Document, f: Field, c: Cand) -> tuple | None:
+def _score_array(day_first: bool | None, f: Field, c: Cand) -> tuple | None:
     node = f.node
     ls = lb.label_score(f.phrases, f.desc, c.label)
     if ls < _MIN_LABEL or node.items is None:
@@ -414,165 +361,8 @@ def _score_array(doc: Document, f: Field, c: Cand) -> tuple | None:
         return _score_group(f, c, ls)
     if c.kind not in ("inline", "right", "below"):
         return None
-    got = _split_list(c.value_words, node.items, doc.day_first)
+    got = _split_list(c.value_words, node.items, day_first)
     if got is None:
         return None
     vals, words = got
     return ls / 100 * c.weight, vals, words, ls, 1.0
-
-
-# ---------------------------------------------------------------- document-level fallbacks
-
-
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[\d()\s./-]{7,}$")
-_DATE_INTRO = re.compile(
-    r"\b(dated|dated as of|effective as of|effective|as of|made on|entered into on|on|commencing|commencing on|"
-    r"starting|from)\s*$",
-    re.I,
-)
-
-
-def _fallback(doc: Document, f: Field, taken: set[int]) -> Found | None:
-    node = f.node
-    name_concepts = set()
-    for p in f.phrases:
-        name_concepts |= lb.concepts(p)
-        for w in p.split():
-            name_concepts |= lb.concepts(w) if w in ("title", "currency", "parties", "party") else set()
-    words_of_name = set(" ".join(f.phrases).split())
-    if node.kind == "string" and node.fmt == "email":
-        return _first_match(doc, f, taken, lambda t: _EMAIL.match(t.strip("<>(),;")) is not None, node)
-    if node.kind == "string" and ("phone" in name_concepts or "phone" in words_of_name):
-        return _first_phrase_match(doc, f, taken, _PHONE, node)
-    if "currency" in name_concepts or "currency" in words_of_name:
-        for w in doc.words:
-            cur = currency_of(w.text)
-            if cur:
-                got = coerce_text(cur, node)
-                if got is not None:
-                    return Found(got[0], [w], high=False)
-        return None
-    if node.kind == "string" and ("title" in name_concepts or "title" in words_of_name):
-        line = _largest_line(doc, skip_doc_words=False)
-        return _line_found(line, node) if line else None
-    if f.party == "vendor" and f.sub in ("", "name", "company", "company name"):
-        line = _largest_line(doc, skip_doc_words=True)
-        return _line_found(line, node) if line else None
-    if (
-        node.kind == "array"
-        and node.items is not None
-        and node.items.kind == "string"
-        and (words_of_name & {"parties", "party", "signatories"})
-    ):
-        return _parties(doc)
-    if node.kind == "string" and node.fmt in ("date", "date-time"):
-        return _introduced_date(doc, f, taken)
-    return None
-
-
-def _first_match(doc: Document, f: Field, taken: set[int], pred: Any, node: Node) -> Found | None:
-    for w in doc.words:
-        if id(w) not in taken and pred(w.text):
-            got = coerce_text(w.text.strip("<>(),;"), node)
-            if got is not None:
-                return Found(got[0], [w], high=False)
-    return None
-
-
-def _first_phrase_match(doc: Document, f: Field, taken: set[int], rx: re.Pattern, node: Node) -> Found | None:
-    for ln in doc.lines:
-        for p in ln.phrases:
-            if any(id(w) in taken for w in p.words):
-                continue
-            if rx.match(p.text) and sum(c.isdigit() for c in p.text) >= 7:
-                return Found(p.text, list(p.words), high=False)
-    return None
-
-
-def _largest_line(doc: Document, skip_doc_words: bool) -> Line | None:
-    if not doc.pages:
-        return None
-    first = doc.pages[0]
-    lines = [ln for ln in doc.lines if ln.page == first]
-    if not lines:
-        return None
-    page_h = doc.page_sizes.get(first, (0, 0))[1] or max(ln.y1 for ln in lines)
-    best, best_key = None, None
-    for ln in lines:
-        if ln.y0 > page_h * 0.45 or not any(c.isalpha() for c in ln.text):
-            continue
-        if skip_doc_words and normalize(ln.text) in _DOC_WORDS:
-            continue
-        for p in ln.phrases:
-            if skip_doc_words and normalize(p.text) in _DOC_WORDS:
-                continue
-            if not any(c.isalpha() for c in p.text) or _is_colon(p.words[-1]):
-                continue
-            key = (round(p.y1 - p.y0, 0), -p.y0)
-            if best_key is None or key > best_key:
-                best, best_key = Line(ln.index, ln.page, p.words, [p]), key
-    return best
-
-
-def _line_found(line: Line, node: Node) -> Found | None:
-    got = coerce_text(line.text, node)
-    return Found(got[0], list(line.words), high=False) if got else None
-
-
-_PARTY_RX = re.compile(
-    r"\bbetween\s+(?P<a>.+?)\s*(?:\([^)]*\))?\s*,?\s+and\s+(?P<b>.+?)\s*(?:\(|,|\.(?:\s|$)|$)", re.I | re.S
-)
-
-
-_SUFFIX = re.compile(r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", re.I)
-
-
-def _parties(doc: Document) -> Found | None:
-    words = doc.words
-    text_parts, starts = [], []
-    pos = 0
-    for w in words:
-        starts.append(pos)
-        text_parts.append(w.text)
-        pos += len(w.text) + 1
-    text = " ".join(text_parts)
-    m = _PARTY_RX.search(text)
-    if not m:
-        return None
-    vals, used = [], []
-    for g in ("a", "b"):
-        s, e = m.span(g)
-        ws = [w for w, st in zip(words, starts, strict=True) if st >= s and st + len(w.text) <= e + 1]
-        name = m.group(g).strip(" ,;\"'“”")
-        if text[e : e + 1] == "." and re.search(
-            r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", name, re.I
-        ):
-            name += "."  # "Inc." keeps its dot; the regex stopped at it as a sentence end
-        vals.append(name)
-        used.extend(ws)
-    return Found(vals, used, high=False)
-
-
-def _introduced_date(doc: Document, f: Field, taken: set[int]) -> Found | None:
-    """A date introduced by 'dated', 'effective as of', ... in running text."""
-    concepts = set()
-    for p in f.phrases:
-        concepts |= lb.concepts(p)
-    if not concepts & {"effective_date", "issue_date", "signature_date"} and not f.desc & {"agreement", "effective"}:
-        return None
-    words = doc.words
-    for i, w in enumerate(words):
-        if id(w) in taken:
-            continue
-        prev = " ".join(x.text for x in words[max(0, i - 4) : i])
-        if not _DATE_INTRO.search(prev):
-            continue
-        for n in (4, 3, 1):
-            span = words[i : i + n]
-            parsed = parse_date(" ".join(x.text for x in span).rstrip(".,;"), doc.day_first)
-            if parsed:
-                dt, has_time, _ = parsed
-                value = dt.isoformat() if f.node.fmt == "date-time" else dt.date().isoformat()
-                return Found(value, span, high=False)
-    return None

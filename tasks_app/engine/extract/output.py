@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import Document, Word
+from .document import SegInfo, Word
 from .schema import Node, iter_leaves
 
 KeyPath = tuple[Any, ...]
@@ -29,16 +29,31 @@ class Findings:
 
     leaves: dict[KeyPath, Found] = field(default_factory=dict)
     rows: dict[KeyPath, list[dict[KeyPath, Found]]] = field(default_factory=dict)
+    # Rows already in output form (results, citations, metrics lists): the offline extractor turns
+    # each table row into output as it reads it, so no word of it is kept afterwards.
+    built: dict[KeyPath, BuiltRows] = field(default_factory=dict)
 
 
-def citations_for(doc: Document, words: list[Word]) -> list[dict[str, Any]]:
+@dataclass(slots=True)
+class BuiltRows:
+    results: list[Any] = field(default_factory=list)
+    citations: list[Any] = field(default_factory=list)
+    metrics: list[Any] = field(default_factory=list)
+
+    def add(self, item: Node, row: dict[KeyPath, Found]) -> None:
+        r, c, m = _walk(item, (), row, None)
+        self.results.append(r)
+        self.citations.append(c)
+        self.metrics.append(m)
+
+
+def citations_for(words: list[Word]) -> list[dict[str, Any]]:
     """One Citation per source segment, with the boxes of the value's own words in that segment."""
-    by_seg: dict[int, list[Word]] = {}
+    by_seg: dict[int, tuple[SegInfo, list[Word]]] = {}
     for w in sorted(words, key=lambda w: w.order):
-        by_seg.setdefault(w.seg, []).append(w)
+        by_seg.setdefault(id(w.seg), (w.seg, []))[1].append(w)
     out = []
-    for seg_idx, ws in by_seg.items():
-        seg = doc.segments[seg_idx]
+    for seg, ws in by_seg.values():
         # A box per line, and a new one where other words intervene, so a box never holds foreign words.
         runs: list[list[Word]] = []
         for w in ws:
@@ -77,32 +92,35 @@ def _empty(node: Node) -> Any:
     return None
 
 
-def _leaf(doc: Document, node: Node, found: Found | None) -> tuple[Any, Any, Any]:
+def _leaf(node: Node, found: Found | None) -> tuple[Any, Any, Any]:
     if found is None or found.value is None or (isinstance(found.value, list) and not found.value):
         return _empty(node), [], {"confidence": "Low"}
-    return found.value, citations_for(doc, found.words), {"confidence": "High" if found.high else "Low"}
+    return found.value, citations_for(found.words), {"confidence": "High" if found.high else "Low"}
 
 
-def assemble(doc: Document, root: Node, findings: Findings) -> dict[str, Any]:
-    def walk(node: Node, path: KeyPath, leaves: dict[KeyPath, Found]) -> tuple[Any, Any, Any]:
-        if node.is_leaf:
-            return _leaf(doc, node, leaves.get(path))
-        if node.kind == "object":
-            res, cit, met = {}, {}, {}
-            for key, child in node.properties.items():
-                res[key], cit[key], met[key] = walk(child, (*path, key), leaves)
-            return res, cit, met
-        # Array of objects: rows are keyed by paths relative to the item.
-        rows = findings.rows.get(path, []) if leaves is findings.leaves else []
-        res, cit, met = [], [], []
-        for row in rows:
-            r, c, m = walk(node.items, (), row)
-            res.append(r)
-            cit.append(c)
-            met.append(m)
+def _walk(node: Node, path: KeyPath, leaves: dict[KeyPath, Found], findings: Findings | None) -> tuple[Any, Any, Any]:
+    """(results, citations, metrics) of one node; `findings` is None inside a row."""
+    if node.is_leaf:
+        return _leaf(node, leaves.get(path))
+    if node.kind == "object":
+        res, cit, met = {}, {}, {}
+        for key, child in node.properties.items():
+            res[key], cit[key], met[key] = _walk(child, (*path, key), leaves, findings)
         return res, cit, met
+    # Array of objects: rows are keyed by paths relative to the item (none nested inside a row).
+    if findings is None:
+        return [], [], []
+    built = findings.built.get(path)
+    if built is not None:
+        return built.results, built.citations, built.metrics
+    out = BuiltRows()
+    for row in findings.rows.get(path, []):
+        out.add(node.items, row)
+    return out.results, out.citations, out.metrics
 
-    results, citations, metrics = walk(root, (), findings.leaves)
+
+def assemble(root: Node, findings: Findings) -> dict[str, Any]:
+    results, citations, metrics = _walk(root, (), findings.leaves, findings)
     return {"results": results, "citations": citations, "metrics": metrics}
 
 

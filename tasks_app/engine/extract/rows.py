@@ -10,13 +10,14 @@ block; a table that runs to the foot of a page continues at the top of the next 
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
 from . import labels as lb
 from .coerce import coerce_words
-from .document import Document, Line, Phrase, Word
+from .document import Line, Phrase, Word
 from .offline import _TOTALS
-from .output import Found, KeyPath
+from .output import BuiltRows, Found, KeyPath
 from .schema import Node, iter_leaves
 
 _HEADER_MIN = 78.0
@@ -91,102 +92,127 @@ def _is_numeric(words: list[Word]) -> bool:
     return bool(words) and all(re.fullmatch(r"[-+(]?[$€£]?[\d.,]+%?\)?", w.text) for w in words)
 
 
-def extract_rows(doc: Document, path: KeyPath, node: Node) -> list[dict[KeyPath, Found]]:
-    items = node.items
-    if items is None or items.kind != "object":
-        return []
-    # "items" -> "item": a column "Item" is the item's name; "line_items" -> "line item" likewise.
-    parent = re.sub(r"s$", "", str(path[-1])) if path else ""
-    props = [(p, n, *_prop_phrases(p, n, parent)) for p, n in iter_leaves(items)]
-    if not props:
-        return []
-    rows: list[dict[KeyPath, Found]] = []
-    lines = doc.lines
-    i = 0
-    while i < len(lines):
-        cols = _match_header(lines[i], props)
-        if cols is None:
-            i += 1
-            continue
-        i = _read_table(doc, lines, i, cols, props, rows)
-    return rows
+class TableRows:
+    """One array-of-objects field over a stream of lines (page by page, top to bottom).
+
+    Looking for a header line; then reading its table until it ends, when the line that ended it
+    may itself be the next header. A row is final once the next one starts (a wrapped line may
+    still extend it); with `built`, it then goes straight into output form, so nothing but the
+    output grows with the document. Without, rows are kept as found (the LLM path merges them).
+    """
+
+    def __init__(self, path: KeyPath, node: Node, day_first: bool | None, built: BuiltRows | None = None) -> None:
+        items = node.items
+        # "items" -> "item": a column "Item" is the item's name; "line_items" -> "line item" likewise.
+        parent = re.sub(r"s$", "", str(path[-1])) if path else ""
+        leaves = iter_leaves(items) if items is not None and items.kind == "object" else []
+        self.props = [(p, n, *_prop_phrases(p, n, parent)) for p, n in leaves]
+        self.day_first = day_first
+        self.item = items
+        self.built = built
+        self.rows: list[dict[KeyPath, Found]] = []
+        self.table: _Table | None = None
+
+    def feed(self, line: Line, page_height: float) -> None:
+        if not self.props:
+            return
+        if self.table is not None:
+            if self.table.feed(line, page_height):
+                return
+            self.table.close()
+            self.table = None
+        cols = _match_header(line, self.props)
+        if cols is not None:
+            self.table = _Table(self, line, cols, page_height)
+
+    def finish(self) -> list[dict[KeyPath, Found]]:
+        if self.table is not None:
+            self.table.close()
+            self.table = None
+        return self.rows
 
 
-def _read_table(
-    doc: Document,
-    lines: list[Line],
-    header_idx: int,
-    cols: list[Column],
-    props: list,
-    rows: list[dict[KeyPath, Found]],
-) -> int:
-    nodes = {p: n for p, n, _, _ in props}
-    header = lines[header_idx]
-    pitch = max(1.0, header.height * 1.3)
-    last_y = header.y1
-    page = header.page
-    i = header_idx + 1
-    current: dict[int, list[Word]] | None = None
-    row_cells: list[dict[int, list[Word]]] = []
-    numeric_cols: set[int] = set()
-    pitches: list[float] = []
-    n_props = len([c for c in cols if c.prop is not None])
-    while i < len(lines):
-        ln = lines[i]
-        if ln.page != page:
+_PITCHES = 64  # the typical row pitch is the median of the last rows read
+
+
+class _Table:
+    def __init__(self, owner: TableRows, header: Line, cols: list[Column], page_height: float) -> None:
+        self.owner = owner
+        self.cols = cols
+        self.nodes = {p: n for p, n, _, _ in owner.props}
+        self.pitch = max(1.0, header.height * 1.3)
+        self.last_y = header.y1
+        self.page = header.page
+        self.page_h = page_height
+        self.current: dict[int, list[Word]] | None = None
+        self.numeric_cols: set[int] = set()
+        self.pitches: deque[float] = deque(maxlen=_PITCHES)
+        self.n_props = len([c for c in cols if c.prop is not None])
+
+    def feed(self, ln: Line, page_height: float) -> bool:
+        """Take the line into the table; False when the table ended before it."""
+        cols = self.cols
+        if ln.page != self.page:
             # Continue on the next page only if the table ran to the foot of this one.
-            page_h = doc.page_sizes.get(page, (0, 0))[1]
-            if not page_h or last_y < page_h * 0.8:
-                break
-            page, last_y = ln.page, ln.y0 - pitch
-            if _match_header(ln, props) is not None:
-                i += 1
-                last_y = ln.y1
-                continue
-        gap = ln.y0 - last_y
-        typical = sorted(pitches)[len(pitches) // 2] if pitches else pitch
+            if not self.page_h or self.last_y < self.page_h * 0.8:
+                return False
+            self.page, self.last_y, self.page_h = ln.page, ln.y0 - self.pitch, page_height
+            if _match_header(ln, self.owner.props) is not None:
+                self.last_y = ln.y1
+                return True
+        gap = ln.y0 - self.last_y
+        typical = sorted(self.pitches)[len(self.pitches) // 2] if self.pitches else self.pitch
         if gap > max(2.5 * typical, 3.0 * ln.height):
-            break
+            return False
         first = ln.phrases[0].text if ln.phrases else ""
         cells = _cells(ln, cols)
         filled = sum(1 for ci in cells if cols[ci].prop is not None)
-        if _TOTALS.match(first.strip()) and filled < n_props:
-            break
+        if _TOTALS.match(first.strip()) and filled < self.n_props:
+            return False
         if any(re.search(r":\s*$", " ".join(w.text for w in ws)) for ws in cells.values()) and len(cells) <= 2:
-            break
+            return False
         has_num = any(_is_numeric(ws) for ws in cells.values())
-        if current is not None and not has_num and numeric_cols and len(cells) == 1 and gap < 1.2 * typical:
+        if self.current is not None and not has_num and self.numeric_cols and len(cells) == 1 and gap < 1.2 * typical:
             # Wrapped text of the previous row.
             ((ci, ws),) = cells.items()
-            current.setdefault(ci, []).extend(ws)
-            last_y = ln.y1
-            i += 1
-            continue
+            self.current.setdefault(ci, []).extend(ws)
+            self.last_y = ln.y1
+            return True
         if len(cells) < min(2, len([c for c in cols if c.prop])):
-            break
+            return False
         for ci, ws in cells.items():
             if _is_numeric(ws):
-                numeric_cols.add(ci)
-        if row_cells:
-            pitches.append(max(1.0, ln.y0 - last_y + ln.height))
-        current = cells
-        row_cells.append(cells)
-        last_y = ln.y1
-        i += 1
-    for cells in row_cells:
+                self.numeric_cols.add(ci)
+        if self.current is not None:
+            self.pitches.append(max(1.0, ln.y0 - self.last_y + ln.height))
+            self._emit(self.current)
+        self.current = cells
+        self.last_y = ln.y1
+        return True
+
+    def close(self) -> None:
+        if self.current is not None:
+            self._emit(self.current)
+            self.current = None
+
+    def _emit(self, cells: dict[int, list[Word]]) -> None:
         row: dict[KeyPath, Found] = {}
-        for ci, c in enumerate(cols):
+        for ci, c in enumerate(self.cols):
             if c.prop is None or ci not in cells:
                 continue
             ws = cells[ci]
-            got = coerce_words([w.text for w in ws], nodes[c.prop], doc.day_first)
+            got = coerce_words([w.text for w in ws], self.nodes[c.prop], self.owner.day_first)
             if got is None:
                 continue
             used = ws[got.start : got.end]
             row[c.prop] = Found(got.value, used, high=c.score >= 88 and got.strength >= 0.95)
-        if row:
-            rows.append(row)
-    return i
+        if not row:
+            return
+        owner = self.owner
+        if owner.built is not None and owner.item is not None:
+            owner.built.add(owner.item, row)
+        else:
+            owner.rows.append(row)
 
 
 def phrase_of(words: list[Word]) -> Phrase:

@@ -9,6 +9,23 @@ import pymupdf
 from tasks_app.engine.extract.coerce import currency_of, normalize, parse_date, parse_number
 
 
+def text_segment(page: int, n: int, top: float, words: list[tuple[str, float, float]], height: float = 20,
+                 size: tuple[float, float] = (1224.0, 1584.0)) -> dict:  # fmt: skip
+    """A parse-output segment holding one line of words given as (text, left, width) in page coordinates."""
+    left = min(x for _, x, _ in words)
+    right = max(x + w for _, x, w in words)
+    return {
+        "segment_id": f"p{page}-s{n}",
+        "segment_type": "Text",
+        "page_number": page,
+        "page_width": size[0],
+        "page_height": size[1],
+        "bbox": {"left": left, "top": top, "width": right - left, "height": height},
+        "text": " ".join(t for t, _, _ in words),
+        "ocr": [{"text": t, "bbox": {"left": x - left, "top": 0, "width": w, "height": height}} for t, x, w in words],
+    }
+
+
 def compare(result: Any, truth: Any, path: str = "") -> list[tuple[str, bool]]:
     """(field path, exactly right) for every leaf of `truth`, rows included."""
     if isinstance(truth, dict):
