@@ -217,9 +217,6 @@ _PARTY_RX = re.compile(
 )
 
 
-_SUFFIX = re.compile(r"\b(inc|ltd|co|corp|llc|plc|l\.l\.c|n\.a|s\.a|b\.v|n\.v)$", re.I)
-
-
 def parties(prev: Page | None, page: Page, final: bool) -> Found | None:
     """'between A and B' in running text, read over this page and the one before it.
 
