@@ -86,8 +86,19 @@ def _activate() -> None:
 
 
 def page_words(page: pymupdf.Page) -> list[Word]:
-    words = page.get_text("words", flags=WORD_FLAGS)
-    return [w for w in words if w[4].strip()]
+    words = [w for w in page.get_text("words", flags=WORD_FLAGS) if w[4].strip()]
+    if _slivers(words):
+        # OCR'd PDFs (Tesseract's GlyphLessFont and the like) draw invisible glyphs whose outlines are a sliver of
+        # the printed text; accurate boxes are then a fifth of the text's height. The font's line box covers it.
+        words = [w for w in page.get_text("words", flags=WORD_FLAGS & ~pymupdf.TEXT_ACCURATE_BBOXES) if w[4].strip()]
+    return words
+
+
+def _slivers(words: list[Word]) -> bool:
+    """Glyph boxes far flatter than any real font: height under half the average character width (printed Latin
+    text is about 1.4×), over most words of three or more characters."""
+    ratios = sorted((w[3] - w[1]) * len(w[4]) / (w[2] - w[0]) for w in words if len(w[4]) >= 3 and w[2] > w[0])
+    return bool(ratios) and ratios[len(ratios) // 2] < 0.5
 
 
 def _rect(b: Any) -> tuple[float, float, float, float]:

@@ -1,7 +1,9 @@
 """Segment types, reading order, tables and content on synthetic PDFs."""
 
 import re
+from pathlib import Path
 
+import pymupdf
 import pytest
 
 from tasks_app.engine import LlmUnavailable, MemorySink, parse_document
@@ -227,3 +229,21 @@ def test_progress_and_cancel(tmp_path):
 
     with pytest.raises(Cancelled):
         parse_document(path, options(segmentation_strategy="Page"), should_cancel=cancel)
+
+
+DOCILE_SCAN = Path(__file__).resolve().parents[3] / "shared/corpus/docile-sample/pdfs/516f2d61ea404b30a9192a72.pdf"
+
+
+@pytest.mark.skipif(not DOCILE_SCAN.exists(), reason="../shared/corpus is not present")
+def test_words_of_a_sliver_glyph_ocr_layer_still_cover_the_printed_words():
+    """This scan's OCR text layer uses a font whose glyph outlines are slivers: accurate glyph boxes lie under the
+    printed words (PHILIP MORRIS prints at y 77–100 pt; its glyph box is 107–112). Word boxes must overlap the
+    printed words, since the viewer highlights them and extraction cites them."""
+    from tasks_app.engine.layout import WORD_FLAGS, page_words
+
+    with pymupdf.open(DOCILE_SCAN) as doc:
+        raw = {w[4]: w for w in doc[0].get_text("words", flags=WORD_FLAGS)}
+        words = {w[4]: w for w in page_words(doc[0])}
+    assert raw["PHILIP"][1] > 100  # the sliver, below the printed word: what page_words must not return
+    philip = words["PHILIP"]
+    assert philip[1] < 100 and philip[3] > 77 and philip[3] - philip[1] >= 20
