@@ -33,6 +33,8 @@ def storage_is_local() -> bool:
 
 def save_stream(*, name: str, stream, max_bytes: int | None = None) -> tuple[str, int, str]:
     """Save a file-like object under `name`, hashing as it goes. Returns (storage name, size, sha256)."""
+    if hasattr(stream, "temporary_file_path"):
+        return _save_temporary_upload(name=name, upload=stream, max_bytes=max_bytes)
     digest = hashlib.sha256()
     size = 0
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
@@ -45,6 +47,22 @@ def save_stream(*, name: str, stream, max_bytes: int | None = None) -> tuple[str
         spool.seek(0)
         saved = default_storage.save(name, File(spool, name=Path(name).name))
     return saved, size, digest.hexdigest()
+
+
+def _save_temporary_upload(*, name: str, upload, max_bytes: int | None) -> tuple[str, int, str]:
+    """An upload that Django has already written to a temporary file: hash it where it lies, then hand that file
+    to storage, which renames it into place when it can (local storage on the same filesystem).
+
+    Copying it through a spool like other streams wrote each byte three times and read it twice: 1 GB uploads ran
+    at 60 MB/s on loopback.
+    """
+    path = Path(upload.temporary_file_path())
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise ValueError("too large")
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+    return default_storage.save(name, upload), size, digest.hexdigest()
 
 
 @contextmanager
