@@ -9,7 +9,7 @@ from django.conf import settings
 
 from tasks_app import selectors
 from tasks_app.models import StoredFile, Task
-from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, asset_url, content_type_for, data_url
+from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, AssetLinker, content_type_for, data_url
 
 # Contract §12.5: the 0.3.7 SDK only knows 12 segment types.
 LEGACY_SEGMENT_TYPES = {
@@ -45,6 +45,7 @@ class UrlMaker:
     def __init__(self, request, *, base64_urls: bool) -> None:
         self.base = base_url(request)
         self.base64_urls = base64_urls
+        self.links = AssetLinker(self.base)
 
     def __call__(self, name: str | None, *, filename: str = "", content_type: str | None = None) -> str | None:
         if not name:
@@ -54,7 +55,7 @@ class UrlMaker:
                 return data_url(name, content_type or content_type_for(name))
             except OSError:
                 return None
-        return asset_url(name, base_url=self.base, expires_in=TASK_ASSET_URL_SECONDS, filename=filename)
+        return self.links.url(name, expires_in=TASK_ASSET_URL_SECONDS, filename=filename)
 
 
 def client_version(request) -> Any:

@@ -102,13 +102,27 @@ def content_type_for(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+class AssetLinker:
+    """Signed asset URLs below one base URL. Make one per answer: the signer and the route are set up once, not
+    once per link (a listed task links its input and every page image)."""
+
+    def __init__(self, base_url: str) -> None:
+        before, after = _asset_route(get_script_prefix(), get_urlconf())
+        self._before = base_url.rstrip("/") + before
+        self._after = after
+        self._signer = signing.TimestampSigner(salt=ASSET_URL_SALT)  # what signing.dumps() builds per call
+
+    def url(self, name: str, *, expires_in: int = TASK_ASSET_URL_SECONDS, filename: str = "") -> str:
+        """A URL that serves a stored file for `expires_in` seconds without an API key."""
+        if not storage_is_local():
+            return default_storage.url(name)
+        token = self._signer.sign_object({"n": name, "e": expires_in, "f": filename}, compress=True)
+        return self._before + token + self._after
+
+
 def asset_url(name: str, *, base_url: str, expires_in: int = TASK_ASSET_URL_SECONDS, filename: str = "") -> str:
     """A URL that serves a stored file for `expires_in` seconds without an API key."""
-    if not storage_is_local():
-        return default_storage.url(name)
-    token = signing.dumps({"n": name, "e": expires_in, "f": filename}, salt=ASSET_URL_SALT, compress=True)
-    before, after = _asset_route(get_script_prefix(), get_urlconf())
-    return base_url.rstrip("/") + before + token + after
+    return AssetLinker(base_url).url(name, expires_in=expires_in, filename=filename)
 
 
 _PLACEHOLDER = "0placeholder0"
