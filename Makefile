@@ -35,8 +35,13 @@ run: $(STAMP) ## Migrate, create the demo workspace/user/key, start web + worker
 test: $(STAMP) $(JS_STAMP) lint ## Run the whole test suite (lint first)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) ## Engine speed/memory benchmarks (figures go in docs/BENCHMARKS.md)
+bench: $(STAMP) ## Engine speed/memory benchmarks (figures in docs/BENCHMARKS.md; `make bench-api` for the REST API)
 	$(PY) bench/engine_bench.py $(BENCH_ARGS)
+
+# PostgreSQL when DATABASE_URL names a server (a scratch database is created there and dropped), else SQLite.
+bench-api: $(STAMP) ## REST API under load from a separate process: GET/list/upload latency and throughput
+	$(PY) bench/api_bench.py $(BENCH_ARGS)
+
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
@@ -57,4 +62,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test bench fuzz-api screenshots lint format lock clean
+.PHONY: help install run test bench bench-api fuzz-api screenshots lint format lock clean

@@ -34,12 +34,19 @@ def task_list(*, workspace: Workspace) -> QuerySet[Task]:
 def task_get(*, workspace: Workspace, task_id: UUID | str) -> Task:
     # 404, not 403, for other workspaces: we never confirm that an id exists.
     try:
-        task = Task.objects.get(workspace=workspace, pk=task_id)
+        # input_file: every answer about a task carries its input's URL.
+        task = Task.objects.select_related("input_file").get(workspace=workspace, pk=task_id)
     except (Task.DoesNotExist, ValueError, ValidationError):
         raise NotFound(TASK_NOT_FOUND) from None
     if task.is_expired:
         raise NotFound(TASK_NOT_FOUND)
     return task
+
+
+def task_outputs(*, task_ids: list, include_chunks: bool = True) -> dict[UUID, dict]:
+    """Stored outputs by task id, for the tasks among `task_ids` that have one. One query for a whole page."""
+    column = "data" if include_chunks else "data_without_chunks"  # a few KB instead of the whole document
+    return dict(TaskOutput.objects.filter(task_id__in=task_ids).values_list("task_id", column))
 
 
 def task_search(

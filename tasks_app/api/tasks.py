@@ -21,7 +21,7 @@ from tasks_app.api.schemas import (
 )
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
-from tasks_app.models import Task, TaskOutput
+from tasks_app.models import Task
 from tasks_app.services import extraction
 from tasks_app.services import tasks as task_services
 from tasks_app.services.inputs import input_check_supported, input_resolve
@@ -214,7 +214,7 @@ def task_list(
     )
     # One query for the page's outputs instead of one per task.
     succeeded = [t.pk for t in page if t.status == TaskStatus.SUCCEEDED]
-    outputs = dict(TaskOutput.objects.filter(task_id__in=succeeded).values_list("task_id", "data"))
+    outputs = selectors.task_outputs(task_ids=succeeded, include_chunks=include_chunks)
     return {
         "tasks": [
             task_to_dict(

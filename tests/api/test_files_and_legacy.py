@@ -32,6 +32,21 @@ def test_file_routes_round_trip(api, client):  # noqa: F811
     assert api.post("/tasks/parse", {"file": f"ch://files/{fid}"}).status_code == 404
 
 
+def test_an_upload_spooled_to_disk_is_stored_whole_with_its_hash(api, settings):  # noqa: F811
+    import hashlib
+
+    from tasks_app.models import StoredFile
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes through Django's temporary file, as large ones do
+    data = pdf_bytes("spooled", "to disk")
+    file = api.upload(data, "big.pdf").json()
+    assert (file["file_size"], file["content_type"]) == (len(data), "application/pdf")
+    assert StoredFile.objects.get(file_id=file["file_id"]).sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(api.get(f"/files/{file['file_id']}/content").streaming_content) == data
+    settings.CHUNKR_MAX_UPLOAD_BYTES = len(data) - 1
+    assert api.upload(data, "big.pdf").status_code == 413
+
+
 def test_upload_detects_type_from_content_not_name(api):  # noqa: F811
     file = api.upload(pdf_bytes("pdf inside"), "photo.png").json()
     assert file["content_type"] == "application/pdf"
