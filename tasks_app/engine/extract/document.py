@@ -37,6 +37,7 @@ class SegInfo:
     bbox: tuple[float, float, float, float]
     text: str
     index: int = -1  # position over the document's segments (the LLM path numbers segments by it)
+    ss_sheet_name: str | None = None  # spreadsheet Table segments: their words carry the range of their cell
 
 
 @dataclass(slots=True)
@@ -50,6 +51,7 @@ class Word:
     seg: SegInfo  # the segment it came from (its citation)
     order: int  # reading order over the document
     line: int = -1
+    cell: str | None = None  # spreadsheets: the range (e.g. "B4") of the cell the word is in
 
     @property
     def h(self) -> float:
@@ -231,8 +233,10 @@ def _page(number: int, raws: list[dict[str, Any]], order: int, line_index: int, 
             bbox=(left, top, left + width, top + height),
             text=str(raw.get("text") or ""),
             index=seg_index + len(segments),
+            ss_sheet_name=raw.get("ss_sheet_name") if raw.get("ss_cells") else None,
         )
         segments.append(info)
+        first_word = len(words)
         got = False
         for o in raw.get("ocr") or []:
             if not isinstance(o, dict):
@@ -257,6 +261,8 @@ def _page(number: int, raws: list[dict[str, Any]], order: int, line_index: int, 
             # No word boxes (e.g. generated content): the segment's own box is the finest evidence.
             for p in info.text.split():
                 words.append(Word(p, left, top, left + width, top + height, number, info, order + len(words)))
+        if info.ss_sheet_name:
+            _assign_cells(words[first_word:], raw.get("ss_cells") or [])
     first = segments[0]
     _restore_heights(words)
     lines = _build_lines(words, line_index)
@@ -279,6 +285,27 @@ def build_document(parse_output: Any, pages: set[int] | None = None) -> Document
 
 
 _HEIGHT_PER_CHAR = 1.5  # text height / average character width, typical of printed text (median, born-digital)
+
+
+_CELL_LOOKAHEAD = 64  # cell tokens skipped at most to find a word (a cell's text may be missing from the render)
+
+
+def _assign_cells(words: list[Word], cells: list[Any]) -> None:
+    """Give each word of a spreadsheet Table segment the range of its cell: the rendered words and the cells'
+    texts both run row by row, so walk them together, skipping tokens that did not render (hidden, cut off)."""
+    tokens = [
+        (str(c.get("range") or ""), tok)
+        for c in cells
+        if isinstance(c, dict)
+        for tok in str(c.get("text") or "").split()
+    ]
+    j = 0
+    for word in words:
+        for k in range(j, min(len(tokens), j + _CELL_LOOKAHEAD)):
+            if tokens[k][1] == word.text:
+                word.cell = tokens[k][0] or None
+                j = k + 1
+                break
 
 
 def _restore_heights(words: list[Word]) -> None:

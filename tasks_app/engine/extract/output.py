@@ -68,10 +68,11 @@ def citations_for(words: list[Word]) -> list[dict[str, Any]]:
             boxes.append(
                 {"left": round(x0, 2), "top": round(y0, 2), "width": round(x1 - x0, 2), "height": round(y1 - y0, 2)}
             )
+        cells = list(dict.fromkeys(w.cell for w in ws if w.cell)) if seg.ss_sheet_name else []
         out.append(
             {
                 "citation_id": str(uuid.uuid4()),
-                "citation_type": "Segment",
+                "citation_type": "Cell" if cells else "Segment",
                 "bboxes": boxes,
                 "content": " ".join(w.text for w in ws),
                 "segment_id": seg.segment_id or None,
@@ -79,8 +80,8 @@ def citations_for(words: list[Word]) -> list[dict[str, Any]]:
                 "page_number": seg.page_number,
                 "page_width": seg.page_width,
                 "page_height": seg.page_height,
-                "ss_ranges": None,
-                "ss_sheet_name": None,
+                "ss_ranges": cells or None,
+                "ss_sheet_name": seg.ss_sheet_name if cells else None,
             }
         )
     return out
