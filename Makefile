@@ -37,6 +37,8 @@ test: $(STAMP) $(JS_STAMP) lint ## Run the whole test suite (lint first)
 
 bench: $(STAMP) ## Engine speed/memory benchmarks (figures go in docs/BENCHMARKS.md)
 	$(PY) bench/engine_bench.py $(BENCH_ARGS)
+bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH_ARGS="--ocr tesseract,rapidocr")
+	$(PY) bench/teds_bench.py $(BENCH_ARGS)
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
@@ -57,4 +59,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test bench fuzz-api screenshots lint format lock clean
+.PHONY: help install run test bench bench-teds fuzz-api screenshots lint format lock clean
