@@ -24,10 +24,12 @@ import json
 import multiprocessing as mp
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from queue import Empty
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -278,7 +280,13 @@ def _child(backend: str, mode: str, images: list[str], queue) -> None:
         started = time.perf_counter()
         result = parse_document(image, options, NullSink())
         html, n_tables = _table_html(result)
-        out[Path(image).name] = {"html": html, "tables": n_tables, "seconds": time.perf_counter() - started}
+        types = Counter(s.segment_type for s in result.segments)
+        out[Path(image).name] = {
+            "html": html,
+            "tables": n_tables,
+            "types": types,
+            "seconds": time.perf_counter() - started,
+        }
     queue.put({"backend": ocr_backend(), "results": out})
 
 
@@ -287,9 +295,17 @@ def run_engine(backend: str, mode: str, images: list[Path], timeout: float = 180
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(backend, mode, [str(p) for p in images], queue))
     proc.start()
-    got = queue.get(timeout=timeout)
-    proc.join()
-    return got
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            got = queue.get(timeout=5)
+        except Empty:
+            if proc.is_alive() and time.monotonic() < deadline:
+                continue
+            proc.kill()
+            raise RuntimeError(f"the {backend}/{mode} run ended without results (exit {proc.exitcode})") from None
+        proc.join()
+        return got
 
 
 # ---------------------------------------------------------------- report
@@ -358,7 +374,10 @@ def main() -> int:
                 for mode, run in (("engine", eng), ("region", reg)):
                     (args.dump / f"{stem}.{backend}.{mode}.html").write_text(run["html"])
             cols = " | ".join(f"{s:.3f}" for s in scores)
-            line = f"| {name.removesuffix('.png')} | {len(record['html']['cells'])} | {eng['tables']} | {cols} |"
+            found = str(eng["tables"])
+            if not eng["tables"]:  # what the table became instead
+                found += " (" + ", ".join(f"{t} {n}" for t, n in sorted(eng["types"].items())) + ")"
+            line = f"| {name.removesuffix('.png')} | {len(record['html']['cells'])} | {found} | {cols} |"
             print(f"{line} {eng['seconds']:.1f} |", flush=True)
         means = " | ".join(f"**{s / len(records):.3f}**" for s in sums)
         print(f"| mean ({len(records)} images) | | | {means} | |")
