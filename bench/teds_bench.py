@@ -1,6 +1,6 @@
 """Table quality on PubTabNet's example images: TEDS and TEDS-S of our table HTML (issue 3, "Quality").
 
-    .venv/bin/python bench/teds_bench.py [--ocr auto|tesseract|rapidocr[,...]] [--limit N] [--corpus DIR]
+    .venv/bin/python bench/teds_bench.py [--ocr auto|tesseract|rapidocr[,...]] [--dpi N] [--limit N] [--corpus DIR]
 
 Reads ../shared/corpus/pubtabnet-examples (20 cropped table images with HTML ground truth; not copied into this
 repository; `--corpus` points elsewhere, e.g. from a git worktree) and skips with a message when it is absent.
@@ -25,7 +25,7 @@ import multiprocessing as mp
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -265,7 +265,7 @@ def _table_html(result) -> tuple[str, int]:
     return largest.html, len(tables)
 
 
-def _child(backend: str, mode: str, images: list[str], queue) -> None:
+def _child(backend: str, mode: str, images: list[str], dpi: int | None, queue) -> None:
     import os
 
     os.environ["CHUNKR_OCR_ENGINE"] = backend  # read once per process, on the first OCR call
@@ -275,6 +275,8 @@ def _child(backend: str, mode: str, images: list[str], queue) -> None:
     if mode == "region":
         _one_table_per_page()
     options = ParseOptions(config=ParseConfig.from_dict(PARSE_CONFIG))
+    if dpi:
+        options = replace(options, dpi=dpi)
     out = {}
     for image in images:
         started = time.perf_counter()
@@ -290,10 +292,10 @@ def _child(backend: str, mode: str, images: list[str], queue) -> None:
     queue.put({"backend": ocr_backend(), "results": out})
 
 
-def run_engine(backend: str, mode: str, images: list[Path], timeout: float = 1800) -> dict:
+def run_engine(backend: str, mode: str, images: list[Path], dpi: int | None, timeout: float = 1800) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(backend, mode, [str(p) for p in images], queue))
+    proc = ctx.Process(target=_child, args=(backend, mode, [str(p) for p in images], dpi, queue))
     proc.start()
     deadline = time.monotonic() + timeout
     while True:
@@ -331,6 +333,9 @@ def sanity(corpus: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ocr", default="auto", help="comma-separated OCR backends (CHUNKR_OCR_ENGINE values)")
+    parser.add_argument(
+        "--dpi", type=int, help="ParseOptions.dpi (default the engine's): an image page is its pixels at this dpi"
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N images, for a smoke run")
     parser.add_argument("--sanity", action="store_true", help="only check TEDS against the reference's numbers")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help=f"the pubtabnet-examples folder ({CORPUS})")
@@ -352,8 +357,8 @@ def main() -> int:
     truth = {r["filename"]: ground_truth_html(r) for r in records}
     for backend in args.ocr.split(","):
         images = [examples / name for name in names]
-        runs = {mode: run_engine(backend, mode, images) for mode in ("engine", "region")}
-        print(f"\nOCR backend: {runs['engine']['backend']}")
+        runs = {mode: run_engine(backend, mode, images, args.dpi) for mode in ("engine", "region")}
+        print(f"\nOCR backend: {runs['engine']['backend']}" + (f", dpi {args.dpi}" if args.dpi else ""))
         print("| image | GT cells | Table segments | TEDS | TEDS-S | region TEDS | region TEDS-S | s/image |")
         print("|---|---|---|---|---|---|---|---|")
         sums = [0.0] * 4
