@@ -42,6 +42,9 @@ bench: $(STAMP) ## Engine speed/memory benchmarks (figures in docs/BENCHMARKS.md
 bench-api: $(STAMP) ## REST API under load from a separate process: GET/list/upload latency and throughput
 	$(PY) bench/api_bench.py $(BENCH_ARGS)
 
+bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH_ARGS="--ocr tesseract,rapidocr")
+	$(PY) bench/teds_bench.py $(BENCH_ARGS)
+
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
@@ -62,4 +65,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test bench bench-api fuzz-api screenshots lint format lock clean
+.PHONY: help install run test bench bench-api bench-teds fuzz-api screenshots lint format lock clean
