@@ -117,17 +117,22 @@ def _sideways(found: list[Any]) -> bool:
     return bool(long_words) and tall > 0.6 * len(long_words)
 
 
+_SAME_ROW_PT = 2.0
+
+
 def _upside_down(found: list[Any]) -> bool:
     """The OCR backend reads flipped pages itself and maps boxes back; its line order then runs up
-    the page. Compare the first and last lines' vertical positions to notice."""
+    the page. Compare successive lines' vertical positions to notice. Lines at the same height (the cells of
+    one table row, which Tesseract may give as separate blocks) say nothing either way and are not counted."""
     by_line: dict[int, list[float]] = {}
     for r, _, _, line in found:
         by_line.setdefault(line, []).append((r[1] + r[3]) / 2)
     if len(by_line) < 3:
         return False
     ordered = [sum(v) / len(v) for _, v in sorted(by_line.items())]
-    downs = sum(1 for a, b in zip(ordered, ordered[1:], strict=False) if b > a)
-    return downs < 0.3 * (len(ordered) - 1)
+    steps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if abs(b - a) > _SAME_ROW_PT]
+    downs = sum(1 for step in steps if step > 0)
+    return len(steps) >= 2 and downs < 0.3 * len(steps)
 
 
 def _turn(ctx: PageContext, angle: int) -> None:

@@ -106,3 +106,19 @@ def test_multi_page_scan_reads_every_page_in_order_with_ocr_run_ahead(tmp_path):
     for n in range(1, 5):
         text = " ".join(by_page[n])
         assert f"Chapter {n} opens here" in text and f"chapter number {n}" in text
+
+
+def test_a_table_read_cell_by_cell_is_not_taken_for_an_upside_down_page():
+    """Tesseract may give each cell of a wide table as its own line, row by row: successive lines then share a
+    height, which once counted as "not running down the page" and turned such pages 180°."""
+    from tasks_app.engine.scanned import _upside_down
+
+    def word(line, top):
+        return ((10.0, top, 50.0, top + 8), "cell", 90.0, line)
+
+    table = [word(row * 5 + col, 100 + 20 * row) for row in range(4) for col in range(5)]
+    assert not _upside_down(table)
+    flipped = [word(n, 700 - 20 * n) for n in range(6)]  # lines numbered bottom to top
+    assert _upside_down(flipped)
+    upright = [word(n, 100 + 20 * n) for n in range(6)]
+    assert not _upside_down(upright)
