@@ -1,12 +1,11 @@
 import base64
-import http.server
 import io
 import threading
 import time
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import serving, wait_for
 from tests.factories import pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -286,34 +285,17 @@ def test_sync_mode_waits_for_the_result(api, live_worker):
 
 
 def test_url_input_is_fetched_by_the_worker_from_an_allowed_host(api, live_worker, settings):
-    payload = pdf_bytes("Fetched over HTTP")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
-        url = f"http://127.0.0.1:{server.server_port}/files/remote.pdf"
+    settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
+    with serving(pdf_bytes("Fetched over HTTP")) as base:
+        url = f"{base}/files/remote.pdf"
         task = api.post("/tasks/parse", {"file": url, "ocr_strategy": "Auto"}).json()
         done = api.wait(task["task_id"])
-        assert done["status"] == "Succeeded", done["message"]
-        assert done["file_info"]["name"] == "remote.pdf"
-        assert done["file_info"]["mime_type"] == "application/pdf"
-        assert not done["file_info"]["url"].startswith(url)  # points at our stored copy
-        text = " ".join(s["text"] for c in done["output"]["chunks"] for s in c["segments"])
-        assert "Fetched over HTTP" in text
-    finally:
-        server.shutdown()
+    assert done["status"] == "Succeeded", done["message"]
+    assert done["file_info"]["name"] == "remote.pdf"
+    assert done["file_info"]["mime_type"] == "application/pdf"
+    assert not done["file_info"]["url"].startswith(url)  # points at our stored copy
+    text = " ".join(s["text"] for c in done["output"]["chunks"] for s in c["segments"])
+    assert "Fetched over HTTP" in text
 
 
 def test_image_input_is_parsed(api, live_worker):
@@ -330,30 +312,14 @@ def test_sync_wait_for_a_task_that_expires_meanwhile_is_a_404_not_a_500(api, liv
     # Found by `make fuzz-api`: `expires_in: 1` with `async: false` let beat purge the row mid-wait (a 500). The input
     # URL answers only after 4 s, so the task is still downloading when it expires.
     release = threading.Event()
-
-    class Slow(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            release.wait(4)
-            body = pdf_bytes("late")
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
     settings.CHUNKR_SYNC_WAIT_SECONDS = 30
-    try:
-        started = time.monotonic()
-        url = f"http://127.0.0.1:{server.server_port}/slow.pdf"
-        response = api.post("/tasks/parse", {"file": url, "async": False, "expires_in": 1})
-        assert response.status_code == 404, response.content
-        assert "not found" in response.json()["message"].lower()
-        assert time.monotonic() - started < 4
-    finally:
-        release.set()
-        server.shutdown()
+    with serving(pdf_bytes("late"), before=lambda: release.wait(4)) as base:
+        try:
+            started = time.monotonic()
+            response = api.post("/tasks/parse", {"file": f"{base}/slow.pdf", "async": False, "expires_in": 1})
+            assert response.status_code == 404, response.content
+            assert "not found" in response.json()["message"].lower()
+            assert time.monotonic() - started < 4
+        finally:
+            release.set()

@@ -7,17 +7,16 @@ assertions live here. `make test` installs the SDK with `npm ci --prefix tests/s
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import serving
 from tests.engine.extract.docs import invoice_inline
 from tests.factories import pdf_bytes, png_bytes
 from tests.sdk.conftest import SdkServer
@@ -111,23 +110,8 @@ def test_upload_parse_from_ch_reference_and_read_back(sdk_server):
 
 
 def test_parse_from_data_url_raw_base64_and_http_url(sdk_server, settings):
-    payload = pdf_bytes("Fetched over HTTP")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pdf")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    remote = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=remote.serve_forever, daemon=True).start()
     settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]  # the live server runs in this process: it sees this
-    try:
+    with serving(pdf_bytes("Fetched over HTTP"), content_type="application/pdf") as remote:
         out = run_sdk(
             sdk_server,
             "parse_inputs.mjs",
@@ -135,11 +119,9 @@ def test_parse_from_data_url_raw_base64_and_http_url(sdk_server, settings):
                 "data_url": {"file": "data:application/pdf;base64," + b64(pdf_bytes("From a data URL"))},
                 "raw_base64": {"file": b64(pdf_bytes("From raw base64")), "file_name": "raw.pdf"},
                 "png": {"file": b64(png_bytes()), "error_handling": "Continue"},
-                "url": {"file": f"http://127.0.0.1:{remote.server_port}/docs/remote.pdf"},
+                "url": {"file": f"{remote}/docs/remote.pdf"},
             },
         )
-    finally:
-        remote.shutdown()
     for name, task in out.items():
         assert task["status"] == "Succeeded", (name, task["message"])
     text = {name: " ".join(s["text"] for s in segments(task)) for name, task in out.items()}
