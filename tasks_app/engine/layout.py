@@ -82,7 +82,35 @@ def _activate() -> None:
 
         group_with_scores._engine_wrapped = True  # type: ignore[attr-defined]
         BoxRFDGNN.group_node_by_edge = group_with_scores
+    _use_arena_for_image_features()
     _ACTIVATED = True
+
+
+def _use_arena_for_image_features() -> None:
+    """Give the layout model's image-feature network an ONNX Runtime session with its memory arena on.
+
+    pymupdf.layout creates every session with the CPU arena off, so that sessions fed inputs of varying size do not
+    keep their peak allocation for good. The image-feature network's input is always 1×1×300×300, so its arena
+    stays one fixed size (≈ 60 MB), and without it every page allocates and page-faults its ≈ 60 MB of activations
+    afresh: 136 instead of 219 ms a page, measured on this machine. The graph network (variable input) keeps its
+    arena-less session.
+    """
+    import onnxruntime as ort
+
+    try:
+        wrapper = pymupdf._get_layout.__closure__[0].cell_contents  # type: ignore[attr-defined,index]
+        extractor = wrapper._model.feature_extractor
+        old = extractor._session
+        path = wrapper._model.imf_model_path
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return  # another pymupdf.layout release: keep its own session
+    if old is None or getattr(extractor, "_engine_arena", False):
+        return
+    options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = True
+    # ort.InferenceSession is what engine_threads limits in pool processes, so the thread limit still applies.
+    extractor._session = ort.InferenceSession(path, sess_options=options, providers=old.get_providers())
+    extractor._engine_arena = True
 
 
 def page_words(page: pymupdf.Page) -> list[Word]:

@@ -247,3 +247,36 @@ def test_words_of_a_sliver_glyph_ocr_layer_still_cover_the_printed_words():
     assert raw["PHILIP"][1] > 100  # the sliver, below the printed word: what page_words must not return
     philip = words["PHILIP"]
     assert philip[1] < 100 and philip[3] > 77 and philip[3] - philip[1] >= 20
+
+
+def test_image_feature_network_runs_with_its_memory_arena_and_the_same_results(tmp_path):
+    """The layout model's image-feature session is swapped for one with ONNX Runtime's CPU arena on (its input size
+    never changes, so the arena cannot grow); the swap must not change a single output value."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from tasks_app.engine import layout
+
+    layout._activate()
+    wrapper = pymupdf._get_layout.__closure__[0].cell_contents
+    extractor = wrapper._model.feature_extractor
+    assert extractor._engine_arena
+    assert extractor._session.get_session_options().enable_cpu_mem_arena
+
+    pdf = docs.structured_pdf(tmp_path / "doc.pdf", pages=1)
+    with pymupdf.open(pdf) as doc:
+        pix = doc[0].get_pixmap()
+        image = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+    extractor.predict(image)
+    with_arena = (extractor.get_feature_map().copy(), extractor.get_class_logits().copy())
+    options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = False  # as pymupdf.layout makes it
+    arena_session = extractor._session
+    extractor._session = ort.InferenceSession(wrapper._model.imf_model_path, sess_options=options)
+    try:
+        extractor.predict(image)
+        without = (extractor.get_feature_map(), extractor.get_class_logits())
+    finally:
+        extractor._session = arena_session
+    assert with_arena[0].shape == without[0].shape and np.array_equal(with_arena[0], without[0])
+    assert np.array_equal(with_arena[1], without[1])
