@@ -60,7 +60,9 @@ class PageContext:
         self.scale = dpi / 72.0
         self._pix: pymupdf.Pixmap | None = None
         self._ocr_ahead: Future | None = None
-        self.transformed = False  # OCR text or a turn applied: the stored document no longer renders this page
+        # Turned upright here: the stored document no longer renders this page as the engine saw it. (An OCR text
+        # layer alone does not count: it is invisible, so the stored scan renders the same pixels.)
+        self.transformed = False
         self._measure()
         self.ocr: list[tuple[tuple[float, float, float, float], str, float | None]] = []  # points
 
@@ -138,6 +140,7 @@ def _upside_down(found: list[Any]) -> bool:
 def _turn(ctx: PageContext, angle: int) -> None:
     ctx.page.set_rotation(angle)
     ctx.page.remove_rotation()
+    ctx.transformed = True
     ctx.rerender()
 
 
@@ -162,7 +165,6 @@ def apply_ocr(ctx: PageContext, words: list[Any], warnings: Any, config: ParseCo
         warnings.add("OCR is not available on this server; pages without a text layer have no text.")
         return words
     page = ctx.page
-    ctx.transformed = True
     # One Shape for the whole page: committing a Shape rewrites the page's content stream, so a commit per word
     # (page.insert_text) took longer than the layout model on a scanned page.
     shape = page.new_shape()

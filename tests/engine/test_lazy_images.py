@@ -15,7 +15,8 @@ from tests.engine.docs import LOREM, structured_pdf
 
 
 def _mixed_pdf(path):
-    """Plain text; /Rotate 90; text drawn sideways (turned upright by the engine); a scan with no text layer."""
+    """Plain text; /Rotate 90; text drawn sideways (turned upright by the engine); a scan with no text layer; the
+    same scan upside down (OCR reads it, the engine turns it)."""
     doc = pymupdf.open()
     page = doc.new_page()
     page.insert_text((72, 100), "Plain page heading", fontsize=18)
@@ -32,6 +33,8 @@ def _mixed_pdf(path):
     text.insert_textbox(pymupdf.Rect(72, 72, 540, 500), "Scanned invoice total 1,234.56\n" + LOREM, fontsize=12)
     scan = doc.new_page()
     scan.insert_image(scan.rect, stream=text.get_pixmap(dpi=150).tobytes("png"))
+    flipped = doc.new_page()
+    flipped.insert_image(flipped.rect, stream=text.get_pixmap(dpi=150).tobytes("png"), rotate=180)
     doc.save(path)
     return path
 
@@ -45,7 +48,7 @@ def _parse(path, out, page_images, workers=1, strategy="Page"):
     return parse_document(path, options, DirectorySink(out))
 
 
-def test_lazy_images_render_later_exactly_as_eager_ones_and_ocr_pages_stay_eager(tmp_path):
+def test_lazy_images_render_later_exactly_as_eager_ones_and_turned_scans_stay_eager(tmp_path):
     pdf = _mixed_pdf(tmp_path / "mixed.pdf")
     eager = _parse(pdf, tmp_path / "eager", "eager")
     lazy = _parse(pdf, tmp_path / "lazy", "lazy")
@@ -55,12 +58,14 @@ def test_lazy_images_render_later_exactly_as_eager_ones_and_ocr_pages_stay_eager
     boxes = lambda r: [(s.page_number, s.bbox) for c in r.chunks for s in c.segments]  # noqa: E731
     assert boxes(lazy) == boxes(eager)
     assert eager.pages[1].page_width < eager.pages[1].page_height  # /Rotate 90 turned back so its text is upright
+    scanned = [s.text for c in lazy.chunks for s in c.segments if s.page_number in (4, 5)]
+    assert sum("Scanned invoice total 1,234.56" in t for t in scanned) == 2  # both scans OCR'd, the flipped one upright
 
     for page in lazy.pages:
         stored = tmp_path / "lazy" / page.image
         expected = (tmp_path / "eager" / page.image).read_bytes()
-        if page.page_number == 4:  # OCR wrote a text layer: the document no longer renders it, so it is stored
-            assert stored.read_bytes() == expected
+        if page.page_number == 5:  # OCR found it upside down and the engine turned it: document.pdf no longer
+            assert stored.read_bytes() == expected  # renders it so, so its image is stored at parse time
             continue
         assert not stored.exists()
         png = render_page_png(tmp_path / "lazy" / "document.pdf", page.page_number, int(page.dpi))

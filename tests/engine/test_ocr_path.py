@@ -122,3 +122,54 @@ def test_a_table_read_cell_by_cell_is_not_taken_for_an_upside_down_page():
     assert _upside_down(flipped)
     upright = [word(n, 100 + 20 * n) for n in range(6)]
     assert not _upside_down(upright)
+
+
+def test_ocr_runs_two_pages_at_once_each_once_in_order(tmp_path, monkeypatch):
+    """While page n waits for its OCR, page n + 1's already runs: two OCR calls in flight on a scanned run (two
+    Tesseract processes, one per core here). Every page is read exactly once and gets its own words, across text
+    pages between scans and across the loop's periodic reopening of the document."""
+    import threading
+    import time
+
+    from tasks_app.engine import pipeline
+
+    monkeypatch.setattr(pipeline, "_REOPEN_EVERY", 4)
+    kinds = ["scan", "scan", "text", "scan", "scan", "scan", "scan", "scan", "text"]
+    doc = pymupdf.open()
+    for n, kind in enumerate(kinds, start=1):
+        page = doc.new_page(width=300, height=200)
+        if kind == "text":
+            page.insert_text((40, 100), f"Typed page {n} words", fontsize=14)
+        else:
+            # A blank "scan" whose grey level names the page: the fake OCR reads it back from the pixels.
+            pix = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 60, 40), False)
+            pix.set_rect(pix.irect, (200 + n,))
+            page.insert_image(page.rect, pixmap=pix)
+    path = tmp_path / "mixed.pdf"
+    doc.save(path)
+
+    lock = threading.Lock()
+    active, most, calls = [0], [0], []
+
+    def ocr_image(image, dpi=None):
+        n = image.convert("L").getpixel((image.width // 2, image.height // 2)) - 200
+        with lock:
+            calls.append(n)
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.3)
+        with lock:
+            active[0] -= 1
+        return [FakeWord(f"scanned{n}", (20.0, 20.0, 200.0, 50.0), 0.9, 0)]
+
+    fake = types.ModuleType("tasks_app.engine.ocr")
+    fake.ocr_image = ocr_image
+    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", fake)
+    result = parse_document(path, options(error_handling="Fail", segmentation_strategy="Page"))
+
+    scans = [n for n, kind in enumerate(kinds, start=1) if kind == "scan"]
+    assert sorted(calls) == scans  # each scanned page read once, no text page read
+    assert most[0] == 2  # the look-ahead really overlaps pages
+    texts = {s.page_number: s.text for s in result.segments}
+    for n, kind in enumerate(kinds, start=1):
+        assert (f"scanned{n}" if kind == "scan" else f"Typed page {n} words") in texts[n]
