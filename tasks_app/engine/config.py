@@ -255,8 +255,9 @@ class ParseOptions:
     llm_model: str | None = None
     llm_timeout_s: float = 60.0  # per request
     llm_max_retries: int = 2
-    # "lazy": pages that need no OCR get no stored image at parse time; the sink's `defer` records the key and the
-    # caller renders it from document.pdf on first use (render_page_png). "eager" (the CLI) writes every image.
+    # "lazy": pages get no stored image at parse time (except scans the engine turned upright); the sink's `defer`
+    # records the key and the caller renders it from document.pdf on first use (render_page_png). "eager" (the CLI)
+    # writes every image.
     page_images: str = "eager"
     llm_concurrency: int = 4  # model requests in flight per page (so per pool process, with `workers`)
     workers: int = 1  # processes for long documents (see .parallel); 1 keeps everything in this process
