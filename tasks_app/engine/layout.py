@@ -203,6 +203,7 @@ def analyze(page: pymupdf.Page, words: list[Word]) -> list[LayoutBox]:
         score = r.get("score")
         boxes.append(LayoutBox(seg_type, rect, float(score) if score is not None else None, raw=r))
 
+    _snap_tables_to_rulings(page, boxes)
     # Drop boxes fully inside a larger box of the same kind (duplicate predictions).
     boxes.sort(key=lambda b: -_area(b.rect))
     kept: list[LayoutBox] = []
@@ -240,6 +241,27 @@ def analyze(page: pymupdf.Page, words: list[Word]) -> list[LayoutBox]:
     # A text box with no words is noise, except pictures/tables which are visual.
     kept = [b for b in kept if b.words or b.segment_type in ("Picture", "Table", "Formula")]
     return _order_columns(kept, page.rect)
+
+
+def _snap_tables_to_rulings(page: pymupdf.Page, boxes: list[LayoutBox]) -> None:
+    """Widen a Table box to the ruled frame drawn around it.
+
+    The model boxes a table by its text, so a ruled table's box stops at its last word and the crop cuts the
+    frame (and empty trailing columns) off. A cluster of vector drawings that covers most of the box and is not
+    much larger than it is the table's own ruling; anything bigger (a page frame, a chart) is left alone.
+    """
+    tables = [b for b in boxes if b.segment_type == "Table"]
+    if not tables:
+        return
+    try:
+        clusters = [_rect(c) for c in page.cluster_drawings()]
+    except Exception:  # noqa: BLE001 - unusual vector content: keep the model's boxes
+        return
+    for b in tables:
+        area = _area(b.rect)
+        for c in clusters:
+            if area and _intersection(c, b.rect) >= 0.6 * area and _area(c) <= 2.5 * area:
+                b.rect = (min(b.rect[0], c[0]), min(b.rect[1], c[1]), max(b.rect[2], c[2]), max(b.rect[3], c[3]))
 
 
 def _image_boxes(page: pymupdf.Page, boxes: list[LayoutBox]) -> list[LayoutBox]:

@@ -59,6 +59,11 @@ def test_ruled_table_exact_cells(structured):
     assert re.findall(r"<td>(.*?)</td>", html) == ["North", "1200", "5%", "South", "980", "3%", "West", "1410", "7%"]
     assert table.markdown.splitlines()[0] == "| Region | Revenue | Growth |"
     assert "| West | 1410 | 7% |" in table.markdown
+    # The box is the ruled frame (72..540 x 300..380 pt, at 144 dpi), not just the extent of the words in it.
+    box = table.bbox
+    assert (box.left, box.top, box.left + box.width, box.top + box.height) == pytest.approx(
+        (144, 600, 1080, 760), abs=2
+    )
 
 
 def test_boxes_in_page_pixels_and_ocr_relative(structured):
