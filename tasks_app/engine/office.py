@@ -36,10 +36,11 @@ def convert_to_pdf(path: Path, kind: str, timeout_s: float = 300.0) -> bytes:
     return _convert(path, kind, _CALC_FILTER if kind in _SPREADSHEETS else "pdf", "pdf", timeout_s)
 
 
-def recalculated_xlsx(path: Path, timeout_s: float = 300.0) -> bytes:
-    """Round-trip through LibreOffice so formula cells carry computed values (files written by
-    libraries such as openpyxl store formulas without cached results)."""
-    return _convert(path, "xlsx", "xlsx", "xlsx", timeout_s)
+def recalculated_xlsx(path: Path, timeout_s: float = 300.0, kind: str = "xlsx") -> bytes:
+    """The workbook as .xlsx through LibreOffice: formula cells then carry computed values (files written by
+    libraries such as openpyxl store formulas without cached results), and .xls / .ods workbooks become
+    something openpyxl can read."""
+    return _convert(path, kind, "xlsx", "xlsx", timeout_s)
 
 
 def _convert(path: Path, kind: str, target: str, out_ext: str, timeout_s: float) -> bytes:

@@ -528,16 +528,13 @@ def process_page(
 def _read_sheets(path: Path, kind: str, page_count: int, warnings: _Warnings, timeout_s: float) -> list[Any] | None:
     if kind not in SPREADSHEET_KINDS:
         return None
-    if kind != "xlsx":
-        warnings.add("Cell details (ss_* fields) are only read from .xlsx files; pages were analysed as images.")
-        return None
     try:
-        from .spreadsheet import read_xlsx
+        from .spreadsheet import read_workbook
     except ImportError:
         warnings.add("openpyxl is not installed; spreadsheet cell details (ss_* fields) are missing.")
         return None
     try:
-        sheets = read_xlsx(path, timeout_s)
+        sheets = read_workbook(path, kind, timeout_s)
     except Exception:  # noqa: BLE001 - cell details are a bonus on top of the rendered pages
         warnings.add("Spreadsheet cell details could not be read; pages were analysed as images.")
         return None

@@ -90,6 +90,22 @@ def _missing_cached_values(wb_f: Any, wb_v: Any) -> bool:
     return False
 
 
+def read_workbook(path: Path, kind: str, timeout_s: float = 300.0) -> list[SheetData]:
+    """Sheets of an .xlsx, .xls or .ods workbook. openpyxl reads only .xlsx, so the other two are converted to it
+    by LibreOffice first (which also computes every formula's value)."""
+    if kind == "xlsx":
+        return read_xlsx(path, timeout_s)
+    import tempfile
+
+    from . import office
+
+    data = office.recalculated_xlsx(path, timeout_s, kind=kind)
+    with tempfile.TemporaryDirectory(prefix="engine-sheets-") as tmp:
+        converted = Path(tmp) / "workbook.xlsx"
+        converted.write_bytes(data)
+        return read_xlsx(converted, timeout_s)
+
+
 def read_xlsx(path: Path, timeout_s: float = 300.0) -> list[SheetData]:
     import io
 

@@ -74,3 +74,40 @@ def test_xlsx_sheets_and_cells(tmp_path):
     assert costs.ss_sheet_name == "Costs" and "Paper" in costs.text
     d = sales.to_dict(lambda k: k)
     assert d["ss_cells"][0]["style"]["is_bold"] is True
+
+
+@pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_xls_and_ods_fill_the_ss_fields_too(tmp_path, kind):
+    """openpyxl reads only .xlsx; the engine has LibreOffice turn .xls / .ods into one first."""
+    import subprocess
+
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Budget"
+    ws.append(["Item", "Cost", "Qty", "Total"])
+    ws.append(["Paper", 3.5, 4, "=B2*C2"])
+    ws.append(["Ink", 12, 2, "=B3*C3"])
+    wb.create_sheet("Notes").append(["Approved by finance"])
+    source = tmp_path / "book.xlsx"
+    wb.save(source)
+    out = tmp_path / "out"
+    subprocess.run(
+        [soffice_path(), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to",
+         kind, "--outdir", str(out), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    path = tmp_path / f"workbook.{kind}.bin"  # the name says nothing; content decides
+    (out / f"book.{kind}").rename(path)
+    assert sniff(path).kind == kind
+
+    result = parse_document(path, options())
+    assert not [w for w in result.warnings if "ss_" in w or "Cell details" in w]
+    assert [p.ss_sheet_name for p in result.pages] == ["Budget", "Notes"]
+    budget, notes = result.segments
+    assert budget.ss_range == "A1:D3" and budget.ss_header_text == "Item | Cost | Qty | Total"
+    cells = {c.range: c for c in budget.ss_cells}
+    assert cells["D2"].formula == "=B2*C2" and cells["D2"].text == "14"
+    assert cells["D3"].text == "24" and cells["A3"].text == "Ink"
+    assert notes.ss_sheet_name == "Notes" and "Approved by finance" in notes.text
