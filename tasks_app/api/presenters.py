@@ -9,7 +9,7 @@ from django.conf import settings
 
 from tasks_app import selectors
 from tasks_app.models import StoredFile, Task
-from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, AssetLinker, content_type_for, data_url
+from tasks_app.services.storage import AssetLinker, bucket_expiry, content_type_for, data_url, url_bucket
 
 # Contract §12.5: the 0.3.7 SDK only knows 12 segment types.
 LEGACY_SEGMENT_TYPES = {
@@ -40,12 +40,17 @@ def base_url(request) -> str:
 
 
 class UrlMaker:
-    """Turns storage names into signed URLs (or data: URLs when `base64_urls`)."""
+    """Turns storage names into signed URLs (or data: URLs when `base64_urls`).
 
-    def __init__(self, request, *, base64_urls: bool) -> None:
+    Links expire at the end of URL bucket `bucket` (the current one by default) plus the task-asset TTL, so that
+    every answer made within one bucket is the same.
+    """
+
+    def __init__(self, request, *, base64_urls: bool, bucket: int | None = None) -> None:
         self.base = base_url(request)
         self.base64_urls = base64_urls
         self.links = AssetLinker(self.base)
+        self.expires_at = bucket_expiry(url_bucket() if bucket is None else bucket)
 
     def __call__(self, name: str | None, *, filename: str = "", content_type: str | None = None) -> str | None:
         if not name:
@@ -55,7 +60,7 @@ class UrlMaker:
                 return data_url(name, content_type or content_type_for(name))
             except OSError:
                 return None
-        return self.links.url(name, expires_in=TASK_ASSET_URL_SECONDS, filename=filename)
+        return self.links.url(name, expires_at=self.expires_at, filename=filename)
 
 
 def client_version(request) -> Any:
