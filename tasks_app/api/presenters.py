@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 from tasks_app import selectors
@@ -124,9 +126,11 @@ def task_to_dict(
     base64_urls: bool = False,
     legacy: bool = False,
     output: dict | None | bool = False,
+    bucket: int | None = None,
 ) -> dict[str, Any]:
-    """`output=False` reads the stored output when the task succeeded; list views pass it preloaded."""
-    urls = UrlMaker(request, base64_urls=base64_urls)
+    """`output=False` reads the stored output when the task succeeded; list views pass it preloaded. Links expire
+    with URL bucket `bucket` (the current one by default). Whatever this reads from the row, task_version digests."""
+    urls = UrlMaker(request, base64_urls=base64_urls, bucket=bucket)
     stored: StoredFile | None = task.input_file
     file_url = None
     if stored is not None and stored.storage_key:
@@ -166,7 +170,41 @@ def task_to_dict(
     }
 
 
-def job_to_dict(task: Task, *, request, include_chunks: bool = True, base64_urls: bool = False) -> dict[str, Any]:
+def task_version(task: Task) -> str:
+    """A digest of every row field task_to_dict shows, the input file's included (it can be deleted while the task
+    stays): any change to the task gives a new one. Rendered answers are cached under it (api/answers.py)."""
+    stored = task.input_file
+    shown = (
+        task.task_type,
+        task.status,
+        task.message,
+        task.configuration,
+        task.source_url,
+        task.file_name,
+        task.mime_type,
+        task.page_count,
+        task.ss_cell_count,
+        task.client_version,
+        task.created_at,
+        task.started_at,
+        task.finished_at,
+        task.expires_at,
+        task.source_task_id,
+        (stored.pk, stored.storage_key, stored.original_name, stored.mime_type) if stored is not None else None,
+        settings.SERVER_VERSION,
+    )
+    return hashlib.blake2b(orjson.dumps(shown, default=str), digest_size=16).hexdigest()
+
+
+def job_to_dict(
+    task: Task,
+    *,
+    request,
+    include_chunks: bool = True,
+    base64_urls: bool = False,
+    output: dict | None | bool = False,
+    bucket: int | None = None,
+) -> dict[str, Any]:
     status = JOB_STATUS[task.status]
     return {
         "job_id": str(task.task_id),
@@ -175,7 +213,9 @@ def job_to_dict(task: Task, *, request, include_chunks: bool = True, base64_urls
         "created_at": iso(task.created_at),
         "started_at": iso(task.started_at),
         "finished_at": iso(task.finished_at),
-        "result": task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+        "result": task_to_dict(
+            task, request=request, include_chunks=include_chunks, base64_urls=base64_urls, output=output, bucket=bucket
+        )
         if status == "completed"
         else None,
         "error": task.message if status == "failed" else None,
