@@ -24,7 +24,7 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from tasks_app import selectors
-from tasks_app.api.presenters import base_url, job_to_dict, task_to_dict, task_version
+from tasks_app.api.presenters import base_url, job_to_dict, task_to_dict, task_version, url_shift
 from tasks_app.api.renderers import CONTENT_TYPE, json_bytes
 from tasks_app.api.schemas import JobOut, TaskOut
 from tasks_app.choices import TaskStatus
@@ -85,7 +85,7 @@ answer_cache = AnswerCache()
 def task_answer(request, task: Task, *, surface: str, include_chunks: bool, base64_urls: bool) -> HttpResponse:
     """The JSON answer about `task`, which the caller has looked up in the request's workspace (selectors.task_get)."""
     max_bytes = settings.CHUNKR_API_CACHE_BYTES
-    bucket = url_bucket()
+    bucket = url_bucket(url_shift(task))
     key = None
     # A remote store (S3) presigns its own links per request, with its own expiry: those answers are not kept.
     if max_bytes and task.completed and (base64_urls or storage_is_local()):

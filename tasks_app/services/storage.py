@@ -119,15 +119,19 @@ def content_type_for(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def url_bucket(now: float | None = None) -> int:
-    """The number of the TASK_ASSET_URL_BUCKET_SECONDS-long bucket `now` (epoch seconds) falls in."""
-    return int((time.time() if now is None else now) // TASK_ASSET_URL_BUCKET_SECONDS)
+def url_bucket(shift: int = 0, now: float | None = None) -> int:
+    """The number of the TASK_ASSET_URL_BUCKET_SECONDS-long bucket `now` (epoch seconds) falls in.
+
+    `shift` (0 to the bucket length) moves the bucket boundaries of one task's links, so that the cached answers about
+    many tasks do not all need rendering again in the same second (tasks_app/api/presenters.py:url_shift).
+    """
+    return int(((time.time() if now is None else now) + shift) // TASK_ASSET_URL_BUCKET_SECONDS)
 
 
-def bucket_expiry(bucket: int) -> int:
+def bucket_expiry(bucket: int, shift: int = 0) -> int:
     """When the task-answer links signed during `bucket` expire (epoch seconds): at least TASK_ASSET_URL_SECONDS
-    after any moment of the bucket."""
-    return (bucket + 1) * TASK_ASSET_URL_BUCKET_SECONDS + TASK_ASSET_URL_SECONDS
+    after any moment of the bucket, at most one bucket more."""
+    return (bucket + 1) * TASK_ASSET_URL_BUCKET_SECONDS - shift + TASK_ASSET_URL_SECONDS
 
 
 class AssetLinker:

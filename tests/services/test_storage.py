@@ -34,10 +34,17 @@ def test_asset_url_follows_the_script_prefix():
 
 def test_task_answer_links_live_at_least_the_ttl_and_repeat_within_a_bucket():
     start = 1_800_000_000.0  # a bucket boundary (divisible by 60)
-    for moment in (start, start + 0.5, start + TASK_ASSET_URL_BUCKET_SECONDS - 0.001):
-        expires_at = bucket_expiry(url_bucket(moment))
-        assert TASK_ASSET_URL_SECONDS <= expires_at - moment <= TASK_ASSET_URL_SECONDS + TASK_ASSET_URL_BUCKET_SECONDS
-    assert url_bucket(start) == url_bucket(start + TASK_ASSET_URL_BUCKET_SECONDS - 0.001) != url_bucket(start + 60)
+    size, ttl = TASK_ASSET_URL_BUCKET_SECONDS, TASK_ASSET_URL_SECONDS
+    for shift in (0, 1, 17, size - 1):
+        for moment in [start + i * 0.25 for i in range(4 * size)]:
+            expires_at = bucket_expiry(url_bucket(shift, now=moment), shift)
+            assert ttl < expires_at - moment <= ttl + size, (shift, moment)
+        # Each shift turns over once a bucket, at its own second.
+        turnovers = {
+            m for m in range(int(start), int(start) + size) if url_bucket(shift, m) != url_bucket(shift, m - 1)
+        }
+        assert turnovers == {int(start) + (size - shift) % size}
+    assert url_bucket(now=start) == url_bucket(now=start + size - 0.001) != url_bucket(now=start + size)
 
 
 def test_asset_tokens_round_trip_any_file_name_and_refuse_tampering(settings):
