@@ -13,6 +13,7 @@ from tasks_app.api.health import router as health_router
 from tasks_app.api.jobs import router as jobs_router
 from tasks_app.api.legacy import router as legacy_router
 from tasks_app.api.meta import router as meta_router
+from tasks_app.api.renderers import OrjsonRenderer
 from tasks_app.api.tasks import router as tasks_router
 from tasks_app.errors import ApplicationError
 
@@ -106,6 +107,7 @@ api = ChunkrNinjaAPI(
     version="1.0.0",
     description="Chunkr-compatible document parsing and extraction. Send your API key in `Authorization`.",
     auth=ApiKeyAuth(),
+    renderer=OrjsonRenderer(),
     urls_namespace="api",
 )
 

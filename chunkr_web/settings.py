@@ -242,3 +242,5 @@ CHUNKR_FETCH_TIMEOUT = env_int("CHUNKR_FETCH_TIMEOUT", 60, minimum=1)
 CHUNKR_RATE_LIMIT_PER_MINUTE = env_int("CHUNKR_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
 # How long `async: false` waits for a result before answering 202 with the job.
 CHUNKR_SYNC_WAIT_SECONDS = env_int("CHUNKR_SYNC_WAIT_SECONDS", 300, minimum=1)
+# Rendered answers about finished tasks kept per web process (tasks_app/api/answers.py), in MiB; 0 turns it off.
+CHUNKR_API_CACHE_BYTES = env_int("CHUNKR_API_CACHE_MB", 64, minimum=0) * 1024 * 1024

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from tasks_app.choices import SegmentType, TaskStatus
@@ -43,10 +47,47 @@ def task_get(*, workspace: Workspace, task_id: UUID | str) -> Task:
     return task
 
 
-def task_outputs(*, task_ids: list, include_chunks: bool = True) -> dict[UUID, dict]:
+def task_outputs(*, task_ids: list, include_chunks: bool = True) -> dict[UUID, Any]:
     """Stored outputs by task id, for the tasks among `task_ids` that have one. One query for a whole page."""
+    rows = TaskOutput.objects.filter(task_id__in=task_ids).values_list("task_id", _output_text(include_chunks))
+    return {task_id: json_loads(text) for task_id, text in rows}
+
+
+def task_output(*, task: Task, include_chunks: bool = True) -> Any | None:
+    """The output of `task` as of the row read into `task`: None when it has none, or when the task has finished
+    again since (a legacy re-run), so that an answer cached under that row's version never carries a newer output."""
+    text = (
+        TaskOutput.objects.filter(
+            task_id=task.pk, task__status=TaskStatus.SUCCEEDED, task__finished_at=task.finished_at
+        )
+        .values_list(_output_text(include_chunks), flat=True)
+        .first()
+    )
+    return None if text is None else json_loads(text)
+
+
+def _output_text(include_chunks: bool) -> Cast:
+    # The JSON as text, decoded by orjson below rather than by JSONField's json.loads (3.5 instead of 6 ms for 320 KB).
     column = "data" if include_chunks else "data_without_chunks"  # a few KB instead of the whole document
-    return dict(TaskOutput.objects.filter(task_id__in=task_ids).values_list("task_id", column))
+    return Cast(column, output_field=TextField())
+
+
+# Digits to "0", everything else to " ": a run of 19 zeros then marks a number orjson would not decode exactly.
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def json_loads(text: str) -> Any:
+    """json.loads(text), faster. orjson decodes an integer beyond 64 bits as a float (an account number an extraction
+    typed as integer would lose digits), so text with a 19-digit run goes to json.loads (0.4 ms to look for one in
+    320 KB), as does the NaN / Infinity that SQLite's JSON text can hold."""
+    raw = text.encode()
+    if _LONG_NUMBER in raw.translate(_DIGITS_ONLY):
+        return json.loads(text)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def task_search(

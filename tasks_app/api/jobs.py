@@ -7,7 +7,7 @@ import time
 from ninja import Router
 
 from tasks_app import selectors
-from tasks_app.api.presenters import job_to_dict
+from tasks_app.api.answers import JOB, task_answer
 from tasks_app.api.schemas import ErrorOut, JobOut
 from tasks_app.choices import TaskStatus
 from tasks_app.errors import ApplicationError
@@ -20,7 +20,7 @@ CANCEL_WAIT_SECONDS = 15
 @router.get("/job/{job_id}", response={200: JobOut, 404: ErrorOut}, summary="Get a job")
 def job_get(request, job_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = selectors.task_get(workspace=request.auth.workspace, task_id=job_id)
-    return job_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+    return task_answer(request, task, surface=JOB, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
 @router.delete("/job/{job_id}", response={200: JobOut, 400: ErrorOut, 404: ErrorOut}, summary="Cancel a job")

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from ninja import Router
 
 from tasks_app import selectors
+from tasks_app.api.answers import LEGACY, task_answer
 from tasks_app.api.common import rate_limit
 from tasks_app.api.presenters import task_to_dict
 from tasks_app.api.schemas import ErrorOut, LegacyUpdateIn, ParseCreateIn, TaskOut
@@ -33,7 +34,7 @@ def legacy_create(request, payload: ParseCreateIn):
 @router.get("/task/{task_id}", response={200: TaskOut, 404: ErrorOut})
 def legacy_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id)
-    return task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls, legacy=True)
+    return task_answer(request, task, surface=LEGACY, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
 @router.patch("/task/{task_id}/parse", response={200: TaskOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut})

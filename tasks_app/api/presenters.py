@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 from tasks_app import selectors
 from tasks_app.models import StoredFile, Task
-from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, AssetLinker, content_type_for, data_url
+from tasks_app.services.storage import (
+    TASK_ASSET_URL_BUCKET_SECONDS,
+    AssetLinker,
+    bucket_expiry,
+    content_type_for,
+    data_url,
+    url_bucket,
+)
 
 # Contract §12.5: the 0.3.7 SDK only knows 12 segment types.
 LEGACY_SEGMENT_TYPES = {
@@ -40,12 +49,17 @@ def base_url(request) -> str:
 
 
 class UrlMaker:
-    """Turns storage names into signed URLs (or data: URLs when `base64_urls`)."""
+    """Turns storage names into signed URLs (or data: URLs when `base64_urls`).
 
-    def __init__(self, request, *, base64_urls: bool) -> None:
+    Links expire at the end of URL bucket `bucket` (the current one by default, its boundaries moved by `shift`) plus
+    the task-asset TTL, so that every answer made within one bucket is the same.
+    """
+
+    def __init__(self, request, *, base64_urls: bool, bucket: int | None = None, shift: int = 0) -> None:
         self.base = base_url(request)
         self.base64_urls = base64_urls
         self.links = AssetLinker(self.base)
+        self.expires_at = bucket_expiry(url_bucket(shift) if bucket is None else bucket, shift)
 
     def __call__(self, name: str | None, *, filename: str = "", content_type: str | None = None) -> str | None:
         if not name:
@@ -55,7 +69,13 @@ class UrlMaker:
                 return data_url(name, content_type or content_type_for(name))
             except OSError:
                 return None
-        return self.links.url(name, expires_in=TASK_ASSET_URL_SECONDS, filename=filename)
+        return self.links.url(name, expires_at=self.expires_at, filename=filename)
+
+
+def url_shift(task: Task) -> int:
+    """Where in the minute the task's URL buckets turn over: spread by task id, so that at a turn-over the cache does
+    not miss for every task at once (a burst of renders that showed as 1-2 s p99 spikes under load)."""
+    return task.task_id.int % TASK_ASSET_URL_BUCKET_SECONDS
 
 
 def client_version(request) -> Any:
@@ -119,9 +139,12 @@ def task_to_dict(
     base64_urls: bool = False,
     legacy: bool = False,
     output: dict | None | bool = False,
+    bucket: int | None = None,
 ) -> dict[str, Any]:
-    """`output=False` reads the stored output when the task succeeded; list views pass it preloaded."""
-    urls = UrlMaker(request, base64_urls=base64_urls)
+    """`output=False` reads the stored output when the task succeeded; list views pass it preloaded. Links expire
+    with the task's URL bucket `bucket` (the current one by default). What this reads from the row, task_version
+    digests."""
+    urls = UrlMaker(request, base64_urls=base64_urls, bucket=bucket, shift=url_shift(task))
     stored: StoredFile | None = task.input_file
     file_url = None
     if stored is not None and stored.storage_key:
@@ -161,7 +184,41 @@ def task_to_dict(
     }
 
 
-def job_to_dict(task: Task, *, request, include_chunks: bool = True, base64_urls: bool = False) -> dict[str, Any]:
+def task_version(task: Task) -> str:
+    """A digest of every row field task_to_dict shows, the input file's included (it can be deleted while the task
+    stays): any change to the task gives a new one. Rendered answers are cached under it (api/answers.py)."""
+    stored = task.input_file
+    shown = (
+        task.task_type,
+        task.status,
+        task.message,
+        task.configuration,
+        task.source_url,
+        task.file_name,
+        task.mime_type,
+        task.page_count,
+        task.ss_cell_count,
+        task.client_version,
+        task.created_at,
+        task.started_at,
+        task.finished_at,
+        task.expires_at,
+        task.source_task_id,
+        (stored.pk, stored.storage_key, stored.original_name, stored.mime_type) if stored is not None else None,
+        settings.SERVER_VERSION,
+    )
+    return hashlib.blake2b(orjson.dumps(shown, default=str), digest_size=16).hexdigest()
+
+
+def job_to_dict(
+    task: Task,
+    *,
+    request,
+    include_chunks: bool = True,
+    base64_urls: bool = False,
+    output: dict | None | bool = False,
+    bucket: int | None = None,
+) -> dict[str, Any]:
     status = JOB_STATUS[task.status]
     return {
         "job_id": str(task.task_id),
@@ -170,7 +227,9 @@ def job_to_dict(task: Task, *, request, include_chunks: bool = True, base64_urls
         "created_at": iso(task.created_at),
         "started_at": iso(task.started_at),
         "finished_at": iso(task.finished_at),
-        "result": task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+        "result": task_to_dict(
+            task, request=request, include_chunks=include_chunks, base64_urls=base64_urls, output=output, bucket=bucket
+        )
         if status == "completed"
         else None,
         "error": task.message if status == "failed" else None,

@@ -9,6 +9,7 @@ from ninja.responses import Status
 
 from tasks_app import engine, selectors
 from tasks_app.api import common
+from tasks_app.api.answers import V2, task_answer
 from tasks_app.api.presenters import client_version, job_to_dict, task_to_dict
 from tasks_app.api.schemas import (
     ErrorOut,
@@ -241,19 +242,19 @@ def _get(request, task_id, *, task_type: str | None = None):
 @router.get("/tasks/{task_id}", response={200: TaskOut, 404: ErrorOut}, summary="Get a task")
 def task_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id)
-    return task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+    return task_answer(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
 @router.get("/tasks/{task_id}/parse", response={200: TaskOut, 404: ErrorOut}, summary="Get a parse task")
 def parse_task_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id, task_type=TaskType.PARSE)
-    return task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+    return task_answer(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
 @router.get("/tasks/{task_id}/extract", response={200: TaskOut, 404: ErrorOut}, summary="Get an extract task")
 def extract_task_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id, task_type=TaskType.EXTRACT)
-    return task_to_dict(task, request=request, include_chunks=include_chunks, base64_urls=base64_urls)
+    return task_answer(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
 @router.delete("/tasks/{task_id}", response={200: str, 400: ErrorOut, 404: ErrorOut}, summary="Delete a task")

@@ -74,3 +74,27 @@ def test_resolving_urls_leaves_the_stored_output_as_it_was(rf):
     segment = resolved["chunks"][0]["segments"][0]
     assert segment["segment_type"] == "Picture" and segment["html"] == "<img>"
     assert segment["image"].startswith("http://testserver/assets/")
+
+
+@pytest.mark.django_db
+def test_an_output_is_read_only_for_the_run_the_row_was_read_at(workspace):
+    from tasks_app.selectors import task_output
+
+    task = _succeeded(workspace, OUTPUT)
+    assert task_output(task=task) == OUTPUT
+    assert task_output(task=task, include_chunks=False) == {**OUTPUT, "chunks": []}
+    # A legacy re-run finished after this row was read: its output is not the one this row's answer may show.
+    Task.objects.filter(pk=task.pk).update(finished_at=timezone.now())
+    assert task_output(task=task) is None
+    task.refresh_from_db()
+    assert task_output(task=task) == OUTPUT
+
+
+@pytest.mark.django_db
+def test_outputs_decode_exactly_whatever_numbers_they_hold(workspace):
+    from tasks_app.selectors import json_loads, task_outputs
+
+    exact = {"account": 123456789012345678901234, "negative": -9223372036854775809, "max": 2**63 - 1, "f": 0.1}
+    task = _succeeded(workspace, {"extraction": exact, "text": "Übersicht ✓"})
+    assert task_outputs(task_ids=[task.pk])[task.pk] == {"extraction": exact, "text": "Übersicht ✓"}
+    assert json_loads('{"n": NaN, "big": 18446744073709551616}')["big"] == 2**64  # SQLite's JSON text may hold NaN

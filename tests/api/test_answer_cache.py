@@ -1,0 +1,277 @@
+"""Answers about finished tasks are rendered once and served again as bytes, never stale and never to another
+workspace (tasks_app/api/answers.py)."""
+
+import base64
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tasks_app.api.answers import MAX_ENTRY_SHARE, AnswerCache, answer_cache
+from tasks_app.api.presenters import url_shift
+from tasks_app.models import Task
+from tasks_app.services.api_keys import api_key_create
+from tasks_app.services.processing import task_process
+from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, url_bucket
+from tasks_app.services.tasks import task_create_parse
+from tests.factories import parse_task, pdf_bytes, store_file
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(settings):
+    settings.CHUNKR_API_CACHE_BYTES = 64 * 1024 * 1024
+    answer_cache.clear()
+    yield
+    answer_cache.clear()
+
+
+@pytest.fixture
+def api(client, api_key):
+    def get(path, key=api_key, **params):
+        return client.get(f"/api/v1{path}", params, headers={"Authorization": key})
+
+    return get
+
+
+@pytest.fixture
+def finished(workspace):
+    """A parse task run to completion in-process (no queue): page images, an input file, chunks."""
+
+    def make(*pages: str, **kwargs) -> Task:
+        task = parse_task(workspace, pdf_bytes(*(pages or ("Hello", "World"))), name="report.pdf", **kwargs)
+        task_process(task_id=str(task.pk))
+        task.refresh_from_db()
+        assert task.status == "Succeeded", task.message
+        return task
+
+    return make
+
+
+def within_one_bucket(task, fetch):
+    """fetch(), again until the task's URL bucket did not end while it ran: signed links then compare equal."""
+    while True:
+        bucket = url_bucket(url_shift(task))
+        result = fetch()
+        if url_bucket(url_shift(task)) == bucket:
+            return result
+
+
+def token_expiry(url: str) -> int:
+    body = url.rsplit("/", 1)[1].split(".")[0]
+    return int(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).split(b":")[0])
+
+
+def test_repeated_gets_are_served_from_the_cache_byte_for_byte(api, finished, settings):
+    task = finished()
+    path = f"/tasks/{task.pk}"
+
+    def twice():
+        answer_cache.clear()
+        first, second = api(path), api(path)
+        return first, second, answer_cache.hits, len(answer_cache)
+
+    first, second, hits, entries = within_one_bucket(task, twice)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert (hits, entries) == (1, 1)
+    assert second["Content-Type"] == "application/json; charset=utf-8"
+    assert first.json()["output"]["chunks"] and first.json()["status"] == "Succeeded"
+
+    def uncached():
+        settings.CHUNKR_API_CACHE_BYTES = 64 * 1024 * 1024
+        answer_cache.clear()
+        cached = (api(path), api(path))[1].content
+        settings.CHUNKR_API_CACHE_BYTES = 0
+        return cached, api(path).content
+
+    cached, fresh = within_one_bucket(task, uncached)
+    assert cached == fresh  # what the cache serves is what rendering serves
+    assert len(answer_cache) == 1  # nothing was added with the cache off
+
+
+def test_each_variant_and_surface_is_its_own_entry(api, finished):
+    task = finished("Page one", "Page two")
+    paths = [
+        (f"/tasks/{task.pk}", {}),
+        (f"/tasks/{task.pk}", {"include_chunks": "false"}),
+        (f"/tasks/{task.pk}", {"base64_urls": "true"}),
+        (f"/tasks/{task.pk}/parse", {}),
+        (f"/task/{task.pk}", {}),
+        (f"/job/{task.pk}", {}),
+    ]
+
+    def each_twice():
+        answer_cache.clear()
+        bodies = []
+        for path, params in paths:
+            first, second = api(path, **params), api(path, **params)
+            assert first.status_code == 200 and first.content == second.content, path
+            bodies.append(first.json())
+        return bodies, answer_cache.hits, len(answer_cache)
+
+    (whole, slim, inline, parse, legacy, job), hits, entries = within_one_bucket(task, each_twice)
+    # /tasks/{id}/parse gives the answer /tasks/{id} gave, so it shares that entry: even its first GET is a hit.
+    assert (hits, entries) == (7, 5)
+    assert parse == whole
+    assert whole["output"]["chunks"] and slim["output"]["chunks"] == []
+    assert slim["output"]["pages"] == whole["output"]["pages"]
+    assert whole["output"]["pages"][0]["image"].startswith("http://testserver/assets/")
+    assert inline["output"]["pages"][0]["image"].startswith("data:image/png;base64,")
+    assert inline["file_info"]["url"].startswith("data:application/pdf;base64,")
+    assert legacy["task_url"].endswith(f"/api/v1/task/{task.pk}") and whole["task_url"].endswith(f"/tasks/{task.pk}")
+    legacy_segment = legacy["output"]["chunks"][0]["segments"][0]
+    assert "html" in legacy_segment and "html" not in whole["output"]["chunks"][0]["segments"][0]
+    assert job["status"] == "completed" and job["result"] == whole
+
+
+def test_a_legacy_rerun_and_its_cancel_show_at_once(api, client, api_key, finished):
+    task = finished()
+    before = api(f"/tasks/{task.pk}").json()
+    assert api(f"/tasks/{task.pk}").json() == before
+
+    patched = client.patch(
+        f"/api/v1/task/{task.pk}/parse",
+        {"ocr_strategy": "Auto"},
+        content_type="application/json",
+        headers={"Authorization": api_key},
+    )
+    assert patched.status_code == 200, patched.content
+    rerun = api(f"/tasks/{task.pk}").json()
+    assert (rerun["status"], rerun["completed"], rerun["output"]) == ("Starting", False, None)
+    entries = len(answer_cache)
+    api(f"/tasks/{task.pk}")
+    assert len(answer_cache) == entries  # unfinished answers are not kept
+
+    assert api(f"/tasks/{task.pk}/cancel").status_code == 200  # restores the previous result (contract §3.6)
+    hits = answer_cache.hits
+    restored = api(f"/tasks/{task.pk}").json()
+    assert restored["status"] == "Succeeded" and restored["finished_at"] == before["finished_at"]
+    assert restored["configuration"] == before["configuration"]
+    assert answer_cache.hits == hits + 1  # the very same row again: its answer is still good
+
+    client.patch(
+        f"/api/v1/task/{task.pk}/parse",
+        {"ocr_strategy": "Auto"},
+        content_type="application/json",
+        headers={"Authorization": api_key},
+    )
+    task_process(task_id=str(task.pk))
+    again = api(f"/tasks/{task.pk}").json()
+    assert again["status"] == "Succeeded" and again["configuration"]["ocr_strategy"] == "Auto"
+    assert again["finished_at"] != before["finished_at"]
+
+
+def test_a_cancel_of_an_unfinished_task_shows_at_once(api, workspace):
+    task = parse_task(workspace, pdf_bytes("Queued"))
+    assert api(f"/tasks/{task.pk}").json()["status"] == "Starting"
+    assert api(f"/tasks/{task.pk}/cancel").status_code == 200
+    cancelled = api(f"/tasks/{task.pk}").json()
+    assert (cancelled["status"], cancelled["completed"]) == ("Cancelled", True)
+    assert api(f"/tasks/{task.pk}").json() == cancelled
+    assert answer_cache.hits == 1
+
+
+def test_any_change_to_the_row_gives_a_new_answer(api, finished):
+    task = finished()
+    api(f"/tasks/{task.pk}")
+    Task.objects.filter(pk=task.pk).update(message="Task succeeded. Page 2 needed OCR.")
+    assert api(f"/tasks/{task.pk}").json()["message"] == "Task succeeded. Page 2 needed OCR."
+    expires = timezone.now() + timedelta(days=3)
+    Task.objects.filter(pk=task.pk).update(expires_at=expires)
+    assert api(f"/tasks/{task.pk}").json()["expires_at"] == expires.isoformat(timespec="milliseconds")[:23] + "Z"
+    assert answer_cache.hits == 0
+
+
+def test_deleting_the_input_file_shows_in_the_cached_task(api, client, api_key, workspace):
+    stored = store_file(workspace, pdf_bytes("Uploaded"), "upload.pdf")  # a ch:// upload, deleted on its own
+    task = task_create_parse(workspace=workspace, stored_file=stored, configuration=None, actor=None)
+    task_process(task_id=str(task.pk))
+    before = api(f"/tasks/{task.pk}").json()
+    assert before["file_info"]["url"].startswith("http://testserver/assets/")
+    assert client.delete(f"/api/v1/files/{stored.file_id}", headers={"Authorization": api_key}).status_code == 200
+    after = api(f"/tasks/{task.pk}").json()
+    assert after["file_info"]["url"] != before["file_info"]["url"]
+    assert answer_cache.hits == 0
+
+
+def test_a_deleted_task_is_404_though_its_answer_was_cached(api, client, api_key, finished):
+    task = finished()
+    for path in (f"/tasks/{task.pk}", f"/task/{task.pk}", f"/job/{task.pk}"):
+        assert api(path).status_code == 200
+    assert len(answer_cache) == 3
+    assert client.delete(f"/api/v1/tasks/{task.pk}", headers={"Authorization": api_key}).status_code == 200
+    for path in (f"/tasks/{task.pk}", f"/task/{task.pk}", f"/job/{task.pk}"):
+        assert api(path).status_code == 404
+    assert answer_cache.hits == 0
+
+
+def test_an_expired_task_is_404_though_its_answer_was_cached(api, finished):
+    task = finished()
+    Task.objects.filter(pk=task.pk).update(expires_at=timezone.now() + timedelta(seconds=1))
+    assert api(f"/tasks/{task.pk}").status_code == 200
+    assert api(f"/tasks/{task.pk}").status_code == 200
+    assert answer_cache.hits == 1
+    time.sleep(1.1)
+    assert api(f"/tasks/{task.pk}").status_code == 404
+    assert api(f"/job/{task.pk}").status_code == 404
+
+
+def test_another_workspace_gets_404_for_a_cached_answer(api, finished, other_workspace):
+    task = finished()
+    _, theirs = api_key_create(workspace=other_workspace, name="other")
+    paths = (f"/tasks/{task.pk}", f"/tasks/{task.pk}/parse", f"/task/{task.pk}", f"/job/{task.pk}")
+    for path in paths:
+        assert api(path).status_code == 200 and api(path).status_code == 200
+    hits = answer_cache.hits
+    for path in paths:
+        response = api(path, key=theirs)
+        assert response.status_code == 404 and response.json()["message"] == "Task not found"
+    assert api(f"/tasks/{task.pk}/extract").status_code == 404  # the wrong type is checked before the cache too
+    assert answer_cache.hits == hits
+    assert api(f"/tasks/{task.pk}", key="not-a-key").status_code == 401
+
+
+def test_links_in_a_cached_answer_open_and_live_at_least_the_ttl(api, client, finished):
+    task = finished()
+    api(f"/tasks/{task.pk}")
+    asked_at = time.time()
+    cached = api(f"/tasks/{task.pk}").json()
+    assert answer_cache.hits == 1
+    links = [cached["file_info"]["url"], *(page["image"] for page in cached["output"]["pages"])]
+    for link in links:
+        assert token_expiry(link) >= asked_at + TASK_ASSET_URL_SECONDS - 1  # whole seconds
+        response = client.get(link.removeprefix("http://testserver"))
+        assert response.status_code == 200, link
+        b"".join(response.streaming_content)
+
+    base, token = links[1].rsplit("/", 1)
+    body, mac = token.split(".")
+    page_two = links[2].rsplit("/", 1)[1].split(".")[0]
+    for bad in (f"{page_two}.{mac}", f"{body}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}", body):
+        assert client.get(f"{base}/{bad}".removeprefix("http://testserver")).status_code == 404
+
+
+def test_the_cache_can_be_turned_off(api, finished, settings):
+    settings.CHUNKR_API_CACHE_BYTES = 0
+    task = finished()
+    assert api(f"/tasks/{task.pk}").json() == api(f"/tasks/{task.pk}").json()
+    assert (len(answer_cache), answer_cache.hits) == (0, 0)
+
+
+def test_the_cache_keeps_at_most_its_bytes_least_recently_used_out_first():
+    cache = AnswerCache()
+    limit = 100 * MAX_ENTRY_SHARE
+    for name in "abcdefgh":
+        cache.put(name, name.encode() * 100, max_bytes=limit)
+    assert (len(cache), cache.nbytes) == (8, limit)
+    assert cache.get("a") == b"a" * 100  # now the most recently used
+    cache.put("i", b"i" * 100, max_bytes=limit)
+    assert cache.get("b") is None and cache.get("a") is not None and cache.nbytes == limit
+    cache.put("huge", b"x" * 101, max_bytes=limit)  # over one eighth of the bound: not kept at all
+    assert cache.get("huge") is None and len(cache) == 8
+    cache.put("a", b"A" * 50, max_bytes=limit)
+    assert cache.get("a") == b"A" * 50 and cache.nbytes == limit - 50
+    assert (cache.hits, cache.misses) == (3, 2)
