@@ -14,6 +14,10 @@ Two backends, chosen once per process (``CHUNKR_OCR_ENGINE``: ``auto`` | ``tesse
 
 Both read upright text; a page whose reading comes back with low confidence is read again
 rotated by 180 degrees and the more confident reading wins (boxes are mapped back).
+
+Tesseract reads small text poorly: an image whose text is small (capitals under ~10 px, as in PubTabNet's table
+crops or a page photographed from afar) is upscaled so its capitals are ~20 px before Tesseract reads it, and the
+boxes are mapped back. RapidOCR sizes text lines itself and reads worse upscaled, so it gets the image as it is.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ _Lines = list[list[_Word]]
 
 class _Backend(Protocol):
     name: str
+    upscales_small_text: bool
 
     def read(self, image: Image.Image, dpi: int | None) -> _Lines: ...
 
@@ -89,6 +94,7 @@ def _threads() -> int:
 
 class _Tesseract:
     name = "tesseract"
+    upscales_small_text = True
 
     def __init__(self) -> None:
         exe = shutil.which("tesseract")
@@ -148,6 +154,9 @@ def _parse_tsv(tsv: str) -> _Lines:
 
 class _RapidOcr:
     name = "rapidocr"
+    # Its detector scales the image to its own working size and its recogniser each line to 48 px: on PubTabNet's
+    # crops it read 91 % of the characters as given and 64-67 % upscaled (docs/BENCHMARKS.md).
+    upscales_small_text = False
 
     # A 200 DPI Letter page is 1700x2200 px. RapidOCR's default max_side_len (2000) would
     # shrink it and blur 9-10 pt text; 4000 keeps pages up to ~300 DPI at full resolution.
@@ -274,12 +283,62 @@ def ocr_backend() -> str | None:
 # text reads as low-confidence noise, while ordinary pages score 0.9 and more.
 _ROTATION_RETRY_BELOW = 0.80
 
+# Text height here is that of capitals and digits (see text_height). Tesseract read 99.7 % of characters on pages
+# whose capitals are 15-25 px (150-200 dpi) and 9 % on PubTabNet's crops (5-7 px); upscaled so the capitals were
+# 15-20 px it read 61-62 %, at 25-30 px no better and slower (measured with --dpi scaled alike, which helped).
+_SMALL_TEXT_PX = 10.0
+_TARGET_TEXT_PX = 20.0
+_MAX_UPSCALE = 4.0
+_MAX_UPSCALED_PIXELS = 16_000_000  # a 300 dpi Letter page is 8.4 MP; Tesseract's time grows with the pixels
+# Above this many pixels the text height is first estimated at half resolution, where ordinary pages show at once
+# that their text is not small (a third of the cost of the full-resolution estimate).
+_ESTIMATE_HALF_ABOVE = 2_000_000
+_MIN_GLYPHS = 10  # fewer glyph-sized marks than this say nothing about text size
+
+
+def text_height(image: Image.Image) -> float | None:
+    """Typical height in pixels of the capitals and digits of the text on `image`, or None when there are too few
+    glyph-sized marks to tell. The 75th percentile of the heights of the ink's connected components of glyph size
+    and shape: above the x-height of lowercase letters, which most components are, and below ascenders with
+    descenders. OpenCV comes with RapidOCR's wheel; without it there is no estimate."""
+    try:
+        import cv2
+        import numpy as np
+    except ImportError:
+        return None
+    gray = np.asarray(image.convert("L"))
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if ink.mean() > 0.5:  # light text on a dark ground
+        ink = 1 - ink
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths, areas = (stats[1:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    # Not specks (noise, dots), rules (long and thin) or pictures; letters that touch stay in (wide, glyph-tall).
+    glyphs = heights[(heights >= 3) & (heights <= 200) & (widths <= 8 * heights) & (areas >= 4)]
+    if glyphs.size < _MIN_GLYPHS:
+        return None
+    return float(np.percentile(glyphs, 75))
+
+
+def _upscale_factor(image: Image.Image) -> float:
+    """How much to enlarge `image` so that Tesseract reads its text well: 1 unless the text is small."""
+    width, height = image.size
+    if width * height > _ESTIMATE_HALF_ABOVE:
+        half = text_height(image.reduce(2))
+        if half is not None and 2 * half >= 1.5 * _SMALL_TEXT_PX:
+            return 1.0
+    estimate = text_height(image)
+    if estimate is None or estimate >= _SMALL_TEXT_PX:
+        return 1.0
+    factor = min(_TARGET_TEXT_PX / estimate, _MAX_UPSCALE, (_MAX_UPSCALED_PIXELS / (width * height)) ** 0.5)
+    return factor if factor >= 1.25 else 1.0
+
 
 def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
     """Recognise the words of ``image``: lines in reading order, words left to right.
 
     ``dpi`` (or the image's own ``info["dpi"]``) helps Tesseract size its analysis; it is
-    optional. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
+    optional. Small text is read from an upscaled copy (Tesseract); boxes are always in pixels of
+    ``image``. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
     when the engine fails on this image.
     """
     from PIL import Image as PILImage
@@ -293,12 +352,18 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
         info_dpi = image.info.get("dpi")
         if isinstance(info_dpi, tuple) and info_dpi and info_dpi[0] and float(info_dpi[0]) >= 50:
             dpi = round(float(info_dpi[0]))
+    scale = _upscale_factor(rgb) if backend.upscales_small_text else 1.0
+    if scale > 1.0:
+        rgb = rgb.resize((round(width * scale), round(height * scale)), PILImage.Resampling.LANCZOS)
+        # Tesseract sizes its analysis by the dpi; unknown, it assumes about 72.
+        dpi = round((dpi or 72) * scale)
+    read_w, read_h = rgb.size
     lines = backend.read(rgb, dpi)
     if _mean_conf(lines) < _ROTATION_RETRY_BELOW:
         flipped = backend.read(rgb.transpose(PILImage.Transpose.ROTATE_180), dpi)
         if _score(flipped) > _score(lines):
             lines = [
-                [(t, width - x1, height - y1, width - x0, height - y0, c) for t, x0, y0, x1, y1, c in line]
+                [(t, read_w - x1, read_h - y1, read_w - x0, read_h - y0, c) for t, x0, y0, x1, y1, c in line]
                 for line in flipped
             ]
     words = []
@@ -307,10 +372,10 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
             words.append(
                 OcrWord(
                     text=text,
-                    x0=_clamp(x0, width),
-                    y0=_clamp(y0, height),
-                    x1=_clamp(x1, width),
-                    y1=_clamp(y1, height),
+                    x0=_clamp(x0 / scale, width),
+                    y0=_clamp(y0 / scale, height),
+                    x1=_clamp(x1 / scale, width),
+                    y1=_clamp(y1 / scale, height),
                     confidence=min(1.0, max(0.0, conf)),
                     line=line_no,
                 )
