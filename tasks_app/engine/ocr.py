@@ -17,7 +17,8 @@ rotated by 180 degrees and the more confident reading wins (boxes are mapped bac
 
 Tesseract reads small text poorly: an image whose text is small (capitals under ~10 px, as in PubTabNet's table
 crops or a page photographed from afar) is upscaled so its capitals are ~20 px before Tesseract reads it, and the
-boxes are mapped back. RapidOCR sizes text lines itself and reads worse upscaled, so it gets the image as it is.
+boxes are mapped back. RapidOCR sizes text lines itself and reads worse upscaled, so it gets the image as it is;
+its boxes, its detector's line boxes grown by a margin (40-45 % of their height is blank), are shrunk to the ink.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 import shutil
 import subprocess  # noqa: S404 - runs the local tesseract binary with fixed arguments
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ _Lines = list[list[_Word]]
 class _Backend(Protocol):
     name: str
     upscales_small_text: bool
+    pads_boxes: bool
 
     def read(self, image: Image.Image, dpi: int | None) -> _Lines: ...
 
@@ -95,6 +97,7 @@ def _threads() -> int:
 class _Tesseract:
     name = "tesseract"
     upscales_small_text = True
+    pads_boxes = False  # word boxes are its blobs' bounds
 
     def __init__(self) -> None:
         exe = shutil.which("tesseract")
@@ -157,6 +160,10 @@ class _RapidOcr:
     # Its detector scales the image to its own working size and its recogniser each line to 48 px: on PubTabNet's
     # crops it read 91 % of the characters as given and 64-67 % upscaled (docs/BENCHMARKS.md).
     upscales_small_text = False
+    # Word boxes are cut from the detector's line box, which DB's "unclip" grows beyond the text: 40-45 % of a
+    # box's height was blank on PubTabNet and on 150 dpi pages. Boxes that tall overlap the next row's in dense
+    # tables, and the layout model's table grid then loses rows (PubTabNet TEDS-S 0.83 with them, 0.91 shrunk).
+    pads_boxes = True
 
     # A 200 DPI Letter page is 1700x2200 px. RapidOCR's default max_side_len (2000) would
     # shrink it and blur 9-10 pt text; 4000 keeps pages up to ~300 DPI at full resolution.
@@ -296,11 +303,9 @@ _ESTIMATE_HALF_ABOVE = 2_000_000
 _MIN_GLYPHS = 10  # fewer glyph-sized marks than this say nothing about text size
 
 
-def text_height(image: Image.Image) -> float | None:
-    """Typical height in pixels of the capitals and digits of the text on `image`, or None when there are too few
-    glyph-sized marks to tell. The 75th percentile of the heights of the ink's connected components of glyph size
-    and shape: above the x-height of lowercase letters, which most components are, and below ascenders with
-    descenders. OpenCV comes with RapidOCR's wheel; without it there is no estimate."""
+def _ink(image: Image.Image) -> Any:
+    """The image's ink as a uint8 array (1 = ink; Otsu's threshold on grey, dark on light or light on dark), or None
+    without OpenCV (which comes with RapidOCR's wheel)."""
     try:
         import cv2
         import numpy as np
@@ -308,8 +313,20 @@ def text_height(image: Image.Image) -> float | None:
         return None
     gray = np.asarray(image.convert("L"))
     _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    if ink.mean() > 0.5:  # light text on a dark ground
-        ink = 1 - ink
+    return 1 - ink if ink.mean() > 0.5 else ink
+
+
+def text_height(image: Image.Image) -> float | None:
+    """Typical height in pixels of the capitals and digits of the text on `image`, or None when there are too few
+    glyph-sized marks to tell. The 75th percentile of the heights of the ink's connected components of glyph size
+    and shape: above the x-height of lowercase letters, which most components are, and below ascenders with
+    descenders."""
+    ink = _ink(image)
+    if ink is None:
+        return None
+    import cv2
+    import numpy as np
+
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights, widths, areas = (stats[1:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
     # Not specks (noise, dots), rules (long and thin) or pictures; letters that touch stay in (wide, glyph-tall).
@@ -317,6 +334,45 @@ def text_height(image: Image.Image) -> float | None:
     if glyphs.size < _MIN_GLYPHS:
         return None
     return float(np.percentile(glyphs, 75))
+
+
+def _shrink_to_ink(words: list[OcrWord], ink: Any) -> list[OcrWord]:
+    """Boxes cut down to the ink inside them. Per line (RapidOCR detects lines; its character columns may cut a
+    glyph, so a single word is no guide to the text's height): the rows of the line box's main band of ink (bands
+    split by two or more blank rows; the one with the most ink, so a neighbouring line's descenders at the edge stay
+    out). Then each word keeps the columns with ink in those rows. Without ink inside, a box is left as it is."""
+    import numpy as np
+
+    lines: dict[int, list[int]] = {}
+    for i, w in enumerate(words):
+        lines.setdefault(w.line, []).append(i)
+    out = list(words)
+    for members in lines.values():
+        x0 = int(min(words[i].x0 for i in members))
+        y0 = int(min(words[i].y0 for i in members))
+        y1 = int(np.ceil(max(words[i].y1 for i in members)))
+        x1 = int(np.ceil(max(words[i].x1 for i in members)))
+        box = ink[y0:y1, x0:x1]
+        rows = np.flatnonzero(box.any(axis=1))
+        if rows.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(rows) > 2)
+        starts, ends = np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]]
+        top, bottom = max(zip(starts, ends, strict=True), key=lambda se: int(box[se[0] : se[1] + 1].sum()))
+        band = ink[y0 + top : y0 + bottom + 1]
+        for i in members:
+            w = words[i]
+            left = int(w.x0)
+            cols = np.flatnonzero(band[:, left : int(np.ceil(w.x1))].any(axis=0))
+            if cols.size:
+                out[i] = replace(
+                    w,
+                    x0=float(left + cols[0]),
+                    y0=float(y0 + top),
+                    x1=float(left + cols[-1] + 1),
+                    y1=float(y0 + bottom + 1),
+                )
+    return out
 
 
 def _upscale_factor(image: Image.Image) -> float:
@@ -344,7 +400,7 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
     from PIL import Image as PILImage
 
     backend = _get_backend()
-    rgb = _to_rgb(image)
+    rgb = original = _to_rgb(image)
     width, height = rgb.size
     if width < 2 or height < 2:
         return []
@@ -380,6 +436,10 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
                     line=line_no,
                 )
             )
+    if backend.pads_boxes and words:
+        ink = _ink(original)
+        if ink is not None:
+            words = _shrink_to_ink(words, ink)
     return words
 
 
