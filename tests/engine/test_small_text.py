@@ -114,3 +114,25 @@ def test_a_small_text_table_image_reads_back_with_its_cells(tmp_path, tesseract)
     assert len(got) == len(ROWS)
     right = sum(a == b for want, row in zip(ROWS, got, strict=True) for a, b in zip(want, row, strict=False))
     assert right >= 0.9 * sum(len(row) for row in ROWS), got
+
+
+def test_boxes_are_cut_to_their_ink_never_grown():
+    ink = np.zeros((60, 100), np.uint8)
+    ink[10:20, 10:40] = 1  # a word's glyphs
+    ink[23:24, 0:100] = 1  # a rule under it, three rows down: Tesseract upscaled takes it into the box
+    ink[32:42, 10:30] = 1  # the next line
+    word = ocr.OcrWord("Gene", 8, 9, 44, 25, 0.9, line=0)
+    (cut,) = ocr._shrink_to_ink([word], ink, by_line=False)
+    assert (cut.x0, cut.y0, cut.x1, cut.y1) == (10, 10, 40, 20)
+    tight = ocr.OcrWord("Gene", 12, 12, 30, 18, 0.9, line=0)  # inside the ink already: left as it is
+    assert ocr._shrink_to_ink([tight], ink, by_line=False) == [tight]
+
+
+def test_rapidocr_boxes_are_cut_per_line_so_a_glyph_cut_in_two_keeps_its_height():
+    ink = np.zeros((40, 100), np.uint8)
+    ink[5:25, 10:30] = 1  # "5": its bowl leaves the left half blank in the middle rows
+    ink[12:18, 10:20] = 0
+    ink[5:25, 40:70] = 1
+    words = [ocr.OcrWord("5", 10, 0, 20, 32, 0.9, line=3), ocr.OcrWord("mg", 40, 0, 70, 32, 0.9, line=3)]
+    assert [(w.y0, w.y1) for w in ocr._shrink_to_ink(words, ink, by_line=True)] == [(5, 25), (5, 25)]
+    assert [(w.y0, w.y1) for w in ocr._shrink_to_ink(words, ink, by_line=False)] == [(5, 12), (5, 25)]
