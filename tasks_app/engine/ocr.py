@@ -158,11 +158,12 @@ def _parse_tsv(tsv: str) -> _Lines:
 class _RapidOcr:
     name = "rapidocr"
     # Its detector scales the image to its own working size and its recogniser each line to 48 px: on PubTabNet's
-    # crops it read 91 % of the characters as given and 64-67 % upscaled (docs/BENCHMARKS.md).
+    # crops its text's character similarity to the cells' was 0.91 as given and 0.64-0.67 upscaled.
     upscales_small_text = False
     # Word boxes are cut from the detector's line box, which DB's "unclip" grows beyond the text: 40-45 % of a
     # box's height was blank on PubTabNet and on 150 dpi pages. Boxes that tall overlap the next row's in dense
-    # tables, and the layout model's table grid then loses rows (PubTabNet TEDS-S 0.83 with them, 0.91 shrunk).
+    # tables, and the layout model's table grid then loses rows (TEDS-S 0.83 with them, 0.91 cut, on the four
+    # PubTabNet crops where a table was found either way; docs/BENCHMARKS.md).
     pads_boxes = True
 
     # A 200 DPI Letter page is 1700x2200 px. RapidOCR's default max_side_len (2000) would
@@ -290,9 +291,10 @@ def ocr_backend() -> str | None:
 # text reads as low-confidence noise, while ordinary pages score 0.9 and more.
 _ROTATION_RETRY_BELOW = 0.80
 
-# Text height here is that of capitals and digits (see text_height). Tesseract read 99.7 % of characters on pages
-# whose capitals are 15-25 px (150-200 dpi) and 9 % on PubTabNet's crops (5-7 px); upscaled so the capitals were
-# 15-20 px it read 61-62 %, at 25-30 px no better and slower (measured with --dpi scaled alike, which helped).
+# Text height here is that of capitals and digits (see text_height). Tesseract reads 99.7 % of the characters of
+# pages whose capitals are 15-25 px (150-200 dpi, bench/ocr_compare.py). On PubTabNet's crops (5-7 px) the
+# character similarity of its text to the cells' (order-free) was 0.09; upscaled so the capitals were 15-20 px,
+# 0.61-0.62; at 25-30 px no better and slower (all with --dpi scaled alike, which helped).
 _SMALL_TEXT_PX = 10.0
 _TARGET_TEXT_PX = 20.0
 _MAX_UPSCALE = 4.0
