@@ -4,6 +4,10 @@ Usage: python bench/ocr_compare.py [--pages N] [--dpi 150 200] [--threads 1]
 Each page is read clean and "degraded" (skewed, blurred, noisy, JPEG). An engine that is not
 installed is reported and skipped. Accuracy is 1 - Levenshtein(ocr, truth) / len(truth) over the page
 text with whitespace collapsed, so layout differences (line breaks) do not count as errors.
+"cpu s/page" counts this process and its children (Tesseract runs as one) and, unlike the wall-clock
+s/page, hardly moves when other work shares the machine. Where the engine checks text size before
+reading (small text is upscaled for Tesseract), "size check" is that check's share, and "upscaled" the
+pages it enlarged.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import io
 import os
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -82,6 +87,21 @@ def engine_text(img: Image.Image) -> str:
     return "\n".join(" ".join(v) for _, v in sorted(lines.items()))
 
 
+def cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def size_check(engine: str, img: Image.Image) -> tuple[float, bool]:
+    """(seconds, upscaled) of the engine's text-size check on this page; (0, False) where it has none."""
+    check = getattr(ocr, "_upscale_factor", None)
+    if check is None or engine != "tesseract":
+        return 0.0, False
+    t0 = time.process_time()
+    factor = check(img)
+    return time.process_time() - t0, factor > 1
+
+
 def degrade(img: Image.Image, seed: int) -> Image.Image:
     """A poor scan: 1.2 degree skew, blur, grey background, noise and heavy JPEG compression."""
     rng = np.random.default_rng(seed)
@@ -111,16 +131,22 @@ def main() -> None:
                 continue
             engine_text(Image.new("RGB", (64, 64), "white"))  # load models outside the timing
             for kind, pages in sets.items():
-                accs, chars, secs = [], 0, 0.0
+                accs, chars, secs, cpu, check, upscaled = [], 0, 0.0, 0.0, 0.0, 0
                 for img, truth in pages:
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), cpu_seconds()
                     text = engine_text(img)
                     secs += time.perf_counter() - t0
+                    cpu += cpu_seconds() - c0
                     accs.append(accuracy(text, truth))
                     chars += len(norm(truth))
+                    check_s, enlarged = size_check(engine, img)
+                    check += check_s
+                    upscaled += enlarged
+                n = len(pages)
                 print(  # noqa: T201
-                    f"{engine:9s} {kind:8s} dpi={dpi} n={len(pages)} acc_mean={sum(accs) / len(accs):.4f}"
-                    f" acc_min={min(accs):.4f} s/page={secs / len(pages):.2f} chars/s={chars / secs:.0f}"
+                    f"{engine:9s} {kind:8s} dpi={dpi} n={n} acc_mean={sum(accs) / n:.4f}"
+                    f" acc_min={min(accs):.4f} s/page={secs / n:.2f} chars/s={chars / secs:.0f}"
+                    f" cpu_s/page={cpu / n:.2f} size_check_ms/page={1000 * check / n:.1f} upscaled={upscaled}/{n}"
                 )
 
 

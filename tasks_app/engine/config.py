@@ -248,7 +248,7 @@ class EngineLimits:
 class ParseOptions:
     config: ParseConfig = field(default_factory=ParseConfig)
     limits: EngineLimits = field(default_factory=EngineLimits)
-    dpi: int = 144
+    dpi: int = 144  # page images of PDF/office/text pages; an image input's pages keep its own resolution
     file_name: str | None = None
     llm_base_url: str | None = None
     llm_api_key: str | None = None

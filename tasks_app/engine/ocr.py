@@ -14,6 +14,11 @@ Two backends, chosen once per process (``CHUNKR_OCR_ENGINE``: ``auto`` | ``tesse
 
 Both read upright text; a page whose reading comes back with low confidence is read again
 rotated by 180 degrees and the more confident reading wins (boxes are mapped back).
+
+Tesseract reads small text poorly: an image whose text is small (capitals under ~10 px, as in PubTabNet's table
+crops or a page photographed from afar) is upscaled so its capitals are ~20 px before Tesseract reads it, and the
+boxes are mapped back. RapidOCR sizes text lines itself and reads worse upscaled, so it gets the image as it is;
+its boxes, its detector's line boxes grown by a margin (40-45 % of their height is blank), are shrunk to the ink.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import os
 import shutil
 import subprocess  # noqa: S404 - runs the local tesseract binary with fixed arguments
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -78,6 +83,8 @@ _Lines = list[list[_Word]]
 
 class _Backend(Protocol):
     name: str
+    upscales_small_text: bool
+    pads_boxes: bool
 
     def read(self, image: Image.Image, dpi: int | None) -> _Lines: ...
 
@@ -89,6 +96,8 @@ def _threads() -> int:
 
 class _Tesseract:
     name = "tesseract"
+    upscales_small_text = True
+    pads_boxes = False  # word boxes are its blobs' bounds
 
     def __init__(self) -> None:
         exe = shutil.which("tesseract")
@@ -148,6 +157,14 @@ def _parse_tsv(tsv: str) -> _Lines:
 
 class _RapidOcr:
     name = "rapidocr"
+    # Its detector scales the image to its own working size and its recogniser each line to 48 px: on PubTabNet's
+    # crops its text's character similarity to the cells' was 0.91 as given and 0.64-0.67 upscaled.
+    upscales_small_text = False
+    # Word boxes are cut from the detector's line box, which DB's "unclip" grows beyond the text: 40-45 % of a
+    # box's height was blank on PubTabNet and on 150 dpi pages. Boxes that tall overlap the next row's in dense
+    # tables, and the layout model's table grid then loses rows (TEDS-S 0.83 with them, 0.91 cut, on the four
+    # PubTabNet crops where a table was found either way; docs/BENCHMARKS.md).
+    pads_boxes = True
 
     # A 200 DPI Letter page is 1700x2200 px. RapidOCR's default max_side_len (2000) would
     # shrink it and blur 9-10 pt text; 4000 keeps pages up to ~300 DPI at full resolution.
@@ -274,18 +291,118 @@ def ocr_backend() -> str | None:
 # text reads as low-confidence noise, while ordinary pages score 0.9 and more.
 _ROTATION_RETRY_BELOW = 0.80
 
+# Text height here is that of capitals and digits (see text_height). Tesseract reads 99.7 % of the characters of
+# pages whose capitals are 15-25 px (150-200 dpi, bench/ocr_compare.py). On PubTabNet's crops (5-7 px) the
+# character similarity of its text to the cells' (order-free) was 0.09; upscaled so the capitals were 15-20 px,
+# 0.61-0.62; at 25-30 px no better and slower (all with --dpi scaled alike, which helped).
+_SMALL_TEXT_PX = 10.0
+_TARGET_TEXT_PX = 20.0
+_MAX_UPSCALE = 4.0
+_MAX_UPSCALED_PIXELS = 16_000_000  # a 300 dpi Letter page is 8.4 MP; Tesseract's time grows with the pixels
+# Above this many pixels the text height is first estimated at half resolution, where ordinary pages show at once
+# that their text is not small (a third of the cost of the full-resolution estimate).
+_ESTIMATE_HALF_ABOVE = 2_000_000
+_MIN_GLYPHS = 10  # fewer glyph-sized marks than this say nothing about text size
+
+
+def _ink(image: Image.Image) -> Any:
+    """The image's ink as a uint8 array (1 = ink; Otsu's threshold on grey, dark on light or light on dark), or None
+    without OpenCV (which comes with RapidOCR's wheel)."""
+    try:
+        import cv2
+        import numpy as np
+    except ImportError:
+        return None
+    gray = np.asarray(image.convert("L"))
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return 1 - ink if ink.mean() > 0.5 else ink
+
+
+def text_height(image: Image.Image) -> float | None:
+    """Typical height in pixels of the capitals and digits of the text on `image`, or None when there are too few
+    glyph-sized marks to tell. The 75th percentile of the heights of the ink's connected components of glyph size
+    and shape: above the x-height of lowercase letters, which most components are, and below ascenders with
+    descenders."""
+    ink = _ink(image)
+    if ink is None:
+        return None
+    import cv2
+    import numpy as np
+
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths, areas = (stats[1:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    # Not specks (noise, dots), rules (long and thin) or pictures; letters that touch stay in (wide, glyph-tall).
+    glyphs = heights[(heights >= 3) & (heights <= 200) & (widths <= 8 * heights) & (areas >= 4)]
+    if glyphs.size < _MIN_GLYPHS:
+        return None
+    return float(np.percentile(glyphs, 75))
+
+
+def _shrink_to_ink(words: list[OcrWord], ink: Any, *, by_line: bool) -> list[OcrWord]:
+    """Boxes cut down to the ink inside them, never grown. The rows: the main band of ink (bands split by two or more
+    blank rows; the one with the most ink, so a neighbouring line's descenders or a rule at the edge stay out) of
+    each word's box, or with `by_line` of its line's box (RapidOCR detects lines and its character columns may cut
+    a glyph, so one word is no guide to the text's height). Then the columns with ink in those rows."""
+    import numpy as np
+
+    groups: dict[int, list[int]] = {}
+    for i, w in enumerate(words):
+        groups.setdefault(w.line if by_line else i, []).append(i)
+    out = list(words)
+    for members in groups.values():
+        x0 = int(min(words[i].x0 for i in members))
+        y0 = int(min(words[i].y0 for i in members))
+        box = ink[
+            y0 : int(np.ceil(max(words[i].y1 for i in members))), x0 : int(np.ceil(max(words[i].x1 for i in members)))
+        ]
+        rows = np.flatnonzero(box.any(axis=1))
+        if rows.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(rows) > 2)
+        starts, ends = np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]]
+        top, bottom = max(zip(starts, ends, strict=True), key=lambda se: int(box[se[0] : se[1] + 1].sum()))
+        band = ink[y0 + top : y0 + bottom + 1]
+        for i in members:
+            w = words[i]
+            left = int(w.x0)
+            cols = np.flatnonzero(band[:, left : int(np.ceil(w.x1))].any(axis=0))
+            if cols.size:
+                out[i] = replace(
+                    w,
+                    x0=max(w.x0, float(left + cols[0])),
+                    y0=max(w.y0, float(y0 + top)),
+                    x1=min(w.x1, float(left + cols[-1] + 1)),
+                    y1=min(w.y1, float(y0 + bottom + 1)),
+                )
+    return out
+
+
+def _upscale_factor(image: Image.Image) -> float:
+    """How much to enlarge `image` so that Tesseract reads its text well: 1 unless the text is small."""
+    width, height = image.size
+    if width * height > _ESTIMATE_HALF_ABOVE:
+        half = text_height(image.reduce(2))
+        if half is not None and 2 * half >= 1.5 * _SMALL_TEXT_PX:
+            return 1.0
+    estimate = text_height(image)
+    if estimate is None or estimate >= _SMALL_TEXT_PX:
+        return 1.0
+    factor = min(_TARGET_TEXT_PX / estimate, _MAX_UPSCALE, (_MAX_UPSCALED_PIXELS / (width * height)) ** 0.5)
+    return factor if factor >= 1.25 else 1.0
+
 
 def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
     """Recognise the words of ``image``: lines in reading order, words left to right.
 
     ``dpi`` (or the image's own ``info["dpi"]``) helps Tesseract size its analysis; it is
-    optional. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
+    optional. Small text is read from an upscaled copy (Tesseract); boxes are always in pixels of
+    ``image``. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
     when the engine fails on this image.
     """
     from PIL import Image as PILImage
 
     backend = _get_backend()
-    rgb = _to_rgb(image)
+    rgb = original = _to_rgb(image)
     width, height = rgb.size
     if width < 2 or height < 2:
         return []
@@ -293,12 +410,18 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
         info_dpi = image.info.get("dpi")
         if isinstance(info_dpi, tuple) and info_dpi and info_dpi[0] and float(info_dpi[0]) >= 50:
             dpi = round(float(info_dpi[0]))
+    scale = _upscale_factor(rgb) if backend.upscales_small_text else 1.0
+    if scale > 1.0:
+        rgb = rgb.resize((round(width * scale), round(height * scale)), PILImage.Resampling.LANCZOS)
+        # Tesseract sizes its analysis by the dpi; unknown, it assumes about 72.
+        dpi = round((dpi or 72) * scale)
+    read_w, read_h = rgb.size
     lines = backend.read(rgb, dpi)
     if _mean_conf(lines) < _ROTATION_RETRY_BELOW:
         flipped = backend.read(rgb.transpose(PILImage.Transpose.ROTATE_180), dpi)
         if _score(flipped) > _score(lines):
             lines = [
-                [(t, width - x1, height - y1, width - x0, height - y0, c) for t, x0, y0, x1, y1, c in line]
+                [(t, read_w - x1, read_h - y1, read_w - x0, read_h - y0, c) for t, x0, y0, x1, y1, c in line]
                 for line in flipped
             ]
     words = []
@@ -307,14 +430,20 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
             words.append(
                 OcrWord(
                     text=text,
-                    x0=_clamp(x0, width),
-                    y0=_clamp(y0, height),
-                    x1=_clamp(x1, width),
-                    y1=_clamp(y1, height),
+                    x0=_clamp(x0 / scale, width),
+                    y0=_clamp(y0 / scale, height),
+                    x1=_clamp(x1 / scale, width),
+                    y1=_clamp(y1 / scale, height),
                     confidence=min(1.0, max(0.0, conf)),
                     line=line_no,
                 )
             )
+    # Tesseract's boxes are its blobs' bounds, but read upscaled it takes rules and borders that touch the text into
+    # them (23 % of their height on a generated ruled table at 72 dpi; nothing at 150 dpi), so those are cut too.
+    if words and (backend.pads_boxes or scale > 1.0):
+        ink = _ink(original)
+        if ink is not None:
+            words = _shrink_to_ink(words, ink, by_line=backend.pads_boxes)
     return words
 
 

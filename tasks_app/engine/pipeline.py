@@ -315,7 +315,7 @@ def parse_document(
     info = sniff(path, max_bytes=limits.max_bytes)
     if should_cancel and should_cancel():
         raise Cancelled()
-    opened = open_document(path, info, limits, options.dpi)
+    opened = open_document(path, info, limits)
     doc = opened.doc
     sheets = _read_sheets(path, info.kind, doc.page_count, warnings, limits.convert_timeout_s)
     try:
@@ -473,7 +473,7 @@ def prepare_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, oc
         make_upright(page)
     except Exception as exc:  # noqa: BLE001
         raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
-    ctx = PageContext(page, index + 1, page_dpi(page, job.dpi, job.limits))
+    ctx = PageContext(page, index + 1, page_dpi(page, job.dpi, job.limits, image_input=job.kind in IMAGE_KINDS))
     words = layout_mod.page_words(page)
     needs_ocr = bool(
         sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS)

@@ -1,8 +1,8 @@
 """Open any accepted input as a PyMuPDF PDF document, and render page images.
 
-Images become one PDF page per frame, sized so that rendering at the engine dpi reproduces the
-original pixels (no resampling of scans); office files go through LibreOffice; text/HTML through
-MuPDF's own layout engine.
+Images become one PDF page per frame, sized by the image's own resolution (72 dpi, one point per pixel, when it
+states none that is plausible), and render at that resolution, so a page image is the original pixels (no
+resampling of scans); office files go through LibreOffice; text/HTML through MuPDF's own layout engine.
 """
 
 from __future__ import annotations
@@ -43,7 +43,33 @@ def _check_pages(doc: pymupdf.Document, limits: EngineLimits) -> None:
         raise TooManyPages(f"The document has {doc.page_count} pages; the limit is {limits.max_pages}.")
 
 
-def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits, dpi: int) -> bytes:
+# An image's stated resolution is believed within this range (dpi); outside it (0, 1, "aspect ratio only", 10,000)
+# it is unset or nonsense. The point size matters: the layout model reads a page as text of a size in points and as
+# a 72-dpi picture of the page, so a 500-pixel crop of 8-pixel text made into a page at 144 dpi was a 250-point
+# page of 4-point text, which it does not recognise as a table (docs/BENCHMARKS.md, "Tables: PubTabNet TEDS").
+PLAUSIBLE_IMAGE_DPI = (72.0, 1200.0)
+DEFAULT_IMAGE_DPI = 72
+# EXIF orientations that turn the image a quarter (transposed or not): its x and y resolutions swap.
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})
+
+
+def image_dpi(im: Image.Image) -> tuple[int, int]:
+    """(x, y) pixels per inch for the current frame of `im` after EXIF orientation is applied: its own resolution
+    where that is plausible, else DEFAULT_IMAGE_DPI."""
+    raw = im.info.get("dpi")
+    try:
+        x, y = (float(raw[0]), float(raw[1])) if raw else (0.0, 0.0)
+    except (TypeError, ValueError, IndexError):
+        x = y = 0.0
+    lo, hi = PLAUSIBLE_IMAGE_DPI
+    if not (lo <= x <= hi and lo <= y <= hi):
+        return DEFAULT_IMAGE_DPI, DEFAULT_IMAGE_DPI
+    if im.getexif().get(0x0112) in _QUARTER_TURNS:
+        x, y = y, x
+    return round(x), round(y)
+
+
+def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits) -> bytes:
     # Pillow's global bomb guard (MAX_IMAGE_PIXELS) stays as configured process-wide: it rejects
     # absurd headers at open(); our own, per-call limit is checked on the header size before decoding.
     out = pymupdf.open()
@@ -60,6 +86,7 @@ def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits, dpi: int) ->
                 w, h = im.size
                 if w * h > limits.max_image_pixels:
                     raise ImageTooLarge(f"The image is too large to process ({w}x{h} pixels).")
+                dpi_x, dpi_y = image_dpi(im)
                 frame = ImageOps.exif_transpose(im.copy())
                 if frame.mode not in ("RGB", "L"):
                     frame = (
@@ -70,7 +97,7 @@ def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits, dpi: int) ->
                 buf = io.BytesIO()
                 frame.save(buf, format="PNG")
                 fw, fh = frame.size
-                page = out.new_page(width=fw * 72 / dpi, height=fh * 72 / dpi)
+                page = out.new_page(width=fw * 72 / dpi_x, height=fh * 72 / dpi_y)
                 page.insert_image(page.rect, stream=buf.getvalue())
         return out.tobytes(garbage=3, deflate=True)
     except Image.DecompressionBombError as exc:
@@ -94,7 +121,7 @@ def _text_to_pdf(path: Path, kind: str) -> bytes:
         raise CorruptDocument("The text document could not be read.") from exc
 
 
-def open_document(path: str | Path, info: FileInfo, limits: EngineLimits, dpi: int) -> OpenedDocument:
+def open_document(path: str | Path, info: FileInfo, limits: EngineLimits) -> OpenedDocument:
     path = Path(path)
     pdf_bytes: bytes | None = None
     if info.kind == "pdf":
@@ -110,7 +137,7 @@ def open_document(path: str | Path, info: FileInfo, limits: EngineLimits, dpi: i
         _check_pages(doc, limits)
         return OpenedDocument(doc, None, converted=False)
     if info.kind in IMAGE_KINDS:
-        pdf_bytes = _image_to_pdf(path, info, limits, dpi)
+        pdf_bytes = _image_to_pdf(path, info, limits)
     elif info.kind in OFFICE_KINDS:
         pdf_bytes = office.convert_to_pdf(path, info.kind, limits.convert_timeout_s)
     elif info.kind in TEXT_KINDS:
@@ -125,8 +152,23 @@ def open_document(path: str | Path, info: FileInfo, limits: EngineLimits, dpi: i
     return OpenedDocument(doc, pdf_bytes, converted=True)
 
 
-def page_dpi(page: pymupdf.Page, dpi: int, limits: EngineLimits) -> int:
-    """The requested dpi, lowered for huge pages so one page image never exceeds the pixel limit."""
+def image_page_dpi(page: pymupdf.Page) -> int | None:
+    """The resolution an image input's page was made at (see `_image_to_pdf`): its image's pixels per inch, the
+    larger of the two axes where they differ. None for a page that is not one image."""
+    images = page.get_images(full=True)
+    if len(images) != 1 or page.rect.is_empty:
+        return None
+    px_long, px_short = sorted(images[0][2:4], reverse=True)
+    pt_long, pt_short = sorted((page.rect.width, page.rect.height), reverse=True)  # the page may have been turned
+    return round(max(px_long * 72 / pt_long, px_short * 72 / pt_short)) or None
+
+
+def page_dpi(page: pymupdf.Page, dpi: int, limits: EngineLimits, *, image_input: bool = False) -> int:
+    """The requested dpi, lowered for huge pages so one page image never exceeds the pixel limit. A page made from an
+    image input renders at the image's own resolution instead, so its page image (and the boxes, in page-image
+    pixels) is the original pixels whatever the dpi requested."""
+    if image_input:
+        dpi = image_page_dpi(page) or dpi
     w_in, h_in = page.rect.width / 72, page.rect.height / 72
     pixels = w_in * h_in * dpi * dpi
     if pixels <= limits.max_image_pixels:

@@ -10,6 +10,7 @@ from typing import Any
 import pymupdf
 
 from . import layout as layout_mod
+from . import textlayer
 from .config import ParseConfig
 from .errors import EngineError, OcrUnavailable
 from .render import render_page
@@ -164,27 +165,7 @@ def apply_ocr(ctx: PageContext, words: list[Any], warnings: Any, config: ParseCo
             ) from exc
         warnings.add("OCR is not available on this server; pages without a text layer have no text.")
         return words
-    page = ctx.page
-    # One Shape for the whole page: committing a Shape rewrites the page's content stream, so a commit per word
-    # (page.insert_text) took longer than the layout model on a scanned page.
-    shape = page.new_shape()
-    for (x0, y0, x1, y1), text, conf, _ in found:
-        ctx.ocr.append(((x0, y0, x1, y1), text, conf))
-        height = max(1.0, y1 - y0)
-        fontsize = height * 0.85
-        try:
-            tl = pymupdf.get_text_length(text, fontname="helv", fontsize=fontsize)
-            # Stretch horizontally so the invisible word spans the same box as in the image.
-            stretch = pymupdf.Matrix((x1 - x0) / tl if tl else 1, 1)
-            shape.insert_text(
-                (x0, y1 - height * 0.2),
-                text,
-                fontsize=fontsize,
-                fontname="helv",
-                render_mode=3,
-                morph=(pymupdf.Point(x0, y1), stretch),
-            )
-        except Exception:  # noqa: BLE001, S112 - a glyph MuPDF cannot place must not sink the page
-            continue
-    shape.commit()
-    return layout_mod.page_words(page)
+    for box, text, conf, _ in found:
+        ctx.ocr.append((box, text, conf))
+    textlayer.write_words(ctx.page, ((box, text) for box, text, _, _ in found))
+    return layout_mod.page_words(ctx.page)

@@ -1,7 +1,8 @@
 """Plain output records mirroring API_CONTRACT.md §9.3–9.11.
 
-Units: every box is in page-image pixels at the page's `dpi` (default 144, i.e. PDF points x 2),
-origin top-left; `Segment.ocr` boxes are relative to the segment's top-left corner (§9.7).
+Units: every box is in page-image pixels at the page's `dpi` (default 144, i.e. PDF points x 2; a page of an
+image input is at the image's own resolution, so its boxes are the image's pixels), origin top-left; `Segment.ocr`
+boxes are relative to the segment's top-left corner (§9.7).
 Asset fields (`Page.image`, `Segment.image`, `ParseResult.pdf_key`) hold storage keys; `to_dict`
 turns them into URLs through the caller's `url_for(key) -> str`, so the engine never knows where
 assets are served from.
