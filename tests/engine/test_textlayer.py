@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import types
-from dataclasses import dataclass
 
 import pymupdf
 import pytest
@@ -14,6 +13,7 @@ from tasks_app.engine.layout import page_words
 from tasks_app.engine.textlayer import write_words
 
 from .conftest import options
+from .test_ocr_path import FakeWord
 
 # Each was `·` (or lost) when the layer was base-14 Helvetica; PubTabNet cells hold the first seven.
 HARD_WORDS = ["≤", "≥", "0.310–2.268", "−0.42", "μM", "∼3", "5′-UTR", "αβγ", "Жизнь", "日本語", "한국어", "ภาษาไทย"]
@@ -53,14 +53,6 @@ def test_the_layer_is_invisible_and_follows_the_crop_box():
         assert page.get_pixmap().samples == before
         got = {w[4]: tuple(round(v, 2) for v in w[:4]) for w in page_words(page)}
     assert got == {"Total": (10, 10, 90, 30), "≥": (100, 10, 110, 30), "12": (120, 10, 140, 30)}
-
-
-@dataclass
-class FakeWord:
-    text: str
-    bbox: tuple
-    confidence: float
-    line: int = 0
 
 
 def test_ocr_words_with_symbols_and_other_scripts_reach_segment_text(tmp_path, monkeypatch):
