@@ -51,11 +51,16 @@ PLAUSIBLE_IMAGE_DPI = (72.0, 1200.0)
 DEFAULT_IMAGE_DPI = 72
 # EXIF orientations that turn the image a quarter (transposed or not): its x and y resolutions swap.
 _QUARTER_TURNS = frozenset({5, 6, 7, 8})
+# Text whose capitals would be smaller than this at the stated resolution (a font under ~4 pt) says the resolution
+# is wrong: an image scaled down but still marked 300 dpi (the corpus's qr_bill_example.jpg, 11 px capitals: 2.6
+# pt). Believed, it made the page too small for the layout model, and Tesseract, told 300 dpi, dropped 16 of its
+# 183 words. Genuine fine print (5-6 pt) has 3.6-4.3 pt capitals.
+_MIN_CAPITALS_PT = 3.0
 
 
 def image_dpi(im: Image.Image) -> tuple[int, int]:
     """(x, y) pixels per inch for the current frame of `im` after EXIF orientation is applied: its own resolution
-    where that is plausible, else DEFAULT_IMAGE_DPI."""
+    where that is plausible, else DEFAULT_IMAGE_DPI. (`_believable` then checks it against the text's size.)"""
     raw = im.info.get("dpi")
     try:
         x, y = (float(raw[0]), float(raw[1])) if raw else (0.0, 0.0)
@@ -67,6 +72,18 @@ def image_dpi(im: Image.Image) -> tuple[int, int]:
     if im.getexif().get(0x0112) in _QUARTER_TURNS:
         x, y = y, x
     return round(x), round(y)
+
+
+def _believable(dpi: tuple[int, int], frame: Image.Image) -> bool:
+    """Whether the text on `frame` is of a printable size at `dpi`; true where there is no text to measure."""
+    if dpi == (DEFAULT_IMAGE_DPI, DEFAULT_IMAGE_DPI):
+        return True
+    try:
+        from .ocr import estimate_text_height
+    except ImportError:  # the OCR module is optional
+        return True
+    height = estimate_text_height(frame)
+    return height is None or height * 72 / dpi[1] >= _MIN_CAPITALS_PT  # heights are measured down the page
 
 
 def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits) -> bytes:
@@ -94,6 +111,8 @@ def _image_to_pdf(path: Path, info: FileInfo, limits: EngineLimits) -> bytes:
                         if "A" in frame.getbands() or frame.mode == "P"
                         else frame.convert("RGB")
                     )
+                if not _believable((dpi_x, dpi_y), frame):
+                    dpi_x = dpi_y = DEFAULT_IMAGE_DPI
                 buf = io.BytesIO()
                 frame.save(buf, format="PNG")
                 fw, fh = frame.size

@@ -26,7 +26,7 @@ from pymupdf import mupdf
 FONT_NAME = "GlyphLessFont"
 RESOURCE_NAME = "ChunkrOCR"  # the page's /Font resource name; unusual, so it never shadows a font of the page
 # Font units (1000 per em). Size = 0.85 × box height and baseline 0.2 × height above the box's bottom, as the layer
-# was written with Helvetica before, so point sizes and baselines read back as they did.
+# was written with Helvetica before; ascent and descent are set so that the glyph box then spans the word's box.
 _ASCENT, _DESCENT = 941, -235
 _ADVANCE = 500
 # MuPDF's text extraction thresholds, in units of the font size (stext-device.c): gaps from SPACE_DIST up to

@@ -99,3 +99,19 @@ def test_parse_output_of_a_scan_is_in_its_own_pixels(tmp_path):
     for s in result.segments:
         assert 0 <= s.bbox.left and s.bbox.left + s.bbox.width <= 2550
         assert 0 <= s.bbox.top and s.bbox.top + s.bbox.height <= 1650
+
+
+def test_a_resolution_the_text_contradicts_is_not_believed(tmp_path):
+    """An image scaled down but still marked 300 dpi: 10 pt text drawn 10 px high would be 2.4 pt at 300 dpi."""
+    with pymupdf.open() as doc:
+        page = doc.new_page(width=400, height=200)
+        page.insert_textbox(
+            pymupdf.Rect(20, 20, 380, 180), "Invoice number 20931, due within 30 days. " * 6, fontsize=10
+        )
+        pix = page.get_pixmap(dpi=72)
+    path = tmp_path / "downscaled.png"
+    Image.frombytes("RGB", (pix.width, pix.height), pix.samples).save(path, dpi=(300, 300))
+    assert _pages(path) == [(400, 200, 72)]
+    believable = tmp_path / "screenshot.png"
+    Image.open(path).save(believable, dpi=(96, 96))  # capitals 7 px are 5 pt at 96 dpi
+    assert _pages(believable) == [(300, 150, 96)]
