@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/engine_bench.py [--quick]
 
-Each measurement runs in a fresh process (spawn), so peak RSS is that run's own. Prints a table;
+Each measurement runs in a fresh process (spawn), so peak RSS is that run's own, with the largest helper
+process's beside it when the engine used helpers (engine/parallel.py; as the app does, one process per core for
+documents of 12 pages or more). Prints a table;
 docs/BENCHMARKS.md records the figures with this command.
 """
 
@@ -70,7 +72,7 @@ def _child(kind: str, path: str, config: dict, queue) -> None:
     import pymupdf.layout  # noqa: F401 - activates the layout model, as the engine does
     import pymupdf4llm
 
-    from tasks_app.engine import NullSink, ParseConfig, ParseOptions, parse_document
+    from tasks_app.engine import NullSink, ParseConfig, ParseOptions, default_workers, parse_document
 
     started = time.perf_counter()
     first: list[float] = []
@@ -82,7 +84,8 @@ def _child(kind: str, path: str, config: dict, queue) -> None:
                 first.append(time.perf_counter() - started)
 
         page_images = config.pop("_page_images", "lazy")  # lazy: how the app runs it with local storage
-        options = ParseOptions(config=ParseConfig.from_dict(config), page_images=page_images)
+        workers = config.pop("_workers", default_workers())  # as the app runs it (CHUNKR_PARSE_WORKERS=0)
+        options = ParseOptions(config=ParseConfig.from_dict(config), page_images=page_images, workers=workers)
         result = parse_document(path, options, NullSink(), progress=progress)
         pages = result.page_count or 0
     elif kind == "get_text_dict":
@@ -98,7 +101,10 @@ def _child(kind: str, path: str, config: dict, queue) -> None:
             pages = doc.page_count
     elapsed = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"seconds": elapsed, "pages": pages, "rss_mb": rss_mb, "first": first[0] if first else None})
+    # The largest helper process's peak (engine/parallel.py), 0 without helpers.
+    helper_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    first_s = first[0] if first else None
+    queue.put({"seconds": elapsed, "pages": pages, "rss_mb": rss_mb, "helper_mb": helper_mb, "first": first_s})
 
 
 def measure(kind: str, path: Path, config: dict | None = None, timeout: float = 3600) -> dict:
@@ -123,7 +129,8 @@ def row(label: str, r: dict, baseline: dict | None = None) -> str:
     if baseline and "error" not in baseline and baseline["seconds"]:
         ratio = f"{(baseline['pages'] / baseline['seconds']) / rate:.2f}×" if rate else ""
     first = f"{r['first']:.2f}" if r.get("first") is not None else "—"
-    return f"| {label} | {r['pages']} | {r['seconds']:.1f} | {rate:.1f} | {first} | {r['rss_mb']:.0f} | {ratio} |"
+    rss = f"{r['rss_mb']:.0f}" + (f" + {r['helper_mb']:.0f}" if r.get("helper_mb", 0) >= 1 else "")
+    return f"| {label} | {r['pages']} | {r['seconds']:.1f} | {rate:.1f} | {first} | {rss} | {ratio} |"
 
 
 def main() -> int:
@@ -140,7 +147,9 @@ def main() -> int:
         docs = [("generated 2-column", born)]
         if BOOK.exists():
             docs.append(("GeoTopo book (117 p.)", BOOK))
-        print("| run | pages | seconds | pages/s | first page s | peak RSS MB | slower than get_text('dict') |")
+        print(
+            "| run | pages | seconds | pages/s | first page s | peak RSS MB (+ helper) | slower than get_text('dict') |"
+        )
         print("|---|---|---|---|---|---|---|")
         for name, path in docs:
             base = measure("get_text_dict", path)

@@ -34,3 +34,22 @@ def limit_threads(threads: int = 1) -> None:
             super().__init__(path_or_bytes, options, *args, **kwargs)
 
     ort.InferenceSession = LimitedSession
+
+
+def run_limited(threads: int, nice: int, target: str, payload: bytes, *shared: Any) -> None:
+    """A spawned process's entry point: lower its priority by `nice` and limit its threads, then import `target`
+    ("module:function") and call it with the unpickled `payload` and the `shared` synchronisation objects. The payload
+    travels pickled because unpickling it imports the engine (and so PyMuPDF's models), which must wait until the
+    limits are set."""
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:  # not allowed here: run at the parent's priority
+            pass
+    limit_threads(threads)
+    import importlib
+    import pickle  # noqa: S403 - our own parent process pickled it
+
+    module, name = target.split(":")
+    function = getattr(importlib.import_module(module), name)
+    function(pickle.loads(payload), *shared)  # noqa: S301

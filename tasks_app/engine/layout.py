@@ -82,35 +82,43 @@ def _activate() -> None:
 
         group_with_scores._engine_wrapped = True  # type: ignore[attr-defined]
         BoxRFDGNN.group_node_by_edge = group_with_scores
-    _use_arena_for_image_features()
+    _tune_sessions()
     _ACTIVATED = True
 
 
-def _use_arena_for_image_features() -> None:
-    """Give the layout model's image-feature network an ONNX Runtime session with its memory arena on.
+def _tune_sessions() -> None:
+    """Give the layout model's ONNX Runtime sessions the options this engine measured best; outputs are unchanged.
 
-    pymupdf.layout creates every session with the CPU arena off, so that sessions fed inputs of varying size do not
-    keep their peak allocation for good. The image-feature network's input is always 1×1×300×300, so its arena
-    stays one fixed size (≈ 60 MB), and without it every page allocates and page-faults its ≈ 60 MB of activations
-    afresh: 136 instead of 219 ms a page, measured on this machine. The graph network (variable input) keeps its
-    arena-less session.
+    - **No spinning.** ONNX Runtime's idle intra-op threads spin-wait for the next operator by default, so while
+      the model's Python half (feature extraction, grouping) or MuPDF runs, a spinning thread holds the other core.
+      Off: one process parses 6.2 → 7.4 pages/s on two cores, and with a helper process beside it
+      (engine/parallel.py) 6.2 → 8.8 (docs/BENCHMARKS.md).
+    - **The image-feature network with its memory arena.** pymupdf.layout creates every session with the CPU arena
+      off, so that sessions fed inputs of varying size do not keep their peak allocation for good. That network's
+      input is always 1×1×300×300, so its arena stays one fixed size (≈ 60 MB), and without it every page allocates
+      and page-faults its ≈ 60 MB of activations afresh: 136 instead of 219 ms a page. The other networks (variable
+      input) keep theirs off.
+
+    Thread counts are whatever ort.InferenceSession gives, which engine_threads limits in helper processes.
     """
     import onnxruntime as ort
 
     try:
-        wrapper = pymupdf._get_layout.__closure__[0].cell_contents  # type: ignore[attr-defined,index]
-        extractor = wrapper._model.feature_extractor
-        old = extractor._session
-        path = wrapper._model.imf_model_path
+        model = pymupdf._get_layout.__closure__[0].cell_contents._model  # type: ignore[attr-defined,index]
+        owners = [model, model.feature_extractor, model.table_grid_extractor]
     except (AttributeError, IndexError, TypeError, ValueError):
-        return  # another pymupdf.layout release: keep its own session
-    if old is None or getattr(extractor, "_engine_arena", False):
-        return
-    options = ort.SessionOptions()
-    options.enable_cpu_mem_arena = True
-    # ort.InferenceSession is what engine_threads limits in pool processes, so the thread limit still applies.
-    extractor._session = ort.InferenceSession(path, sess_options=options, providers=old.get_providers())
-    extractor._engine_arena = True
+        return  # another pymupdf.layout release: keep its own sessions
+    for owner in owners:
+        if owner is None or getattr(owner, "_engine_tuned", False):
+            continue
+        for name, session in list(vars(owner).items()):
+            if not isinstance(session, ort.InferenceSession) or not getattr(session, "_model_path", None):
+                continue
+            options = ort.SessionOptions()
+            options.enable_cpu_mem_arena = owner is model.feature_extractor
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            setattr(owner, name, ort.InferenceSession(session._model_path, options, providers=session.get_providers()))
+        owner._engine_tuned = True
 
 
 def page_words(page: pymupdf.Page) -> list[Word]:

@@ -1,41 +1,49 @@
-"""Pages of long documents processed in batches across a pool of processes, to use every core.
+"""Pages of long documents processed in batches by this process and helper processes, to use every core.
 
 Layout analysis is CPU-bound Python plus ONNX inference, so threads do not help; processes do. Each
-document gets its own pool, started with `spawn` (safe beside threads, and from Celery's daemonic prefork
-children) and shut down when the document is done: nothing lingers in an idle worker, and no pool outlives the
-process that started it. The price is loading the layout models once per pool process per document (about a
-second, in parallel), which is why short documents stay in-process.
+document gets its own helpers, started with `spawn` (safe beside threads, and from Celery's daemonic prefork
+children), which stop when the document is done: nothing lingers in an idle worker, and no helper outlives the
+process that started it. The price is loading PyMuPDF and the layout models once per helper per document (2-3 s
+of one core), which is why short documents stay in-process; the calling process works on pages from the start,
+so the first page comes no later than without helpers.
 
-Batches are submitted in page order with a bounded number in flight, and their results are handed back in
-page order, so memory stays flat and progress reports stay monotonic. Assets made in a pool process travel back
-as bytes and are stored by the caller's sink in the parent (sinks, e.g. Django storage, stay in one process).
+Whoever is free takes the next batch; results are handed back in page order with a bounded number of batches
+taken ahead, so memory stays flat and progress reports stay monotonic. Assets made in a batch travel back as
+bytes and are stored by the caller's sink in the parent (sinks, e.g. Django storage, stay in one process).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle  # noqa: S403 - between our own processes
+import queue
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tasks_app.engine_threads import limit_threads
+from tasks_app.engine_threads import run_limited
 
 from .errors import Cancelled, EngineError
 
 if TYPE_CHECKING:
     from .pipeline import PageJob, PageOutcome
 
-POOL_MIN_PAGES = 12  # below this, starting work in other processes costs more than it saves
+# Below this, a helper's start-up costs more than it saves: LayoutAnalysis on generated two-column pages, one
+# process against one with a helper, took 2.2 vs 2.5 s (12 pages), 2.3 vs 2.8 (16), 3.2 vs 3.2 (24), 5.8 vs 4.8 (40).
+POOL_MIN_PAGES = 32
 # Page segmentation with lazy page images runs at > 100 pages/s in one process, while a spawned pool process needs
 # 2–3 s to start (it loads PyMuPDF and the layout models): a pool only pays off for very long documents.
 POOL_MIN_LIGHT_PAGES = 400
 BATCH_PAGES = 4  # pages per pool job: small enough for prompt cancellation and even load
+# Helpers run at the lowest priority: they take the cores this process leaves idle, and their start-up (loading
+# PyMuPDF and the models) does not hold back its first pages. On two cores, against helpers at normal priority:
+# LayoutAnalysis 8.3 → 9.8 pages/s, first page 0.69 → 0.39 s; OCR All 18.3 → 16.5 s for 20 pages, first page
+# 3.0 → 1.8 s. The work is the same either way; the parent is what hands pages on in order.
+HELPER_NICE = 19
 
 
 def _cores() -> int:
@@ -46,9 +54,10 @@ def _cores() -> int:
 
 
 def default_workers() -> int:
-    """One pool process per two cores: a single parse already keeps about two cores busy (ONNX Runtime's and
-    OpenBLAS's threads), so on a 2-core machine a pool only adds start-up cost (docs/BENCHMARKS.md)."""
-    return max(1, _cores() // 2)
+    """One process per core, this one included. Two single-threaded processes on two cores parse 8.9-9.2 pages/s
+    where one process with two ONNX threads parses 6.3-6.4 (docs/BENCHMARKS.md): the model's Python half runs
+    on one core at a time, so a second process fills the gaps threads leave."""
+    return _cores()
 
 
 def workers_for(total_pages: int, requested: int, *, has_sheets: bool, light: bool = False) -> int:
@@ -74,22 +83,33 @@ class _CollectSink:
         return key
 
 
-def _run_batch(pdf_path: str, indices: list[int], job: PageJob) -> list[PageOutcome]:
-    """In a pool process: process `indices` of the PDF at `pdf_path`; assets come back as bytes."""
+def _batch_outcomes(
+    pdf_path: str, indices: list[int], job: PageJob, should_cancel: Callable[[], bool] | None = None
+) -> Iterator[PageOutcome]:
+    """Process `indices` of the PDF at `pdf_path`, one outcome per page as it is done; assets come back as bytes
+    (the caller's sink stores them). As in the in-process loop, a page that needs OCR has it started in a thread
+    while the page before it goes through layout analysis."""
     import pymupdf
 
-    from .pipeline import process_page
+    from .pipeline import prepare_page, process_page
 
-    outcomes = []
     doc = pymupdf.open(pdf_path, filetype="pdf")
+    ocr_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-ahead")
+    ahead = None
     try:
-        for index in indices:
+        for position, index in enumerate(indices):
+            if should_cancel and position and should_cancel():
+                raise Cancelled()
+            current = ahead if ahead is not None else prepare_page(doc, index, job, None)
+            ahead = None
+            if current.needs_ocr and position + 1 < len(indices):
+                ahead = prepare_page(doc, indices[position + 1], job, None, ocr_pool)
             sink = _CollectSink()
-            outcome = process_page(doc, index, job, None, sink)
-            outcomes.append(replace(outcome, assets=sink.items))
+            outcome = process_page(doc, index, job, None, sink, current)
+            yield replace(outcome, assets=sink.items)
     finally:
+        ocr_pool.shutdown(wait=False, cancel_futures=True)
         doc.close()
-    return outcomes
 
 
 def _allow_children() -> None:
@@ -107,6 +127,58 @@ def _allow_children() -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """What a helper process needs to know (pickled once, unpickled after its thread limits are set)."""
+
+    pdf_path: str
+    job: PageJob
+    total: int
+
+
+def _batch_pages(number: int, total: int) -> list[int]:
+    return list(range(number * BATCH_PAGES, min((number + 1) * BATCH_PAGES, total)))
+
+
+def _claim(counter: Any, batches: int) -> int | None:
+    """The next batch nobody has taken yet, taken; None when all are."""
+    with counter.get_lock():
+        number = counter.value
+        if number >= batches:
+            return None
+        counter.value = number + 1
+        return number
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives pickling (our EngineErrors do), else an EngineError saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes
+    except Exception:  # noqa: BLE001
+        return EngineError(f"Page processing failed ({type(exc).__name__}: {exc})")
+    return exc
+
+
+def _helper_main(work: _Work, counter: Any, window: Any, results: Any, stop: Any) -> None:
+    """A helper process: take batches until none is left (or the parent says stop), sending each batch's outcomes
+    back. `window` bounds the batches taken but not yet handed on by the parent, so memory stays flat however far
+    ahead the helpers could run."""
+    batches = -(-work.total // BATCH_PAGES)
+    while not stop.is_set():
+        if not window.acquire(timeout=0.2):
+            continue
+        number = _claim(counter, batches)
+        if number is None:
+            window.release()
+            return
+        try:
+            outcomes = list(_batch_outcomes(work.pdf_path, _batch_pages(number, work.total), work.job))
+        except BaseException as exc:  # noqa: BLE001 - the parent raises it
+            results.put((number, None, _portable(exc)))
+            return
+        results.put((number, outcomes, None))
+
+
 def run_pages(
     source: bytes | str | Path,
     total: int,
@@ -114,44 +186,100 @@ def run_pages(
     workers: int,
     should_cancel: Callable[[], bool] | None = None,
 ) -> Iterator[PageOutcome]:
-    """Process all `total` pages of the PDF `source` (a path, or the PDF's bytes) across `workers` processes,
-    yielding the outcomes in page order."""
+    """Process all `total` pages of the PDF `source` (a path, or the PDF's bytes) in this process and `workers - 1`
+    helper processes, yielding the outcomes in page order.
+
+    Pages go in batches of BATCH_PAGES, and whoever is free takes the next one: this process starts on the first
+    batch at once (the helpers need 2-3 s to load PyMuPDF and the layout models, so the first page is no later than
+    in-process), and while the batch it must hand on next is still in a helper's hands it takes another one rather
+    than wait. A helper that dies (killed for memory, say) fails the parse with a message instead of hanging it.
+    """
+    batches = -(-total // BATCH_PAGES)
     with tempfile.TemporaryDirectory(prefix="chunkr-pages-") as tmp:
         if isinstance(source, bytes):
             pdf_path = Path(tmp) / "document.pdf"
             pdf_path.write_bytes(source)
         else:
             pdf_path = Path(source)
-        batches = [list(range(i, min(i + BATCH_PAGES, total))) for i in range(0, total, BATCH_PAGES)]
         _allow_children()
-        executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=limit_threads,
-            initargs=(max(1, _cores() // workers),),  # threads per process: the pool shares the cores
-        )
-        in_flight: deque[Future] = deque()
+        ctx = multiprocessing.get_context("spawn")
+        counter = ctx.Value("i", 0)
+        window = ctx.Semaphore(2 * workers + 1)
+        results = ctx.Queue()
+        stop = ctx.Event()
+        payload = pickle.dumps(_Work(str(pdf_path), job, total))
+        threads = max(1, _cores() // workers)  # the helpers share the cores with this process
+        helpers = [
+            ctx.Process(
+                target=run_limited,
+                args=(threads, HELPER_NICE, f"{__name__}:_helper_main", payload, counter, window, results, stop),
+                name=f"chunkr-pages-{n + 1}",
+                daemon=True,
+            )
+            for n in range(workers - 1)
+        ]
+        for helper in helpers:
+            helper.start()
+        ready: dict[int, list[PageOutcome]] = {}
         try:
-            queued = iter(batches)
-            for batch in queued:
-                in_flight.append(executor.submit(_run_batch, str(pdf_path), batch, job))
-                if len(in_flight) >= workers * 2:
-                    break
-            while in_flight:
-                if should_cancel and should_cancel():
-                    raise Cancelled()
-                done = in_flight.popleft()
-                try:
-                    outcomes = done.result()
-                except BrokenProcessPool as exc:
-                    raise EngineError(
-                        "A page-processing process stopped unexpectedly (out of memory?). Try again, or split the "
-                        "document."
-                    ) from exc
-                nxt = next(queued, None)
-                if nxt is not None:
-                    in_flight.append(executor.submit(_run_batch, str(pdf_path), nxt, job))
-                yield from outcomes
+            for number in range(batches):
+                streamed = False
+                while number not in ready and not streamed:
+                    if should_cancel and should_cancel():
+                        raise Cancelled()
+                    if _take_result(results, ready, timeout=0):
+                        continue
+                    if window.acquire(block=False):  # nothing to hand on yet: work instead of waiting
+                        mine = _claim(counter, batches)
+                        if mine == number:  # the batch due next: each page is handed on as soon as it is done
+                            yield from _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
+                            streamed = True
+                        elif mine is not None:
+                            ready[mine] = list(
+                                _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
+                            )
+                        else:
+                            window.release()
+                            if not _take_result(results, ready, timeout=0.2):
+                                _check_helpers(helpers)
+                    elif not _take_result(results, ready, timeout=0.2):
+                        _check_helpers(helpers)
+                if not streamed:
+                    yield from ready.pop(number)
+                window.release()
         finally:
-            # Running batches finish (at most BATCH_PAGES pages each) before the input file goes away.
-            executor.shutdown(wait=True, cancel_futures=True)
+            stop.set()
+            _stop_helpers(helpers, results)
+
+
+def _take_result(results: Any, ready: dict[int, list[PageOutcome]], *, timeout: float) -> bool:
+    try:
+        number, outcomes, error = results.get(timeout=timeout) if timeout else results.get_nowait()
+    except queue.Empty:
+        return False
+    if error is not None:
+        raise error
+    ready[number] = outcomes
+    return True
+
+
+def _check_helpers(helpers: list[Any]) -> None:
+    for helper in helpers:
+        if helper.exitcode not in (None, 0):
+            raise EngineError(
+                "A page-processing process stopped unexpectedly (out of memory?). Try again, or split the document."
+            )
+
+
+def _stop_helpers(helpers: list[Any], results: Any) -> None:
+    """Stop the helpers now. After the last page none holds work (one may still be starting up); after a cancel or
+    an error what they hold is not wanted. Their Tesseract runs end on their own, within OCR's time limit."""
+    for helper in helpers:
+        if helper.is_alive():
+            helper.terminate()
+    for helper in helpers:
+        helper.join(timeout=5)
+        if helper.is_alive():
+            helper.kill()
+            helper.join(timeout=5)
+    results.close()

@@ -254,9 +254,10 @@ def test_words_of_a_sliver_glyph_ocr_layer_still_cover_the_printed_words():
     assert philip[1] < 100 and philip[3] > 77 and philip[3] - philip[1] >= 20
 
 
-def test_image_feature_network_runs_with_its_memory_arena_and_the_same_results(tmp_path):
-    """The layout model's image-feature session is swapped for one with ONNX Runtime's CPU arena on (its input size
-    never changes, so the arena cannot grow); the swap must not change a single output value."""
+def test_layout_sessions_do_not_spin_and_the_image_network_keeps_its_arena_with_the_same_results(tmp_path):
+    """The layout model's sessions are swapped for ones whose idle threads sleep instead of spinning, the
+    image-feature one with ONNX Runtime's CPU arena on (its input size never changes, so the arena cannot grow); the
+    swap must not change a single output value."""
     import numpy as np
     import onnxruntime as ort
 
@@ -265,8 +266,11 @@ def test_image_feature_network_runs_with_its_memory_arena_and_the_same_results(t
     layout._activate()
     wrapper = pymupdf._get_layout.__closure__[0].cell_contents
     extractor = wrapper._model.feature_extractor
-    assert extractor._engine_arena
-    assert extractor._session.get_session_options().enable_cpu_mem_arena
+    sessions = [wrapper._model.session, extractor._session, wrapper._model.table_grid_extractor._grid_sess]
+    for session in sessions:
+        options = session.get_session_options()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert options.enable_cpu_mem_arena == (session is extractor._session)
 
     pdf = docs.structured_pdf(tmp_path / "doc.pdf", pages=1)
     with pymupdf.open(pdf) as doc:

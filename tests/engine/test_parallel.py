@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
 import pytest
 
-from tasks_app.engine import Cancelled, MemorySink, ParseConfig, ParseOptions, parse_document
-from tasks_app.engine.parallel import POOL_MIN_PAGES, workers_for
+from tasks_app.engine import Cancelled, EngineError, MemorySink, ParseConfig, ParseOptions, parallel, parse_document
+from tasks_app.engine.config import EngineLimits
+from tasks_app.engine.errors import PageTimeout
+from tasks_app.engine.parallel import BATCH_PAGES, HELPER_NICE, POOL_MIN_PAGES, default_workers, workers_for
 from tests.engine.conftest import BASE_CONFIG
 from tests.engine.docs import structured_pdf
 
@@ -29,7 +37,8 @@ def summary(result):
 
 def test_workers_are_used_only_for_long_documents():
     assert workers_for(POOL_MIN_PAGES - 1, 4, has_sheets=False) == 1
-    assert workers_for(POOL_MIN_PAGES, 4, has_sheets=False) == 3  # no more processes than 4-page batches
+    # No more processes than batches.
+    assert workers_for(POOL_MIN_PAGES, 100, has_sheets=False) == POOL_MIN_PAGES // BATCH_PAGES
     assert workers_for(200, 2, has_sheets=False) == 2
     assert workers_for(200, 2, has_sheets=True) == 1  # spreadsheets read their cells in-process
     assert workers_for(200, 1, has_sheets=False) == 1
@@ -96,3 +105,92 @@ def test_pool_starts_from_a_daemonic_celery_prefork_child(long_pdf):
     assert queue.get(timeout=120) == PAGES
     child.join(timeout=60)
     assert child.exitcode == 0
+
+
+def test_one_process_per_core_by_default():
+    assert default_workers() == len(os.sched_getaffinity(0))
+
+
+def _helpers() -> list:
+    return [p for p in multiprocessing.active_children() if p.name.startswith("chunkr-pages-")]
+
+
+def test_helpers_run_at_the_lowest_priority_and_are_gone_afterwards(long_pdf):
+    """The parse's own process works from the first page; its helper takes what it leaves idle."""
+    seen: dict[int, int] = {}
+
+    def should_cancel():
+        for helper in _helpers():
+            try:
+                seen[helper.pid] = os.getpriority(os.PRIO_PROCESS, helper.pid)
+            except ProcessLookupError:
+                pass
+        return False
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    options = ParseOptions(config=ParseConfig.from_dict({**BASE_CONFIG, "segmentation_strategy": "Page"}), workers=2)
+    result = parse_document(long_pdf, options, MemorySink(), should_cancel=should_cancel)
+    assert result.page_count == PAGES
+    assert len(seen) == 1 and set(seen.values()) == {min(19, mine + HELPER_NICE)}
+    assert _helpers() == []
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (Linux)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if fd.readlink() == path:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_a_helper_killed_mid_batch_fails_the_parse_with_a_message_and_never_hangs(tmp_path):
+    """Killed for memory, say, while it has the document open for a batch: that batch never comes back, so the
+    parse fails saying why instead of waiting for it."""
+    pdf = structured_pdf(tmp_path / "longer.pdf", pages=2 * POOL_MIN_PAGES)
+    killed: list[int] = []
+
+    def should_cancel():
+        for helper in _helpers():
+            if not killed and _has_open(helper.pid, pdf):
+                os.kill(helper.pid, signal.SIGKILL)
+                killed.append(helper.pid)
+        return False
+
+    options = ParseOptions(
+        config=ParseConfig.from_dict({**BASE_CONFIG, "segmentation_strategy": "LayoutAnalysis"}), workers=2
+    )
+    started = time.monotonic()
+    with pytest.raises(EngineError, match="stopped unexpectedly"):
+        parse_document(pdf, options, MemorySink(), should_cancel=should_cancel)
+    assert killed
+    assert time.monotonic() - started < 120
+    assert _helpers() == []
+
+
+def test_a_page_error_in_any_process_fails_the_parse_with_its_message(long_pdf):
+    limits = EngineLimits(page_time_budget_s=0.0)
+    options = ParseOptions(
+        config=ParseConfig.from_dict({**BASE_CONFIG, "segmentation_strategy": "Page"}), limits=limits, workers=2
+    )
+    with pytest.raises(PageTimeout, match=r"per-page budget"):
+        parse_document(long_pdf, options, MemorySink())
+    assert _helpers() == []
+
+
+def test_an_error_that_cannot_travel_between_processes_is_sent_as_a_message():
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError("no")
+
+    sent = parallel._portable(Unpicklable("the page's font is broken"))
+    assert isinstance(sent, EngineError)
+    assert "Unpicklable" in str(sent) and "the page's font is broken" in str(sent)
+    timeout = PageTimeout("Page 3 took 9 s")
+    assert parallel._portable(timeout) is timeout
