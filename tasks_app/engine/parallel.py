@@ -32,13 +32,16 @@ from .errors import Cancelled, EngineError
 if TYPE_CHECKING:
     from .pipeline import PageJob, PageOutcome
 
+BATCH_PAGES = 4  # pages per pool job: small enough for prompt cancellation and even load
 # Below this, a helper's start-up costs more than it saves: LayoutAnalysis on generated two-column pages, one
 # process against one with a helper, took 2.2 vs 2.5 s (12 pages), 2.3 vs 2.8 (16), 3.2 vs 3.2 (24), 5.8 vs 4.8 (40).
 POOL_MIN_PAGES = 32
+# Scanned pages cost a second or more each (OCR), so a helper pays off from the second batch: 20 scanned pages
+# 24.2 → 16.5 s, 12 pages 15.7 → 10.6 s, 8 pages 11.1 → 8.7 s.
+POOL_MIN_SCANNED_PAGES = 2 * BATCH_PAGES
 # Page segmentation with lazy page images runs at > 100 pages/s in one process, while a spawned pool process needs
 # 2–3 s to start (it loads PyMuPDF and the layout models): a pool only pays off for very long documents.
 POOL_MIN_LIGHT_PAGES = 400
-BATCH_PAGES = 4  # pages per pool job: small enough for prompt cancellation and even load
 # Helpers run at the lowest priority: they take the cores this process leaves idle, and their start-up (loading
 # PyMuPDF and the models) does not hold back its first pages. On two cores, against helpers at normal priority:
 # LayoutAnalysis 8.3 → 9.8 pages/s, first page 0.69 → 0.39 s; OCR All 18.3 → 16.5 s for 20 pages, first page
@@ -60,10 +63,14 @@ def default_workers() -> int:
     return _cores()
 
 
-def workers_for(total_pages: int, requested: int, *, has_sheets: bool, light: bool = False) -> int:
+def workers_for(
+    total_pages: int, requested: int, *, has_sheets: bool, light: bool = False, scanned: bool = False
+) -> int:
     """How many processes to use for a document: 1 means the plain in-process loop. `light`: little work per page
-    (Page segmentation, no page images to encode), so start-up costs weigh more."""
-    if has_sheets or requested <= 1 or total_pages < (POOL_MIN_LIGHT_PAGES if light else POOL_MIN_PAGES):
+    (Page segmentation, no page images to encode), so start-up costs weigh more; `scanned`: pages that need OCR,
+    so they weigh less."""
+    least = POOL_MIN_LIGHT_PAGES if light else POOL_MIN_SCANNED_PAGES if scanned else POOL_MIN_PAGES
+    if has_sheets or requested <= 1 or total_pages < least:
         return 1
     return min(requested, -(-total_pages // BATCH_PAGES))
 

@@ -118,6 +118,20 @@ def _paragraph(text: str) -> str:
     return out
 
 
+def _first_page_scanned(doc: pymupdf.Document, kind: str) -> bool:
+    """Whether the first page will need OCR (as prepare_page decides), which tells how heavy the document's pages
+    are before choosing how many processes to give it."""
+    if kind in IMAGE_KINDS:
+        return True
+    if not doc.page_count:
+        return False
+    try:
+        page = doc.load_page(0)
+        return not _text_layer_usable(layout_mod.page_words(page)) and bool(page.get_images(full=False))
+    except Exception:  # noqa: BLE001 - a damaged first page fails later, with its own message
+        return False
+
+
 def _text_layer_usable(words: list[Any]) -> bool:
     if not words:
         return False
@@ -336,7 +350,10 @@ def parse_document(
         pages: list[Page] = []
         segments: list[Segment] = []
         light = config.segmentation_strategy == "Page" and options.page_images == "lazy" and llm is None
-        workers = parallel_mod.workers_for(total, options.workers, has_sheets=sheets is not None, light=light)
+        scanned = _first_page_scanned(doc, info.kind)
+        workers = parallel_mod.workers_for(
+            total, options.workers, has_sheets=sheets is not None, light=light, scanned=scanned
+        )
         if workers > 1:
             doc.close()
             outcomes = parallel_mod.run_pages(

@@ -8,6 +8,7 @@ import signal
 import time
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from tasks_app.engine import Cancelled, EngineError, MemorySink, ParseConfig, ParseOptions, parallel, parse_document
@@ -42,6 +43,9 @@ def test_workers_are_used_only_for_long_documents():
     assert workers_for(200, 2, has_sheets=False) == 2
     assert workers_for(200, 2, has_sheets=True) == 1  # spreadsheets read their cells in-process
     assert workers_for(200, 1, has_sheets=False) == 1
+    # Scanned pages (OCR) pay for a helper's start-up from the second batch.
+    assert workers_for(2 * BATCH_PAGES - 1, 2, has_sheets=False, scanned=True) == 1
+    assert workers_for(2 * BATCH_PAGES, 2, has_sheets=False, scanned=True) == 2
     # Page segmentation without page images to encode is faster in one process than a pool's start-up.
     assert workers_for(200, 4, has_sheets=False, light=True) == 1
     assert workers_for(1000, 4, has_sheets=False, light=True) == 4
@@ -194,3 +198,39 @@ def test_an_error_that_cannot_travel_between_processes_is_sent_as_a_message():
     assert "Unpicklable" in str(sent) and "the page's font is broken" in str(sent)
     timeout = PageTimeout("Page 3 took 9 s")
     assert parallel._portable(timeout) is timeout
+
+
+def test_a_scanned_document_shares_its_pages_with_a_helper_from_two_batches_on(tmp_path):
+    """OCR makes each page costly, so a scan of two batches already gets a helper; every page gets its own words,
+    in order, exactly as in one process."""
+    from tasks_app.engine.ocr import ocr_available
+
+    if not ocr_available():
+        pytest.skip("no OCR backend installed")
+    pages = 2 * BATCH_PAGES
+    source = pymupdf.open()
+    for n in range(1, pages + 1):
+        page = source.new_page(width=420, height=300)
+        page.insert_text((40, 80), f"Chapter {n} opens here", fontsize=24)
+        page.insert_textbox(pymupdf.Rect(40, 120, 380, 260), f"Body text of chapter number {n}.", fontsize=14)
+    scan = pymupdf.open()
+    for page in source:
+        out = scan.new_page(width=page.rect.width, height=page.rect.height)
+        out.insert_image(out.rect, stream=page.get_pixmap(dpi=150).tobytes("png"))
+    path = tmp_path / "scan.pdf"
+    scan.save(path)
+    helpers_seen: set[int] = set()
+
+    def should_cancel():
+        helpers_seen.update(p.pid for p in _helpers())
+        return False
+
+    config = ParseConfig.from_dict({**BASE_CONFIG, "ocr_strategy": "All", "error_handling": "Fail"})
+    pooled = parse_document(path, ParseOptions(config=config, workers=2), MemorySink(), should_cancel=should_cancel)
+    serial = parse_document(path, ParseOptions(config=config, workers=1), MemorySink())
+
+    assert helpers_seen
+    assert summary(pooled) == summary(serial)
+    for n in range(1, pages + 1):
+        text = " ".join(t for page_number, _, t in summary(pooled) if page_number == n)
+        assert f"Chapter {n} opens here" in text and f"chapter number {n}" in text
