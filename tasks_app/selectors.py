@@ -53,6 +53,18 @@ def task_outputs(*, task_ids: list, include_chunks: bool = True) -> dict[UUID, A
     return {task_id: json_loads(text) for task_id, text in rows}
 
 
+def task_outputs_as_read(*, tasks: list[Task], include_chunks: bool = True) -> dict[UUID, Any]:
+    """The outputs of `tasks` by task id, as of the rows read into them (see task_output): a task that has finished
+    again since is left out, like one without an output. One query for a whole page."""
+    if not tasks:
+        return {}
+    finished = {task.pk: task.finished_at for task in tasks}
+    rows = TaskOutput.objects.filter(task_id__in=list(finished), task__status=TaskStatus.SUCCEEDED).values_list(
+        "task_id", "task__finished_at", _output_text(include_chunks)
+    )
+    return {task_id: json_loads(text) for task_id, at, text in rows if at == finished[task_id]}
+
+
 def task_output(*, task: Task, include_chunks: bool = True) -> Any | None:
     """The output of `task` as of the row read into `task`: None when it has none, or when the task has finished
     again since (a legacy re-run), so that an answer cached under that row's version never carries a newer output."""

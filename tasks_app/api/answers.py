@@ -82,22 +82,38 @@ class AnswerCache:
 answer_cache = AnswerCache()
 
 
+def _key(request, task: Task, *, surface: str, include_chunks: bool, base64_urls: bool, bucket: int) -> tuple | None:
+    """The cache key of an answer about `task`, or None when it is not to be kept: unfinished tasks change, and a
+    remote store (S3) presigns its own links per request, with its own expiry."""
+    if not settings.CHUNKR_API_CACHE_BYTES or not task.completed or not (base64_urls or storage_is_local()):
+        return None
+    return (
+        surface,
+        task.pk,
+        task_version(task),
+        include_chunks,
+        base64_urls,
+        base_url(request),
+        None if base64_urls else bucket,  # inline (data:) assets never expire
+    )
+
+
+def _render(request, task: Task, *, surface: str, include_chunks: bool, base64_urls: bool, output, bucket) -> bytes:
+    """What ninja does with a handler's dict: validate it with the route's response schema, dump it, render it."""
+    options = {"include_chunks": include_chunks, "base64_urls": base64_urls, "output": output, "bucket": bucket}
+    if surface == JOB:
+        data = JobOut.model_validate(job_to_dict(task, request=request, **options)).model_dump()
+    else:
+        answer = task_to_dict(task, request=request, legacy=surface == LEGACY, **options)
+        data = TaskOut.model_validate(answer).model_dump()
+    return json_bytes(data)
+
+
 def task_answer(request, task: Task, *, surface: str, include_chunks: bool, base64_urls: bool) -> HttpResponse:
     """The JSON answer about `task`, which the caller has looked up in the request's workspace (selectors.task_get)."""
-    max_bytes = settings.CHUNKR_API_CACHE_BYTES
     bucket = url_bucket(url_shift(task))
-    key = None
-    # A remote store (S3) presigns its own links per request, with its own expiry: those answers are not kept.
-    if max_bytes and task.completed and (base64_urls or storage_is_local()):
-        key = (
-            surface,
-            task.pk,
-            task_version(task),
-            include_chunks,
-            base64_urls,
-            base_url(request),
-            None if base64_urls else bucket,  # inline (data:) assets never expire
-        )
+    key = _key(request, task, surface=surface, include_chunks=include_chunks, base64_urls=base64_urls, bucket=bucket)
+    if key is not None:
         body = answer_cache.get(key)
         if body is not None:
             return HttpResponse(body, content_type=CONTENT_TYPE)
@@ -106,14 +122,68 @@ def task_answer(request, task: Task, *, surface: str, include_chunks: bool, base
         output = selectors.task_output(task=task, include_chunks=include_chunks)
         if output is None:  # finished again since the row was read, or never stored: answer it, keep nothing
             key, output = None, False
-    # What ninja does with a handler's dict: validate it with the route's response schema, dump it, render it.
-    options = {"include_chunks": include_chunks, "base64_urls": base64_urls, "output": output, "bucket": bucket}
-    if surface == JOB:
-        data = JobOut.model_validate(job_to_dict(task, request=request, **options)).model_dump()
-    else:
-        answer = task_to_dict(task, request=request, legacy=surface == LEGACY, **options)
-        data = TaskOut.model_validate(answer).model_dump()
-    body = json_bytes(data)
+    body = _render(
+        request,
+        task,
+        surface=surface,
+        include_chunks=include_chunks,
+        base64_urls=base64_urls,
+        output=output,
+        bucket=bucket,
+    )
     if key is not None:
-        answer_cache.put(key, body, max_bytes=max_bytes)
+        answer_cache.put(key, body, max_bytes=settings.CHUNKR_API_CACHE_BYTES)
+    return HttpResponse(body, content_type=CONTENT_TYPE)
+
+
+def tasks_answer(
+    request, tasks: list[Task], *, include_chunks: bool, base64_urls: bool, has_more: bool, next_cursor: str | None
+) -> HttpResponse:
+    """A page of GET /tasks: each task exactly as GET /tasks/{id} with the same flags answers it, so the two share
+    cached answers; only the tasks missing from the cache are read (their outputs in one query) and rendered.
+
+    A list page of 100 finished tasks cost ≈ 29 ms in-process, of which reading, decoding, presenting and validating
+    the page's outputs was half; served from the cache it is the page's row query and the version digests.
+    """
+    bodies: list[bytes | None] = []
+    keys: list[tuple | None] = []
+    buckets: list[int] = []
+    for task in tasks:
+        bucket = url_bucket(url_shift(task))
+        key = _key(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls, bucket=bucket)
+        bodies.append(answer_cache.get(key) if key is not None else None)
+        keys.append(key)
+        buckets.append(bucket)
+    missing = [t for t, body in zip(tasks, bodies, strict=True) if body is None]
+    outputs = selectors.task_outputs_as_read(
+        tasks=[t for t in missing if t.status == TaskStatus.SUCCEEDED], include_chunks=include_chunks
+    )
+    for i, task in enumerate(tasks):
+        if bodies[i] is not None:
+            continue
+        key, output = keys[i], outputs.get(task.pk)
+        if task.status == TaskStatus.SUCCEEDED and output is None:
+            key = None  # finished again since the row was read, or never stored: answer it, keep nothing
+        bodies[i] = _render(
+            request,
+            task,
+            surface=V2,
+            include_chunks=include_chunks,
+            base64_urls=base64_urls,
+            output=output,
+            bucket=buckets[i],
+        )
+        if key is not None:
+            answer_cache.put(key, bodies[i], max_bytes=settings.CHUNKR_API_CACHE_BYTES)
+    body = b"".join(
+        (
+            b'{"tasks":[',
+            b",".join(bodies),  # type: ignore[arg-type] - every entry is filled above
+            b'],"has_more":',
+            json_bytes(has_more),
+            b',"next_cursor":',
+            json_bytes(next_cursor),
+            b"}",
+        )
+    )
     return HttpResponse(body, content_type=CONTENT_TYPE)

@@ -9,7 +9,7 @@ from ninja.responses import Status
 
 from tasks_app import engine, selectors
 from tasks_app.api import common
-from tasks_app.api.answers import V2, task_answer
+from tasks_app.api.answers import V2, task_answer, tasks_answer
 from tasks_app.api.presenters import client_version, job_to_dict, task_to_dict
 from tasks_app.api.schemas import (
     ErrorOut,
@@ -213,23 +213,14 @@ def task_list(
     page, has_more, next_cursor = common.cursor_page(
         tasks, field="created_at", pk="task_id", cursor=cursor, limit=limit, sort=sort, start=start, end=end
     )
-    # One query for the page's outputs instead of one per task.
-    succeeded = [t.pk for t in page if t.status == TaskStatus.SUCCEEDED]
-    outputs = selectors.task_outputs(task_ids=succeeded, include_chunks=include_chunks)
-    return {
-        "tasks": [
-            task_to_dict(
-                t,
-                request=request,
-                include_chunks=include_chunks,
-                base64_urls=base64_urls,
-                output=outputs.get(t.pk),
-            )
-            for t in page
-        ],
-        "has_more": has_more,
-        "next_cursor": next_cursor,
-    }
+    return tasks_answer(
+        request,
+        page,
+        include_chunks=include_chunks,
+        base64_urls=base64_urls,
+        has_more=has_more,
+        next_cursor=next_cursor,
+    )
 
 
 def _get(request, task_id, *, task_type: str | None = None):

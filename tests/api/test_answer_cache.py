@@ -275,3 +275,63 @@ def test_the_cache_keeps_at_most_its_bytes_least_recently_used_out_first():
     cache.put("a", b"A" * 50, max_bytes=limit)
     assert cache.get("a") == b"A" * 50 and cache.nbytes == limit - 50
     assert (cache.hits, cache.misses) == (3, 2)
+
+
+def test_a_list_page_holds_each_task_as_its_own_get_answers_it_and_shares_those_entries(api, finished, workspace):
+    done = [finished("First"), finished("Second")]
+    queued = parse_task(workspace, pdf_bytes("Queued"))  # unfinished: rendered every time, never kept
+
+    def lists_then_gets():
+        answer_cache.clear()
+        listed = [api("/tasks", include_chunks=flag) for flag in ("false", "true")]
+        listed_again = [api("/tasks", include_chunks=flag) for flag in ("false", "true")]
+        hits_after_lists = answer_cache.hits
+        gets = {
+            flag: {str(t.pk): api(f"/tasks/{t.pk}", include_chunks=flag).json() for t in (*done, queued)}
+            for flag in ("false", "true")
+        }
+        return listed, listed_again, hits_after_lists, gets, answer_cache.hits, len(answer_cache)
+
+    listed, listed_again, hits_after_lists, gets, hits, entries = within_one_bucket(done[0], lists_then_gets)
+    for first, again in zip(listed, listed_again, strict=True):
+        assert first.status_code == 200 and first["Content-Type"] == "application/json; charset=utf-8"
+        assert again.content == first.content
+    # The second list of each kind came from the entries the first made: one per finished task and flag.
+    assert (hits_after_lists, entries) == (4, 4)
+    # Every GET of a finished task after that was a hit as well.
+    assert hits == 4 + 4
+    for flag, response in zip(("false", "true"), listed, strict=True):
+        page = response.json()
+        assert [t["task_id"] for t in page["tasks"]] == [str(queued.pk), str(done[1].pk), str(done[0].pk)]
+        assert page["tasks"] == [gets[flag][t["task_id"]] for t in page["tasks"]]
+        assert (page["has_more"], page["next_cursor"]) == (False, None)
+    slim, whole = (r.json()["tasks"][1]["output"] for r in listed)
+    assert slim["chunks"] == [] and whole["chunks"] and slim["pages"] == whole["pages"]
+
+
+def test_a_list_shows_a_change_at_once_and_pages_on_with_a_cursor(api, finished):
+    done = [finished("First"), finished("Second"), finished("Third")]
+    first = api("/tasks", limit=2).json()
+    assert [t["task_id"] for t in first["tasks"]] == [str(done[2].pk), str(done[1].pk)]
+    assert first["has_more"] is True and first["next_cursor"]
+    rest = api("/tasks", limit=2, cursor=first["next_cursor"]).json()
+    assert [t["task_id"] for t in rest["tasks"]] == [str(done[0].pk)] and rest["has_more"] is False
+
+    Task.objects.filter(pk=done[2].pk).update(message="Task succeeded. Reviewed.")
+    again = api("/tasks", limit=2).json()
+    assert [t["task_id"] for t in again["tasks"]] == [str(done[2].pk), str(done[1].pk)]
+    assert again["tasks"][0]["message"] == "Task succeeded. Reviewed."
+    assert again["tasks"][1]["message"] == first["tasks"][1]["message"] != "Task succeeded. Reviewed."
+
+
+def test_a_task_finished_again_since_its_row_was_read_has_no_output_as_read(finished):
+    """A legacy re-run can finish between a list's row query and its output query: that newer output must not be
+    cached under the older row's version."""
+    from tasks_app.selectors import task_outputs_as_read
+
+    task = finished("Once")
+    assert task_outputs_as_read(tasks=[task])[task.pk]["chunks"]
+    Task.objects.filter(pk=task.pk).update(finished_at=task.finished_at + timedelta(seconds=5))
+    assert task_outputs_as_read(tasks=[task]) == {}
+    task.refresh_from_db()
+    assert task_outputs_as_read(tasks=[task], include_chunks=False)[task.pk]["chunks"] == []
