@@ -109,7 +109,8 @@ def _batch_outcomes(
                 raise Cancelled()
             current = ahead if ahead is not None else prepare_page(doc, index, job, None)
             ahead = None
-            if current.needs_ocr and position + 1 < len(indices):
+            # Not beside the document's first page: its OCR gets a core to itself, for the first result's sake.
+            if current.needs_ocr and index and position + 1 < len(indices):
                 ahead = prepare_page(doc, indices[position + 1], job, None, ocr_pool)
             sink = _CollectSink()
             outcome = process_page(doc, index, job, None, sink, current)

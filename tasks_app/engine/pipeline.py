@@ -437,7 +437,8 @@ def _serial_pages(
             current = ahead if ahead is not None else prepare_page(doc, index, job, sheet)
             ahead = None
             following = index + 1
-            if current.needs_ocr and following < doc.page_count and following % _REOPEN_EVERY:
+            # Not beside the document's first page: its OCR gets a core to itself, for the first result's sake.
+            if current.needs_ocr and index and following < doc.page_count and following % _REOPEN_EVERY:
                 ahead = prepare_page(doc, following, job, sheets[following] if sheets else None, ocr_pool)
             yield process_page(doc, index, job, sheet, sink, current)
     finally:
