@@ -41,6 +41,7 @@ def run_limited(threads: int, nice: int, target: str, payload: bytes, *shared: A
     ("module:function") and call it with the unpickled `payload` and the `shared` synchronisation objects. The payload
     travels pickled because unpickling it imports the engine (and so PyMuPDF's models), which must wait until the
     limits are set."""
+    _die_with_parent()
     if nice:
         try:
             os.nice(nice)
@@ -53,3 +54,19 @@ def run_limited(threads: int, nice: int, target: str, payload: bytes, *shared: A
     module, name = target.split(":")
     function = getattr(importlib.import_module(module), name)
     function(pickle.loads(payload), *shared)  # noqa: S301
+
+
+def _die_with_parent() -> None:
+    """Have the kernel end this process when the process that started it dies (Linux's PR_SET_PDEATHSIG): a parse
+    worker killed for memory or by a deploy must not leave its helpers working on, or blocked writing results nobody
+    reads. Elsewhere the helpers notice on their own between batches (engine/parallel.py)."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass

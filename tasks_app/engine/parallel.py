@@ -122,8 +122,8 @@ def _batch_outcomes(
 
 def _allow_children() -> None:
     """Celery's prefork children are marked daemonic, and multiprocessing refuses to start processes from a
-    daemonic one (the rule exists so that orphans cannot outlive a killed daemon). Our pool processes exit on
-    their own when their parent goes (their call queue closes), so the rule is lifted for this process."""
+    daemonic one (the rule exists so that orphans cannot outlive a killed daemon). Our helpers end when their parent
+    does (engine_threads._die_with_parent, and a check between batches), so the rule is lifted for this process."""
     current = multiprocessing.current_process()
     if current.daemon:
         current._config["daemon"] = False  # noqa: SLF001 - no public way to clear it after start
@@ -172,7 +172,11 @@ def _helper_main(work: _Work, counter: Any, window: Any, results: Any, stop: Any
     back. `window` bounds the batches taken but not yet handed on by the parent, so memory stays flat however far
     ahead the helpers could run."""
     batches = -(-work.total // BATCH_PAGES)
+    parent = multiprocessing.parent_process()
     while not stop.is_set():
+        if parent is not None and not parent.is_alive():
+            results.cancel_join_thread()  # do not wait, on exiting, to write results nobody will read
+            return
         if not window.acquire(timeout=0.2):
             continue
         number = _claim(counter, batches)
@@ -180,7 +184,8 @@ def _helper_main(work: _Work, counter: Any, window: Any, results: Any, stop: Any
             window.release()
             return
         try:
-            outcomes = list(_batch_outcomes(work.pdf_path, _batch_pages(number, work.total), work.job))
+            # Pickled here, not in the queue's feeder thread, where a failure would only be printed and the batch lost.
+            outcomes = pickle.dumps(list(_batch_outcomes(work.pdf_path, _batch_pages(number, work.total), work.job)))
         except BaseException as exc:  # noqa: BLE001 - the parent raises it
             results.put((number, None, _portable(exc)))
             return
@@ -249,9 +254,9 @@ def run_pages(
                         else:
                             window.release()
                             if not _take_result(results, ready, timeout=0.2):
-                                _check_helpers(helpers)
+                                _check_helpers(helpers, results, ready)
                     elif not _take_result(results, ready, timeout=0.2):
-                        _check_helpers(helpers)
+                        _check_helpers(helpers, results, ready)
                 if not streamed:
                     yield from ready.pop(number)
                 window.release()
@@ -267,16 +272,19 @@ def _take_result(results: Any, ready: dict[int, list[PageOutcome]], *, timeout: 
         return False
     if error is not None:
         raise error
-    ready[number] = outcomes
+    ready[number] = pickle.loads(outcomes)  # noqa: S301 - from our own helper
     return True
 
 
-def _check_helpers(helpers: list[Any]) -> None:
-    for helper in helpers:
-        if helper.exitcode not in (None, 0):
-            raise EngineError(
-                "A page-processing process stopped unexpectedly (out of memory?). Try again, or split the document."
-            )
+def _check_helpers(helpers: list[Any], results: Any, ready: dict[int, list[PageOutcome]]) -> None:
+    """Called while waiting for a batch a helper took: fail rather than wait for one that cannot come."""
+    crashed = any(helper.exitcode not in (None, 0) for helper in helpers)
+    # A helper that ended normally wrote its results out before exiting: with all of them gone, what is not in the
+    # queue now never will be.
+    if crashed or (all(h.exitcode is not None for h in helpers) and not _take_result(results, ready, timeout=1.0)):
+        raise EngineError(
+            "A page-processing process stopped unexpectedly (out of memory?). Try again, or split the document."
+        )
 
 
 def _stop_helpers(helpers: list[Any], results: Any) -> None:

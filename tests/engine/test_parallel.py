@@ -234,3 +234,48 @@ def test_a_scanned_document_shares_its_pages_with_a_helper_from_two_batches_on(t
     for n in range(1, pages + 1):
         text = " ".join(t for page_number, _, t in summary(pooled) if page_number == n)
         assert f"Chapter {n} opens here" in text and f"chapter number {n}" in text
+
+
+def _parse_and_report_helpers(path: str, queue) -> None:
+    reported = []
+
+    def should_cancel():
+        if not reported and _helpers():
+            reported.extend(p.pid for p in _helpers())
+            queue.put(reported)
+        return False
+
+    options = ParseOptions(
+        config=ParseConfig.from_dict({**BASE_CONFIG, "segmentation_strategy": "LayoutAnalysis"}), workers=2
+    )
+    parse_document(path, options, MemorySink(), should_cancel=should_cancel)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status  # exited, not yet reaped by whoever adopted it
+
+
+def test_helpers_end_when_the_parsing_process_is_killed(tmp_path):
+    """A worker killed mid-parse (out of memory, a deploy) must not leave helpers working on, or blocked writing
+    results nobody reads."""
+    pdf = structured_pdf(tmp_path / "longer.pdf", pages=2 * POOL_MIN_PAGES)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    parser = ctx.Process(target=_parse_and_report_helpers, args=(str(pdf), queue))
+    parser.start()
+    try:
+        helpers = queue.get(timeout=120)
+        assert helpers and not any(_gone(pid) for pid in helpers)
+        os.kill(parser.pid, signal.SIGKILL)
+        parser.join(timeout=10)
+        deadline = time.monotonic() + 10
+        while not all(_gone(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(_gone(pid) for pid in helpers)
+    finally:
+        if parser.is_alive():
+            parser.kill()
