@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="ParseConfiguration as JSON, or @file.json", default=None)
     p.add_argument("--out", help="directory for page images, crops and the PDF rendition", default=None)
     p.add_argument("--dpi", type=int, default=144, help="page images of PDFs; image inputs keep their own resolution")
-    p.add_argument("--workers", type=int, default=0, help="processes for long documents (default: one per two cores)")
+    p.add_argument("--workers", type=int, default=0, help="processes for long documents (default: one per core)")
     e = sub.add_parser("extract", help="extract structured data; prints ExtractOutputResponse JSON")
     e.add_argument("input")
     e.add_argument("--schema", required=True, help="JSON Schema file, or inline JSON")
