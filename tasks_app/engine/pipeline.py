@@ -292,7 +292,7 @@ def _page_segments(ctx: PageContext, words: list[Any], config: ParseConfig, toke
             return []
         return [_make_segment(ctx, "Page", tuple(page.rect), words, gen, tokenizer, sink, None)]
     segments = []
-    for box in layout_mod.analyze(page, words):
+    for box in layout_mod.analyze(page, words, image_input=ctx.image_input):
         gen = config.generation(box.segment_type)
         if gen.strategy == "Ignore":
             continue
@@ -491,7 +491,10 @@ def prepare_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, oc
         make_upright(page)
     except Exception as exc:  # noqa: BLE001
         raise CorruptDocument(f"Page {index + 1} is damaged and could not be read.") from exc
-    ctx = PageContext(page, index + 1, page_dpi(page, job.dpi, job.limits, image_input=job.kind in IMAGE_KINDS))
+    image_input = job.kind in IMAGE_KINDS
+    ctx = PageContext(
+        page, index + 1, page_dpi(page, job.dpi, job.limits, image_input=image_input), image_input=image_input
+    )
     words = layout_mod.page_words(page)
     needs_ocr = bool(
         sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS)

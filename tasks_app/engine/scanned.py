@@ -54,9 +54,10 @@ class PageContext:
     """One page being processed. The page image is rendered only when something needs its pixels (OCR, a crop, the
     stored page image), so text-layer pages with lazy page images never render at all."""
 
-    def __init__(self, page: pymupdf.Page, number: int, dpi: int) -> None:
+    def __init__(self, page: pymupdf.Page, number: int, dpi: int, *, image_input: bool = False) -> None:
         self.page = page
         self.number = number
+        self.image_input = image_input  # the page is an image input (PNG, JPEG, TIFF frame...), not a PDF's page
         self.dpi = dpi
         self.scale = dpi / 72.0
         self._pix: pymupdf.Pixmap | None = None
