@@ -107,6 +107,22 @@ def text_pdf(path: Path, text: str, pages: int = 1) -> Path:
     return path
 
 
+def scanned_chapters_pdf(path: Path, pages: int, width: float = 612, height: float = 792) -> Path:
+    """An image-only PDF (150 dpi scans, no text layer) whose page n reads "Chapter n opens here" and "Body text of
+    chapter number n." - each page's OCR can be told apart."""
+    source = pymupdf.open()
+    for n in range(1, pages + 1):
+        page = source.new_page(width=width, height=height)
+        page.insert_text((40, 80), f"Chapter {n} opens here", fontsize=24)
+        page.insert_textbox(pymupdf.Rect(40, 120, width - 40, 260), f"Body text of chapter number {n}.", fontsize=14)
+    scan = pymupdf.open()
+    for page in source:
+        out = scan.new_page(width=page.rect.width, height=page.rect.height)
+        out.insert_image(out.rect, stream=page.get_pixmap(dpi=150).tobytes("png"))
+    scan.save(path)
+    return path
+
+
 _DOCX_CT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>

@@ -86,17 +86,7 @@ def test_multi_page_scan_reads_every_page_in_order_with_ocr_run_ahead(tmp_path):
 
     if not ocr_available():
         pytest.skip("no OCR backend installed")
-    source = pymupdf.open()
-    for n in range(1, 5):
-        page = source.new_page()
-        page.insert_text((72, 120), f"Chapter {n} opens here", fontsize=24)
-        page.insert_textbox(pymupdf.Rect(72, 160, 540, 400), f"Body text of chapter number {n}.", fontsize=14)
-    scan = pymupdf.open()
-    for page in source:
-        out = scan.new_page(width=page.rect.width, height=page.rect.height)
-        out.insert_image(out.rect, stream=page.get_pixmap(dpi=150).tobytes("png"))
-    path = tmp_path / "scan.pdf"
-    scan.save(path)
+    path = docs.scanned_chapters_pdf(tmp_path / "scan.pdf", 4)
 
     result = parse_document(path, options(error_handling="Fail", ocr_strategy="All"))
     by_page = {}

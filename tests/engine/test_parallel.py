@@ -8,7 +8,6 @@ import signal
 import time
 from pathlib import Path
 
-import pymupdf
 import pytest
 
 from tasks_app.engine import Cancelled, EngineError, MemorySink, ParseConfig, ParseOptions, parallel, parse_document
@@ -16,7 +15,7 @@ from tasks_app.engine.config import EngineLimits
 from tasks_app.engine.errors import PageTimeout
 from tasks_app.engine.parallel import BATCH_PAGES, HELPER_NICE, POOL_MIN_PAGES, default_workers, workers_for
 from tests.engine.conftest import BASE_CONFIG
-from tests.engine.docs import structured_pdf
+from tests.engine.docs import scanned_chapters_pdf, structured_pdf
 
 PAGES = POOL_MIN_PAGES + 2
 
@@ -208,17 +207,7 @@ def test_a_scanned_document_shares_its_pages_with_a_helper_from_two_batches_on(t
     if not ocr_available():
         pytest.skip("no OCR backend installed")
     pages = 2 * BATCH_PAGES
-    source = pymupdf.open()
-    for n in range(1, pages + 1):
-        page = source.new_page(width=420, height=300)
-        page.insert_text((40, 80), f"Chapter {n} opens here", fontsize=24)
-        page.insert_textbox(pymupdf.Rect(40, 120, 380, 260), f"Body text of chapter number {n}.", fontsize=14)
-    scan = pymupdf.open()
-    for page in source:
-        out = scan.new_page(width=page.rect.width, height=page.rect.height)
-        out.insert_image(out.rect, stream=page.get_pixmap(dpi=150).tobytes("png"))
-    path = tmp_path / "scan.pdf"
-    scan.save(path)
+    path = scanned_chapters_pdf(tmp_path / "scan.pdf", pages, width=420, height=300)
     helpers_seen: set[int] = set()
 
     def should_cancel():
