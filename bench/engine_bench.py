@@ -4,7 +4,7 @@
 
 Each measurement runs in a fresh process (spawn), so peak RSS is that run's own, with the largest helper
 process's beside it when the engine used helpers (engine/parallel.py; as the app does, one process per core for
-documents of 12 pages or more). Prints a table;
+documents of 32 pages or more, 8 when scanned). Prints a table;
 docs/BENCHMARKS.md records the figures with this command.
 """
 
