@@ -207,7 +207,10 @@ def page_layout(page: pymupdf.Page, *, image_input: bool = False) -> list[dict[s
     Picture."""
     raws = raw_layout(page)
     if image_input and _area(tuple(page.rect)) < _SMALL_PAGE_AREA:
-        framed = framed_layout(page)
+        try:
+            framed = framed_layout(page)
+        except Exception:  # noqa: BLE001 - a second opinion only: the page's own reading stands
+            return raws
         if _table_area(framed) > _table_area(raws):
             return framed
     return raws
