@@ -98,7 +98,7 @@ def _batch_outcomes(
     while the page before it goes through layout analysis."""
     import pymupdf
 
-    from .pipeline import prepare_page, process_page
+    from .pipeline import ocr_ahead, prepare_page, process_page
 
     doc = pymupdf.open(pdf_path, filetype="pdf")
     ocr_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-ahead")
@@ -109,8 +109,7 @@ def _batch_outcomes(
                 raise Cancelled()
             current = ahead if ahead is not None else prepare_page(doc, index, job, None)
             ahead = None
-            # Not beside the document's first page: its OCR gets a core to itself, for the first result's sake.
-            if current.needs_ocr and index and position + 1 < len(indices):
+            if ocr_ahead(current, index) and position + 1 < len(indices):
                 ahead = prepare_page(doc, indices[position + 1], job, None, ocr_pool)
             sink = _CollectSink()
             outcome = process_page(doc, index, job, None, sink, current)
@@ -247,15 +246,13 @@ def run_pages(
                         if mine == number:  # the batch due next: each page is handed on as soon as it is done
                             yield from _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
                             streamed = True
-                        elif mine is not None:
-                            ready[mine] = list(
-                                _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
-                            )
-                        else:
-                            window.release()
-                            if not _take_result(results, ready, timeout=0.2):
-                                _check_helpers(helpers, results, ready)
-                    elif not _take_result(results, ready, timeout=0.2):
+                            continue
+                        if mine is not None:
+                            pages = _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
+                            ready[mine] = list(pages)
+                            continue
+                        window.release()  # every batch is taken: wait for the helper that has this one
+                    if not _take_result(results, ready, timeout=0.2):
                         _check_helpers(helpers, results, ready)
                 if not streamed:
                     yield from ready.pop(number)

@@ -118,18 +118,28 @@ def _paragraph(text: str) -> str:
     return out
 
 
+def _needs_ocr(page: pymupdf.Page, words: list[Any], kind: str) -> bool:
+    """A page with no usable text layer that holds raster content, and every image input, is OCRed."""
+    return not _text_layer_usable(words) and bool(page.get_images(full=False) or kind in IMAGE_KINDS)
+
+
 def _first_page_scanned(doc: pymupdf.Document, kind: str) -> bool:
-    """Whether the first page will need OCR (as prepare_page decides), which tells how heavy the document's pages
-    are before choosing how many processes to give it."""
-    if kind in IMAGE_KINDS:
-        return True
+    """Whether the first page will need OCR, which tells how heavy the document's pages are before choosing how
+    many processes to give it."""
     if not doc.page_count:
         return False
     try:
         page = doc.load_page(0)
-        return not _text_layer_usable(layout_mod.page_words(page)) and bool(page.get_images(full=False))
+        return _needs_ocr(page, layout_mod.page_words(page), kind)
     except Exception:  # noqa: BLE001 - a damaged first page fails later, with its own message
         return False
+
+
+def ocr_ahead(prepared: PreparedPage, index: int) -> bool:
+    """Whether to start the next page's OCR while page `index` (prepared) is processed: when this one is scanned,
+    so the next likely is, but not beside the document's first page, whose OCR gets a core to itself for the first
+    result's sake."""
+    return prepared.needs_ocr and index > 0
 
 
 def _text_layer_usable(words: list[Any]) -> bool:
@@ -437,8 +447,7 @@ def _serial_pages(
             current = ahead if ahead is not None else prepare_page(doc, index, job, sheet)
             ahead = None
             following = index + 1
-            # Not beside the document's first page: its OCR gets a core to itself, for the first result's sake.
-            if current.needs_ocr and index and following < doc.page_count and following % _REOPEN_EVERY:
+            if ocr_ahead(current, index) and following < doc.page_count and following % _REOPEN_EVERY:
                 ahead = prepare_page(doc, following, job, sheets[following] if sheets else None, ocr_pool)
             yield process_page(doc, index, job, sheet, sink, current)
     finally:
@@ -496,9 +505,7 @@ def prepare_page(doc: pymupdf.Document, index: int, job: PageJob, sheet: Any, oc
         page, index + 1, page_dpi(page, job.dpi, job.limits, image_input=image_input), image_input=image_input
     )
     words = layout_mod.page_words(page)
-    needs_ocr = bool(
-        sheet is None and not _text_layer_usable(words) and (page.get_images(full=False) or job.kind in IMAGE_KINDS)
-    )
+    needs_ocr = sheet is None and _needs_ocr(page, words, job.kind)
     if needs_ocr and ocr_pool is not None:
         ctx.start_ocr(ocr_pool)
     return PreparedPage(ctx, words, needs_ocr)
