@@ -68,6 +68,7 @@ def commands() -> list[tuple[str, list[str]]]:
     port = env_int("PORT", 8000, minimum=1, maximum=65535)
     host = env_str("BIND_HOST", "127.0.0.1")
     web_workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
+    web_threads = env_int("WEB_THREADS", 8, minimum=1)
     worker_concurrency = env_int("CELERY_CONCURRENCY", 2, minimum=1)
     queues = env_str("CELERY_WORKER_QUEUES", "default,parse,extract,split")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -77,7 +78,7 @@ def commands() -> list[tuple[str, list[str]]]:
             [
                 python, "-m", "gunicorn", "chunkr_web.wsgi:application",
                 "--bind", f"{host}:{port}",
-                "--workers", str(web_workers), "--threads", "8", "--worker-class", "gthread",
+                "--workers", str(web_workers), "--threads", str(web_threads), "--worker-class", "gthread",
                 "--timeout", "330",  # sync API calls (`async: false`) wait up to 300 s
                 "--access-logfile", "-",
             ],

@@ -1,14 +1,16 @@
 """The answer about one task (GET /tasks/{id}[/parse|/extract], legacy GET /task/{id}, GET /job/{id}), rendered once.
 
-A finished task (Succeeded, Failed, Cancelled) keeps its output, and its signed links are the same for every answer
-within one URL bucket (services/storage.py), so the rendered JSON is kept per process and served again as bytes: the
-output is not read, decoded, presented, validated or encoded again, which was all but ~2 ms of the answer's cost
-(docs/BENCHMARKS.md, "REST API").
+An answer shows the task's row, its input file and, once it succeeded, its output; its signed links are the same for
+every answer within one URL bucket (services/storage.py). So the rendered JSON is kept per process and served again
+as bytes: the output is not read, decoded, presented, validated or encoded again, which was all but ~2 ms of the
+answer's cost (docs/BENCHMARKS.md, "REST API"). The key holds a digest of every row field the answer shows
+(task_version), so a progress message, a cancel, a legacy re-run, an expiry change or the input file's deletion makes
+a new key at once, and never a stale answer.
 
-What is never skipped: the API key, and the task looked up in the key's workspace (another workspace's task, an
-expired or deleted one: 404) on every request; that query reads the row and its input file, not the output, which
-lives in its own table. The key holds a digest of every row field the answer shows (task_version), so a cancel, a
-legacy re-run, an expiry change or the input file's deletion makes a new key at once, and never a stale answer.
+Polls are served early (cached_answer, from CachedAnswerMiddleware): one query checks the API key, finds the task in
+the key's workspace and reads the row the key is computed from; on a hit nothing else runs. What is never skipped:
+that query, on every request (a revoked key: 401, another workspace's task, an expired or deleted one: 404, from the
+whole stack, which every miss or doubt falls through to).
 
 The cache is a byte-bounded LRU (CHUNKR_API_CACHE_MB per web process, 0 turns it off), not Redis: a hit is a dict
 lookup, where Django's Redis cache took 0.4 ms (p99 3.8 ms) to fetch 300 KB on the same two cores.
@@ -17,18 +19,25 @@ lookup, where Django's Redis cache took 0.4 ms (p99 3.8 ms) to fetch 300 KB on t
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Hashable
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from tasks_app import selectors
+from tasks_app.api.auth import LAST_USED_RESOLUTION, key_secret
 from tasks_app.api.presenters import base_url, job_to_dict, task_to_dict, task_version, url_shift
 from tasks_app.api.renderers import CONTENT_TYPE, json_bytes
 from tasks_app.api.schemas import JobOut, TaskOut
-from tasks_app.choices import TaskStatus
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task
+from tasks_app.services.api_keys import api_key_digest
 from tasks_app.services.storage import storage_is_local, url_bucket
 
 V2, LEGACY, JOB = "v2", "legacy", "job"
@@ -50,11 +59,11 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable, *, count_miss: bool = True) -> bytes | None:
         with self._lock:
             body = self._entries.get(key)
             if body is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -83,9 +92,10 @@ answer_cache = AnswerCache()
 
 
 def _key(request, task: Task, *, surface: str, include_chunks: bool, base64_urls: bool, bucket: int) -> tuple | None:
-    """The cache key of an answer about `task`, or None when it is not to be kept: unfinished tasks change, and a
-    remote store (S3) presigns its own links per request, with its own expiry."""
-    if not settings.CHUNKR_API_CACHE_BYTES or not task.completed or not (base64_urls or storage_is_local()):
+    """The cache key of an answer about `task`, or None when it is not to be kept: a remote store (S3) presigns its
+    own links per request, with its own expiry. Unfinished tasks are kept too: what their answer shows is all in the
+    row, so task_version changes with it (a progress message makes a new key), and they are what clients poll."""
+    if not settings.CHUNKR_API_CACHE_BYTES or not (base64_urls or storage_is_local()):
         return None
     return (
         surface,
@@ -134,6 +144,78 @@ def task_answer(request, task: Task, *, surface: str, include_chunks: bool, base
     if key is not None:
         answer_cache.put(key, body, max_bytes=settings.CHUNKR_API_CACHE_BYTES)
     return HttpResponse(body, content_type=CONTENT_TYPE)
+
+
+# The routes whose answers cached_answer serves: url name -> (surface, task type the route requires).
+_CACHED_ROUTES = {
+    "task_get": (V2, None),
+    "parse_task_get": (V2, TaskType.PARSE),
+    "extract_task_get": (V2, TaskType.EXTRACT),
+    "legacy_get": (LEGACY, None),
+    "job_get": (JOB, None),
+}
+_FLAGS = {"include_chunks": True, "base64_urls": False}  # the routes' query parameters and their defaults
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def cached_answer(request) -> HttpResponse | None:
+    """The cached answer to a GET of one task (the routes in _CACHED_ROUTES), served before Django's middleware and
+    ninja run (CachedAnswerMiddleware); None for anything else, or whenever in doubt, and the request then goes the
+    whole way, which answers the same or better (401, 404, 400) and fills the cache.
+
+    One query stands for the key lookup, the workspace-scoped task lookup and the last-used check
+    (selectors.task_for_key); expiry and the route's task type are checked as task_get and the routes check them; the
+    cache key is the one task_answer computes from the same row. A poll of a finished task cost ≈ 2.6 ms in-process
+    through the whole stack, most of it the ORM building those two queries; this way it is ≈ 0.8 ms, the query
+    (a round trip) half of it."""
+    if request.method != "GET" or not settings.CHUNKR_API_CACHE_BYTES:
+        return None
+    secret = key_secret(request.META.get("HTTP_AUTHORIZATION"))
+    if not secret:
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    route = _CACHED_ROUTES.get(match.url_name) if match.namespace == "api" else None
+    if route is None:
+        return None
+    flags = dict(_FLAGS)
+    for name, values in request.GET.lists():
+        value = _BOOLEANS.get(values[0]) if name in flags and len(values) == 1 else None
+        if value is None:
+            return None  # an unknown or repeated parameter, or a spelling ninja would parse or refuse: its call
+        flags[name] = value
+    try:
+        task_id = uuid.UUID(next(iter(match.kwargs.values())))
+    except ValueError:
+        return None
+    used_since = timezone.now() - LAST_USED_RESOLUTION
+    # Django checks a reused connection with a SELECT 1 before a request's first query (CONN_HEALTH_CHECKS), a
+    # round trip as long as this whole lookup; here the lookup is the check. If it fails, the check is marked undone
+    # and the request goes the whole way, where Django checks the connection and reconnects.
+    connection.health_check_done = True
+    try:
+        found = selectors.task_for_key(digest=api_key_digest(secret), task_id=task_id, used_since=used_since)
+    except DatabaseError:
+        connection.health_check_done = False
+        return None
+    surface, task_type = route
+    if found is None or not found.key_marked_used or found.task.is_expired:
+        return None
+    task = found.task
+    if task_type is not None and task.task_type != task_type:
+        return None
+    try:
+        key = _key(request, task, surface=surface, bucket=url_bucket(url_shift(task)), **flags)
+    except DisallowedHost:
+        return None
+    body = answer_cache.get(key, count_miss=False) if key is not None else None
+    if body is None:
+        return None
+    # What the skipped middleware would add: CommonMiddleware the length (else gunicorn sends it chunked), and
+    # SessionMiddleware `Vary: Cookie`, the session being read on every request that goes the whole way.
+    return HttpResponse(body, content_type=CONTENT_TYPE, headers={"Content-Length": str(len(body)), "Vary": "Cookie"})
 
 
 def tasks_answer(

@@ -15,13 +15,19 @@ from tasks_app.services.api_keys import api_key_digest
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def key_secret(header: str | None) -> str:
+    """The key an `Authorization` header carries: bare (the official clients) or after `Bearer `; "" for none."""
+    secret = (header or "").strip()
+    if secret[:7].lower() == "bearer ":
+        secret = secret[7:].strip()
+    return secret
+
+
 class ApiKeyAuth(APIKeyHeader):
     param_name = "Authorization"
 
     def authenticate(self, request, key: str | None) -> ApiKey | None:
-        secret = (key or "").strip()
-        if secret[:7].lower() == "bearer ":
-            secret = secret[7:].strip()
+        secret = key_secret(key)
         if not secret:
             return None
         api_key = selectors.api_key_active(digest=api_key_digest(secret))

@@ -141,9 +141,9 @@ def test_a_legacy_rerun_and_its_cancel_show_at_once(api, client, api_key, finish
     assert patched.status_code == 200, patched.content
     rerun = api(f"/tasks/{task.pk}").json()
     assert (rerun["status"], rerun["completed"], rerun["output"]) == ("Starting", False, None)
-    entries = len(answer_cache)
-    api(f"/tasks/{task.pk}")
-    assert len(answer_cache) == entries  # unfinished answers are not kept
+    hits = answer_cache.hits
+    assert api(f"/tasks/{task.pk}").json() == rerun
+    assert answer_cache.hits == hits + 1  # an unfinished task's answer is kept too, under its own row's version
 
     assert api(f"/tasks/{task.pk}/cancel").status_code == 200  # restores the previous result (contract §3.6)
     hits = answer_cache.hits
@@ -279,7 +279,7 @@ def test_the_cache_keeps_at_most_its_bytes_least_recently_used_out_first():
 
 def test_a_list_page_holds_each_task_as_its_own_get_answers_it_and_shares_those_entries(api, finished, workspace):
     done = [finished("First"), finished("Second")]
-    queued = parse_task(workspace, pdf_bytes("Queued"))  # unfinished: rendered every time, never kept
+    queued = parse_task(workspace, pdf_bytes("Queued"))  # unfinished: kept under its row's version like the rest
 
     def lists_then_gets():
         answer_cache.clear()
@@ -296,10 +296,10 @@ def test_a_list_page_holds_each_task_as_its_own_get_answers_it_and_shares_those_
     for first, again in zip(listed, listed_again, strict=True):
         assert first.status_code == 200 and first["Content-Type"] == "application/json; charset=utf-8"
         assert again.content == first.content
-    # The second list of each kind came from the entries the first made: one per finished task and flag.
-    assert (hits_after_lists, entries) == (4, 4)
-    # Every GET of a finished task after that was a hit as well.
-    assert hits == 4 + 4
+    # The second list of each kind came from the entries the first made: one per task and flag.
+    assert (hits_after_lists, entries) == (6, 6)
+    # Every GET after that was a hit as well.
+    assert hits == 6 + 6
     for flag, response in zip(("false", "true"), listed, strict=True):
         page = response.json()
         assert [t["task_id"] for t in page["tasks"]] == [str(queued.pk), str(done[1].pk), str(done[0].pk)]
@@ -335,3 +335,143 @@ def test_a_task_finished_again_since_its_row_was_read_has_no_output_as_read(fini
     assert task_outputs_as_read(tasks=[task]) == {}
     task.refresh_from_db()
     assert task_outputs_as_read(tasks=[task], include_chunks=False)[task.pk]["chunks"] == []
+
+
+# --- Polls served early (CachedAnswerMiddleware): one query, the same response, and every doubt goes the whole way --
+
+
+def key_row(secret: str):
+    from tasks_app.models import ApiKey
+    from tasks_app.services.api_keys import api_key_digest
+
+    return ApiKey.objects.get(digest=api_key_digest(secret))
+
+
+def test_a_poll_of_a_cached_answer_is_one_query_and_the_very_response_the_whole_stack_gives(
+    api, finished, django_assert_num_queries
+):
+    task = finished()
+
+    def miss_then_hit():
+        answer_cache.clear()
+        miss = api(f"/tasks/{task.pk}")
+        with django_assert_num_queries(1):  # key, workspace, task, input file and last use in one statement
+            hit = api(f"/tasks/{task.pk}")
+        return miss, hit
+
+    miss, hit = within_one_bucket(task, miss_then_hit)
+    assert answer_cache.hits == 1
+    assert hit.status_code == miss.status_code == 200
+    assert hit.content == miss.content and hit.json()["output"]["chunks"]
+    # The headers the security and clickjacking middleware add are on both, and nothing else differs.
+    assert dict(hit.items()) == dict(miss.items())
+    assert hit["X-Content-Type-Options"] == "nosniff" and hit["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/tasks/{id}", {"include_chunks": "false"}),
+        ("/tasks/{id}", {"base64_urls": "true", "include_chunks": "0"}),
+        ("/tasks/{id}/parse", {}),
+        ("/task/{id}", {}),
+        ("/job/{id}", {"include_chunks": "1"}),
+    ],
+)
+def test_every_route_of_one_task_and_a_bearer_key_are_served_early(
+    api, api_key, finished, django_assert_num_queries, path, params
+):
+    task = finished()
+    path = path.format(id=task.pk)
+
+    def miss_then_hit():
+        answer_cache.clear()
+        miss = api(path, key=f"Bearer {api_key}", **params)
+        with django_assert_num_queries(1):
+            hit = api(path, key=f"Bearer {api_key}", **params)
+        return miss, hit
+
+    miss, hit = within_one_bucket(task, miss_then_hit)
+    assert hit.status_code == 200 and hit.content == miss.content
+
+
+def test_a_revoked_or_deleted_key_gets_401_though_its_answer_was_cached(api, api_key, finished):
+    from tasks_app.services.api_keys import api_key_revoke
+
+    task = finished()
+    _, second = api_key_create(workspace=task.workspace, name="second")
+    for key in (api_key, second):
+        assert api(f"/tasks/{task.pk}", key=key).status_code == 200
+        assert api(f"/tasks/{task.pk}", key=key).status_code == 200
+    hits = answer_cache.hits
+    api_key_revoke(key=key_row(api_key), actor=None)
+    key_row(second).delete()
+    for key in (api_key, second):
+        for path in (f"/tasks/{task.pk}", f"/task/{task.pk}", f"/job/{task.pk}"):
+            assert api(path, key=key).status_code == 401
+    assert answer_cache.hits == hits
+
+
+def test_a_key_unused_for_a_minute_goes_the_whole_way_once_and_is_marked_used(
+    api, api_key, finished, django_assert_num_queries
+):
+    from tasks_app.api.auth import LAST_USED_RESOLUTION
+    from tasks_app.models import ApiKey
+
+    task = finished()
+    first = api(f"/tasks/{task.pk}")
+    a_while_ago = timezone.now() - LAST_USED_RESOLUTION - timedelta(seconds=5)
+    ApiKey.objects.filter(pk=key_row(api_key).pk).update(last_used_at=a_while_ago)
+    hits = answer_cache.hits
+    assert api(f"/tasks/{task.pk}").json() == first.json()
+    assert answer_cache.hits == hits + 1  # served by task_answer, from the same entry, after the key was marked
+    assert key_row(api_key).last_used_at > a_while_ago
+    with django_assert_num_queries(1):
+        assert api(f"/tasks/{task.pk}").json() == first.json()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["include_chunks=False", "include_chunks=yes", "include_chunks=true&include_chunks=false", "other=1"],
+)
+def test_parameters_the_early_path_does_not_read_go_the_whole_way(client, api_key, finished, query):
+    """ninja parses these (or ignores them): the early path leaves them to it rather than guess."""
+    task = finished()
+    url = f"/api/v1/tasks/{task.pk}?{query}"
+    headers = {"Authorization": api_key}
+
+    def twice():
+        answer_cache.clear()
+        return client.get(url, headers=headers), client.get(url, headers=headers)
+
+    first, second = within_one_bucket(task, twice)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and answer_cache.hits == 1  # task_answer's own lookup
+
+
+def test_a_bad_parameter_value_is_still_ninjas_400(api, finished):
+    task = finished()
+    api(f"/tasks/{task.pk}")
+    response = api(f"/tasks/{task.pk}", include_chunks="maybe")
+    assert response.status_code == 400 and "include_chunks" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_database_connection_is_met_by_the_whole_stack(api, finished):
+    """The early path's query stands for Django's connection health check; when it fails, the request goes on to the
+    whole stack, whose health check reconnects, instead of answering 500."""
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (CI sets DATABASE_URL): SQLite has no server connection to lose")
+    task = finished()
+    expected = api(f"/tasks/{task.pk}")
+    assert api(f"/tasks/{task.pk}").content == expected.content and answer_cache.hits == 1
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    response = api(f"/tasks/{task.pk}")
+    assert response.status_code == 200
+    assert connection.connection.info.backend_pid != backend
+    assert response.json()["task_id"] == str(task.pk)
