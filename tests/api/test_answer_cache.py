@@ -475,3 +475,65 @@ def test_a_lost_database_connection_is_met_by_the_whole_stack(api, finished):
     assert response.status_code == 200
     assert connection.connection.info.backend_pid != backend
     assert response.json()["task_id"] == str(task.pk)
+
+
+# --- gzip: cached answers go compressed to clients that accept it ---------------------------------------------------
+
+
+def test_a_client_accepting_gzip_gets_the_same_answer_compressed_once_and_served_early(
+    client, api_key, finished, django_assert_num_queries
+):
+    import gzip
+
+    task = finished("Compressible " * 40, "Page two")
+    url = f"/api/v1/tasks/{task.pk}"
+
+    def plain_then_gzip():
+        answer_cache.clear()
+        plain = client.get(url, headers={"Authorization": api_key})
+        first = client.get(url, headers={"Authorization": api_key, "Accept-Encoding": "gzip, deflate, br"})
+        with django_assert_num_queries(1):
+            again = client.get(url, headers={"Authorization": api_key, "Accept-Encoding": "gzip"})
+        return plain, first, again, len(answer_cache)
+
+    plain, first, again, entries = within_one_bucket(task, plain_then_gzip)
+    assert "Content-Encoding" not in plain and plain["Vary"] == "Accept-Encoding, Cookie"
+    assert first["Content-Encoding"] == again["Content-Encoding"] == "gzip"
+    assert again.content == first.content  # compressed once, kept beside the answer
+    assert entries == 2
+    assert gzip.decompress(again.content) == plain.content
+    assert int(again["Content-Length"]) == len(again.content) < len(plain.content) / 3
+    assert dict(again.items())["Vary"] == "Accept-Encoding, Cookie"
+
+
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("br;q=1.0, *;q=0.1", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("gzip;q=oops", False),
+        ("gzip;q=0, *", False),
+        ("identity", False),
+        ("br, deflate", False),
+        ("*;q=0", False),
+        ("", False),
+    ],
+)
+def test_accept_encoding_is_read_with_its_q_values(rf, header, gzipped):
+    from tasks_app.api.answers import accepts_gzip
+
+    assert accepts_gzip(rf.get("/", HTTP_ACCEPT_ENCODING=header)) is gzipped
+
+
+def test_an_answer_that_is_not_kept_goes_uncompressed(client, api_key, finished, settings):
+    settings.CHUNKR_API_CACHE_BYTES = 0
+    task = finished()
+    response = client.get(f"/api/v1/tasks/{task.pk}", headers={"Authorization": api_key, "Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and "Content-Encoding" not in response
+    assert response.json()["task_id"] == str(task.pk)
