@@ -537,3 +537,21 @@ def test_an_answer_that_is_not_kept_goes_uncompressed(client, api_key, finished,
     response = client.get(f"/api/v1/tasks/{task.pk}", headers={"Authorization": api_key, "Accept-Encoding": "gzip"})
     assert response.status_code == 200 and "Content-Encoding" not in response
     assert response.json()["task_id"] == str(task.pk)
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "status"),
+    [
+        ("/tasks/not-a-uuid", None, 404),
+        ("/tasks/{id}x", None, 404),
+        ("/job/{id}/", None, 404),
+        ("/tasks/{id}", "x" * 10_000, 401),
+        ("/tasks/{id}", "Bearer ", 401),
+        ("/tasks/{id}", "ключ-ünïcode", 401),
+    ],
+)
+def test_hostile_ids_and_keys_on_the_early_path_get_clear_4xx(api, api_key, finished, path, key, status):
+    task = finished()
+    api(f"/tasks/{task.pk}")  # the answer is cached: the early path is live for this task
+    response = api(path.format(id=task.pk), key=key if key is not None else api_key)
+    assert response.status_code == status
