@@ -4,7 +4,9 @@
 
 Each measurement runs in a fresh process (spawn), so peak RSS is that run's own, with the largest helper
 process's beside it when the engine used helpers (engine/parallel.py; as the app does, one process per core for
-documents of 32 pages or more, 8 when scanned). Prints a table;
+documents of 32 pages or more, 8 when scanned). The "forked child" rows parse in a process forked from one that has
+imported everything, as a Celery prefork pool process does (the layout model's sessions are then rebuilt in the
+child: engine/layout.py). Prints a table;
 docs/BENCHMARKS.md records the figures with this command.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -68,8 +71,29 @@ def make_scanned(path: Path, source: Path, pages: int, dpi: int = 150) -> Path:
 def _child(kind: str, path: str, config: dict, queue) -> None:
     # Imports happen before the clock starts, as in a Celery worker that has them loaded; models that load on first
     # use still count.
-    import pymupdf
+    import pymupdf  # noqa: F401 - builds the layout model's sessions (pymupdf.layout), as the worker's parent does
     import pymupdf.layout  # noqa: F401 - activates the layout model, as the engine does
+    import pymupdf4llm  # noqa: F401
+
+    import tasks_app.engine  # noqa: F401
+
+    if kind != "engine_forked":
+        queue.put(_measured(kind, path, config))
+        return
+    # A Celery prefork pool process: forked from a parent that has imported everything, parsing in the child.
+    pid = os.fork()
+    if pid == 0:
+        try:
+            queue.put(_measured("engine", path, config))
+            queue.close()
+            queue.join_thread()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _measured(kind: str, path: str, config: dict) -> dict:
+    import pymupdf
     import pymupdf4llm
 
     from tasks_app.engine import NullSink, ParseConfig, ParseOptions, default_workers, parse_document
@@ -104,7 +128,7 @@ def _child(kind: str, path: str, config: dict, queue) -> None:
     # The largest helper process's peak (engine/parallel.py), 0 without helpers.
     helper_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     first_s = first[0] if first else None
-    queue.put({"seconds": elapsed, "pages": pages, "rss_mb": rss_mb, "helper_mb": helper_mb, "first": first_s})
+    return {"seconds": elapsed, "pages": pages, "rss_mb": rss_mb, "helper_mb": helper_mb, "first": first_s}
 
 
 def measure(kind: str, path: Path, config: dict | None = None, timeout: float = 3600) -> dict:
@@ -156,6 +180,8 @@ def main() -> int:
             print(row(f"{name}: page.get_text('dict')", base), flush=True)
             print(row(f"{name}: pymupdf4llm.to_json", measure("pymupdf4llm_to_json", path), base), flush=True)
             print(row(f"{name}: engine LayoutAnalysis + OCR Auto", measure("engine", path, auto), base), flush=True)
+            forked = measure("engine_forked", path, auto)
+            print(row(f"{name}: the same in a forked child (prefork worker)", forked, base), flush=True)
             page_cfg = {"segmentation_strategy": "Page", "ocr_strategy": "Auto"}
             print(row(f"{name}: engine Page + OCR Auto", measure("engine", path, page_cfg), base), flush=True)
             eager = measure("engine", path, {**page_cfg, "_page_images": "eager"})

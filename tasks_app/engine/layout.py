@@ -6,6 +6,7 @@ reading order; words the model left unassigned are kept as Text boxes so no text
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from .tables import Word, words_in
 
 # The ONNX session is shared process-wide and is not documented as re-entrant.
 _LOCK = threading.RLock()
-_ACTIVATED = False
+_ACTIVATED_PID: int | None = None  # the process whose sessions are tuned
 
 CLASS_MAP = {
     "text": "Text",
@@ -58,32 +59,42 @@ class LayoutBox:
 
 
 def _activate() -> None:
-    """Import the layout model once and record per-group confidences.
+    """Import the layout model once and, once per process, record per-group confidences and tune its sessions.
 
     The model computes a softmax score per text box but drops it when grouping boxes; wrapping the
     grouping function keeps the mean score of each group's members as the segment confidence.
+
+    "Once per process", not once: a module global is copied by fork, and a prefork Celery child must build its own
+    sessions rather than believe its parent's tuning is its own (see _tune_sessions).
     """
-    global _ACTIVATED
-    if _ACTIVATED:
+    global _ACTIVATED_PID
+    if _ACTIVATED_PID == os.getpid():
         return
-    import pymupdf.layout  # noqa: F401 - registers pymupdf._get_layout
-    from pymupdf.layout.onnx import BoxRFDGNN
+    with _LOCK:  # a threads pool: the first pages of several tasks must not tune the same sessions twice
+        if _ACTIVATED_PID == os.getpid():
+            return
+        import pymupdf.layout  # noqa: F401 - registers pymupdf._get_layout
+        from pymupdf.layout.onnx import BoxRFDGNN
 
-    original = BoxRFDGNN.group_node_by_edge
-    if not getattr(original, "_engine_wrapped", False):
+        original = BoxRFDGNN.group_node_by_edge
+        if not getattr(original, "_engine_wrapped", False):
 
-        def group_with_scores(node_cls, node_score, *args, **kwargs):
-            groups = original(node_cls, node_score, *args, **kwargs)
-            for g in groups:
-                idx = g.get("indicies") or []
-                if idx and "score" not in g:
-                    g["score"] = float(sum(float(node_score[i]) for i in idx) / len(idx))
-            return groups
+            def group_with_scores(node_cls, node_score, *args, **kwargs):
+                groups = original(node_cls, node_score, *args, **kwargs)
+                for g in groups:
+                    idx = g.get("indicies") or []
+                    if idx and "score" not in g:
+                        g["score"] = float(sum(float(node_score[i]) for i in idx) / len(idx))
+                return groups
 
-        group_with_scores._engine_wrapped = True  # type: ignore[attr-defined]
-        BoxRFDGNN.group_node_by_edge = group_with_scores
-    _tune_sessions()
-    _ACTIVATED = True
+            group_with_scores._engine_wrapped = True  # type: ignore[attr-defined]
+            BoxRFDGNN.group_node_by_edge = group_with_scores
+        _tune_sessions()
+        _ACTIVATED_PID = os.getpid()
+
+
+# Sessions replaced by _tune_sessions that this process must never destroy (see there). About 10 MB in all.
+_KEPT_SESSIONS: list[Any] = []
 
 
 def _tune_sessions() -> None:
@@ -99,6 +110,14 @@ def _tune_sessions() -> None:
       and page-faults its ≈ 60 MB of activations afresh: 136 instead of 219 ms a page. The other networks (variable
       input) keep theirs off.
 
+    **Safe after fork.** `import pymupdf` builds these sessions, so a Celery prefork child (and any forked process)
+    inherits sessions its parent made. Their thread pools' threads were not copied by fork, and destroying such a
+    session in the child blocks for good in `pthread_cond_destroy`. So the tuned sessions are built in the process
+    that uses them (each is marked with its process id, and a process rebuilds any session not marked with its own),
+    and a replaced session is never destroyed: it is kept in `_KEPT_SESSIONS` (in a forked child its memory is still
+    shared with the parent). Whether the process that imported pymupdf is this one cannot be told for certain, so no
+    process destroys the originals either.
+
     Thread counts are whatever ort.InferenceSession gives, which engine_threads limits in helper processes.
     """
     import onnxruntime as ort
@@ -108,17 +127,22 @@ def _tune_sessions() -> None:
         owners = [model, model.feature_extractor, model.table_grid_extractor]
     except (AttributeError, IndexError, TypeError, ValueError):
         return  # another pymupdf.layout release: keep its own sessions
+    pid = os.getpid()
     for owner in owners:
-        if owner is None or getattr(owner, "_engine_tuned", False):
+        if owner is None:
             continue
         for name, session in list(vars(owner).items()):
             if not isinstance(session, ort.InferenceSession) or not getattr(session, "_model_path", None):
                 continue
+            if getattr(session, "_engine_pid", None) == pid:
+                continue
             options = ort.SessionOptions()
             options.enable_cpu_mem_arena = owner is model.feature_extractor
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            setattr(owner, name, ort.InferenceSession(session._model_path, options, providers=session.get_providers()))
-        owner._engine_tuned = True
+            tuned = ort.InferenceSession(session._model_path, options, providers=session.get_providers())
+            tuned._engine_pid = pid
+            _KEPT_SESSIONS.append(session)
+            setattr(owner, name, tuned)
 
 
 def page_words(page: pymupdf.Page) -> list[Word]:
