@@ -198,8 +198,11 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["default", "parse", "extract", "split"])
 PARSE_SOFT_TIME_LIMIT = env_int("PARSE_SOFT_TIME_LIMIT", 3600, minimum=10)
 PARSE_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT + 60
-# A Processing row whose heartbeat is older than this belongs to a dead worker.
+# A Processing row whose heartbeat (written with each page's progress) is older than this belongs to a job that died
+# or hangs: the stale sweep stops that job and queues the task again.
 STALE_TASK_AFTER_SECONDS = env_int("STALE_TASK_AFTER_SECONDS", 900, minimum=60)
+# A cancel gives a Processing task's worker this long to stop at a page boundary, then stops its job from outside.
+CHUNKR_CANCEL_GRACE_SECONDS = env_int("CHUNKR_CANCEL_GRACE_SECONDS", 5, minimum=0, maximum=300)
 MAX_TASK_ATTEMPTS = env_int("MAX_TASK_ATTEMPTS", 3, minimum=1)
 
 # --- LLM (optional) ---------------------------------------------------------

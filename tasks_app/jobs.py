@@ -20,38 +20,39 @@ def purge_expired_job() -> int:
     return purged
 
 
-@shared_task(ignore_result=True, soft_time_limit=settings.PARSE_SOFT_TIME_LIMIT, time_limit=settings.PARSE_TIME_LIMIT)
-def process_task_job(task_id: str) -> None:
+# Each job records its own id (the Celery message id) on the row it claims, so a cancel or the stale sweep can stop
+# exactly that job when its worker no longer answers (services.tasks.tasks_cancel, services.maintenance).
+_LONG = {"soft_time_limit": settings.PARSE_SOFT_TIME_LIMIT, "time_limit": settings.PARSE_TIME_LIMIT}
+
+
+@shared_task(bind=True, ignore_result=True, **_LONG)
+def process_task_job(self, task_id: str) -> None:
     from tasks_app.services.processing import task_process  # local import: no cycle with services
 
-    task_process(task_id=task_id)
+    task_process(task_id=task_id, job_id=self.request.id or "")
 
 
-@shared_task(ignore_result=True, soft_time_limit=settings.PARSE_SOFT_TIME_LIMIT, time_limit=settings.PARSE_TIME_LIMIT)
-def extract_task_job(task_id: str) -> None:
+@shared_task(bind=True, ignore_result=True, **_LONG)
+def extract_task_job(self, task_id: str) -> None:
     from tasks_app.services.extraction import task_process_derived
 
-    task_process_derived(task_id=task_id)
+    task_process_derived(task_id=task_id, job_id=self.request.id or "")
 
 
-@shared_task(ignore_result=True, soft_time_limit=settings.PARSE_SOFT_TIME_LIMIT, time_limit=settings.PARSE_TIME_LIMIT)
-def split_task_job(task_id: str) -> None:
+@shared_task(bind=True, ignore_result=True, **_LONG)
+def split_task_job(self, task_id: str) -> None:
     from tasks_app.services.extraction import task_process_derived
 
-    task_process_derived(task_id=task_id)
+    task_process_derived(task_id=task_id, job_id=self.request.id or "")
 
 
 @shared_task(ignore_result=True)
 def requeue_stale_job() -> int:
-    from tasks_app.models import Task
     from tasks_app.services.maintenance import tasks_requeue_stale
 
-    requeued, failed = tasks_requeue_stale()
-    jobs = {"Extract": extract_task_job, "Split": split_task_job}
-    for task_id, task_type in Task.objects.filter(pk__in=requeued).values_list("pk", "task_type"):
-        jobs.get(task_type, process_task_job).delay(str(task_id))
-    if requeued or failed:
-        logger.warning("Requeued %d stale tasks, failed %d", len(requeued), failed)
+    requeued, failed, cancelled = tasks_requeue_stale()
+    if requeued or failed or cancelled:
+        logger.warning("Stale tasks: %d requeued, %d failed, %d cancelled", len(requeued), failed, cancelled)
     return len(requeued)
 
 

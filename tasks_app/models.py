@@ -140,6 +140,9 @@ class Task(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # Workers touch this while processing; a stale heartbeat means the worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery job that claimed the task (its message id): a cancel or the stale sweep stops that job by id
+    # when its worker no longer answers.
+    job_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [

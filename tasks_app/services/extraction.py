@@ -24,6 +24,7 @@ from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import audit_record
+from tasks_app.services.queue import job_enqueue
 from tasks_app.services.tasks import TASK_QUEUED, Actor, _actor_fields
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
 
@@ -119,10 +120,7 @@ def task_create_derived(
 
 
 def derived_enqueue(task: Task) -> None:
-    from tasks_app.jobs import extract_task_job, split_task_job
-
-    job = split_task_job if task.task_type == TaskType.SPLIT else extract_task_job
-    transaction.on_commit(lambda: job.delay(str(task.pk)))
+    job_enqueue(task)
 
 
 def dependents_release(source_id) -> None:
@@ -188,7 +186,7 @@ def extract_options(configuration: dict, pages: tuple[int, ...] | None = None) -
     )
 
 
-def task_process_derived(*, task_id: str) -> None:
+def task_process_derived(*, task_id: str, job_id: str = "") -> None:
     """The Extract/Split job: wait for the source, claim, run the engine, store the output."""
     task = Task.objects.select_related("source_task").filter(pk=task_id).first()
     if task is None or task.status != TaskStatus.STARTING or task.cancel_requested:
@@ -210,6 +208,7 @@ def task_process_derived(*, task_id: str) -> None:
         attempts=F("attempts") + 1,
         message="Extracting" if task.task_type == TaskType.EXTRACT else "Splitting",
         page_count=source.page_count,
+        job_id=job_id,
     )
     if not claimed:
         return

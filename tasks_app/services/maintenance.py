@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskOutput
+from tasks_app.services.queue import job_enqueue, job_stop
+from tasks_app.services.storage import storage_delete_below
+from tasks_app.services.webhooks import webhooks_emit_for
 
 logger = logging.getLogger(__name__)
 PURGE_BATCH = 500
@@ -46,21 +49,56 @@ def tasks_purge_expired(*, now=None) -> int:
             purged += 1
 
 
-def tasks_requeue_stale(*, now=None) -> tuple[list, int]:
-    """Processing rows whose worker died go back to Starting, or fail after MAX_TASK_ATTEMPTS.
+STALE_REQUEUED = "Task queued again: its worker stopped reporting progress"
+STALE_FAILED = "Processing stopped repeatedly (its worker was lost or hung). Try a smaller document, or ask the admin."
+STALE_CANCELLED = "Task cancelled. Its worker had stopped answering, so its job was stopped."
 
-    Returns (requeued task ids, failed count). The caller re-enqueues the requeued ids.
+
+def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
+    """Processing rows whose job stopped reporting progress for STALE_TASK_AFTER_SECONDS: its worker died, or the job
+    hangs. The job is stopped wherever it may still run (so a hung process frees its pool slot), then the task is
+    cancelled if a cancel was asked for, failed after MAX_TASK_ATTEMPTS, or queued again from the start.
+
+    Returns (requeued task ids, failed count, cancelled count).
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.STALE_TASK_AFTER_SECONDS)
     stale = Task.objects.filter(status=TaskStatus.PROCESSING, heartbeat_at__lt=cutoff)
-    failed = stale.filter(attempts__gte=settings.MAX_TASK_ATTEMPTS).update(
-        status=TaskStatus.FAILED,
-        message="Processing stopped repeatedly (the worker was lost). Try a smaller document or contact the admin.",
-        finished_at=now,
-    )
-    requeue_ids = list(stale.values_list("task_id", flat=True))
-    Task.objects.filter(task_id__in=requeue_ids, status=TaskStatus.PROCESSING).update(
-        status=TaskStatus.STARTING, message="Task queued again after a worker was lost", pages_done=0
-    )
-    return requeue_ids, failed
+    requeued, failed, cancelled = [], 0, 0
+    for task_id, job_id, attempts, cancel_requested in stale.values_list(
+        "pk", "job_id", "attempts", "cancel_requested"
+    ):
+        job_stop(job_id)
+        if cancel_requested or attempts >= settings.MAX_TASK_ATTEMPTS:
+            status = TaskStatus.CANCELLED if cancel_requested else TaskStatus.FAILED
+            message = STALE_CANCELLED if cancel_requested else STALE_FAILED
+            if Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING).update(
+                status=status, message=message, finished_at=now
+            ):
+                task_settle_stopped(task_id)
+                cancelled += cancel_requested
+                failed += not cancel_requested
+            continue
+        with transaction.atomic():
+            if Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING).update(
+                status=TaskStatus.STARTING, message=STALE_REQUEUED, pages_done=0, job_id=""
+            ):
+                _delete_unkept_files(task_id)
+                job_enqueue(Task.objects.only("pk", "task_type").get(pk=task_id))
+                requeued.append(task_id)
+    return requeued, failed, cancelled
+
+
+def task_settle_stopped(task_id) -> None:
+    """After a task whose job was stopped from outside has been ended here: remove what that job wrote and was not
+    kept (its own clean-up never ran), tell webhooks, and release the tasks waiting on it."""
+    from tasks_app.services.extraction import dependents_release  # extraction → tasks → this module
+
+    _delete_unkept_files(task_id)
+    webhooks_emit_for(task_id)
+    dependents_release(task_id)
+
+
+def _delete_unkept_files(task_id) -> None:
+    kept = TaskOutput.objects.filter(task_id=task_id).values_list("asset_keys", flat=True).first() or []
+    storage_delete_below(f"tasks/{task_id}", keep=set(kept))

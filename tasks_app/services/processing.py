@@ -86,7 +86,7 @@ class _Watch:
         return self.cancelled
 
 
-def task_process(*, task_id: str) -> None:
+def task_process(*, task_id: str, job_id: str = "") -> None:
     now = timezone.now()
     claimed = Task.objects.filter(
         pk=task_id, task_type=TaskType.PARSE, status=TaskStatus.STARTING, cancel_requested=False
@@ -98,6 +98,7 @@ def task_process(*, task_id: str) -> None:
         attempts=F("attempts") + 1,
         message="Processing",
         pages_done=0,
+        job_id=job_id,
     )
     if not claimed:
         return  # redelivered, cancelled or already done

@@ -115,6 +115,25 @@ class StorageSink:
         self.keys.clear()
 
 
+def storage_delete_below(prefix: str, *, keep: set[str] | frozenset[str] = frozenset()) -> int:
+    """Delete every stored file below `prefix` except those named in `keep`; how many went. For the files of a job
+    that was stopped from outside, whose own sink never got to clean up."""
+    prefix = prefix.rstrip("/")
+    deleted = 0
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    for name in files:
+        key = f"{prefix}/{name}"
+        if key not in keep:
+            default_storage.delete(key)
+            deleted += 1
+    for folder in folders:
+        deleted += storage_delete_below(f"{prefix}/{folder}", keep=keep)
+    return deleted
+
+
 def content_type_for(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 

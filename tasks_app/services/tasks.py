@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -16,12 +19,15 @@ from tasks_app.errors import ApplicationError
 from tasks_app.models import ApiKey, StoredFile, Task, TaskOutput, Workspace
 from tasks_app.services.audit import audit_record
 from tasks_app.services.files import PRIVATE_PREFIX
-from tasks_app.services.maintenance import task_delete_assets
+from tasks_app.services.maintenance import task_delete_assets, task_settle_stopped
+from tasks_app.services.queue import job_enqueue, job_stop
 from tasks_app.services.webhooks import webhooks_emit
 
 Actor = AbstractBaseUser | ApiKey | None
 TASK_QUEUED = "Task queued"
 TASK_CANCELLED = "Task cancelled"
+TASK_STOPPED = "Task cancelled. Its worker did not stop on its own, so its job was stopped."
+CANCEL_POLL_SECONDS = 0.2
 
 
 def parse_config_resolve(raw: dict | None) -> dict:
@@ -77,37 +83,92 @@ def task_create_parse(
 
 
 def task_enqueue(task: Task) -> None:
-    from tasks_app.jobs import process_task_job
+    job_enqueue(task)
 
-    # A worker must never see an uncommitted row.
-    transaction.on_commit(lambda: process_task_job.delay(str(task.pk)))
+
+@dataclass(slots=True)
+class CancelOutcome:
+    task: Task
+    cancelled: bool  # the cancel took effect (Cancelled, or a legacy re-run's previous state restored)
+    error: str = ""  # why not, for the person who asked
+
+
+def task_cancel(*, task: Task, actor: Actor) -> Task:
+    """Cancel one task (see tasks_cancel); ApplicationError says why when it cannot be."""
+    outcome = tasks_cancel(tasks=[task], actor=actor)[0]
+    if not outcome.cancelled:
+        raise ApplicationError(outcome.error)
+    return outcome.task
+
+
+def tasks_cancel(*, tasks: list[Task], actor: Actor) -> list[CancelOutcome]:
+    """Cancel tasks, and say truthfully for each whether it ended cancelled.
+
+    Starting: cancelled at once. Processing: flagged, and its worker stops at the next page boundary keeping nothing
+    partial; a worker that has not stopped within CHUNKR_CANCEL_GRACE_SECONDS (hung, or its process gone) has its job
+    stopped from here (`job_stop`: revoked, its process killed) and the row is set Cancelled by this process, with a
+    message that says so. A task that finishes on its own meanwhile keeps its result and is reported as not cancelled.
+    All the tasks share one grace period.
+    """
+    outcomes: list[CancelOutcome] = []
+    waiting: list[CancelOutcome] = []
+    for task in tasks:
+        outcome = _cancel_flag(task, actor)
+        outcomes.append(outcome)
+        if outcome.task.status == TaskStatus.PROCESSING and not outcome.error:
+            waiting.append(outcome)
+    if waiting:
+        _await_or_stop([o.task for o in waiting])
+        for outcome in waiting:
+            outcome.task.refresh_from_db()
+            outcome.cancelled = outcome.task.status == TaskStatus.CANCELLED
+            if not outcome.cancelled:
+                outcome.error = f"Task finished ({outcome.task.status}) before it could be cancelled"
+    return outcomes
 
 
 @transaction.atomic
-def task_cancel(*, task: Task, actor: Actor) -> Task:
-    """Starting: cancelled at once. Processing: flagged; the worker stops at the next page boundary.
-
-    Each step is a conditional UPDATE on the status it saw; when the worker moves the task on in between (Starting to
-    Processing is the usual race), the task is re-read and the step for its new status is tried.
-    """
+def _cancel_flag(task: Task, actor: Actor) -> CancelOutcome:
+    """The first step of a cancel: each step is a conditional UPDATE on the status it saw; when the worker moves the
+    task on in between (Starting to Processing is the usual race), the task is re-read and the step for its new status
+    is tried."""
     done = 0
     for _attempt in range(3):
         done = _cancel_step(task)
         if done or task.status in TERMINAL_STATUSES:
             break
         task.refresh_from_db()
-    if not done:
-        task.refresh_from_db()
-        raise ApplicationError(f"Task cannot be cancelled: status is {task.status}")
-    audit_record(workspace=task.workspace, actor=actor, verb="task.cancel_requested", target=task)
     task.refresh_from_db()
-    if task.status != TaskStatus.PROCESSING:  # a Processing task reports when the worker stops
-        webhooks_emit(task)
-        if task.status in TERMINAL_STATUSES:
-            from tasks_app.services.extraction import dependents_release  # extraction imports this module
+    if not done:
+        return CancelOutcome(task, cancelled=False, error=f"Task cannot be cancelled: status is {task.status}")
+    audit_record(workspace=task.workspace, actor=actor, verb="task.cancel_requested", target=task)
+    if task.status == TaskStatus.PROCESSING:  # its worker, or _await_or_stop, settles it
+        return CancelOutcome(task, cancelled=False)
+    webhooks_emit(task)
+    from tasks_app.services.extraction import dependents_release  # extraction imports this module
 
-            dependents_release(task.pk)  # waiting Extract/Split tasks fail, saying why
-    return task
+    dependents_release(task.pk)  # waiting Extract/Split tasks fail, saying why
+    return CancelOutcome(task, cancelled=True)
+
+
+def _await_or_stop(tasks: list[Task]) -> None:
+    """Give the workers of flagged Processing tasks the grace period to stop, then stop the jobs still running."""
+    ids = [t.pk for t in tasks]
+    grace = settings.CHUNKR_CANCEL_GRACE_SECONDS
+    if transaction.get_connection().in_atomic_block:
+        grace = 0  # the flag is not committed, so no worker can see it: waiting would only delay
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not Task.objects.filter(pk__in=ids, status=TaskStatus.PROCESSING).exists():
+            return
+        time.sleep(CANCEL_POLL_SECONDS)
+    for task_id, job_id in Task.objects.filter(pk__in=ids, status=TaskStatus.PROCESSING).values_list("pk", "job_id"):
+        job_stop(job_id)
+        changed = Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING).update(
+            status=TaskStatus.CANCELLED, message=TASK_STOPPED, finished_at=timezone.now()
+        )
+        if changed:
+            task_settle_stopped(task_id)
 
 
 def _cancel_step(task: Task) -> int:

@@ -46,3 +46,8 @@ def user_get_or_create(*, username: str, password: str | None = None) -> tuple[A
             user.set_password(password)
         user.save()
     return user, created
+
+
+def user_password_set(*, user: AbstractBaseUser, password: str) -> None:
+    user.set_password(password)
+    user.save(update_fields=["password"])

@@ -15,7 +15,7 @@ from tasks_app.choices import Role
 from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.forms import SORTS, TaskFilterForm
 from tasks_app.models import ParsePreset, Task
-from tasks_app.services.tasks import parse_config_resolve, task_cancel, task_delete, task_rerun
+from tasks_app.services.tasks import parse_config_resolve, task_delete, task_rerun, tasks_cancel
 from tasks_app.views.shell import workspace_required
 
 LIST_TEMPLATE = "tasks_app/tasks.html"
@@ -175,14 +175,19 @@ def _bulk_apply(request, action: str, tasks: list[Task]) -> tuple[str, list[str]
             return "", ["That preset no longer exists."]
         configuration = parse_config_resolve(preset.configuration if preset else None)
     done, refused, errors = 0, 0, []
+    if action != "rerun":
+        refused = sum(not can_manage(request.membership, task) for task in tasks)
+        tasks = [task for task in tasks if can_manage(request.membership, task)]
+    if action == "cancel":
+        # One grace period for all of them; only the tasks that really ended cancelled are counted.
+        for outcome in tasks_cancel(tasks=tasks, actor=request.user):
+            done += outcome.cancelled
+            if outcome.error:
+                errors.append(f"{outcome.task.file_name or outcome.task.pk}: {outcome.error}")
+        tasks = []
     for task in tasks:
-        if action != "rerun" and not can_manage(request.membership, task):
-            refused += 1
-            continue
         try:
-            if action == "cancel":
-                task_cancel(task=task, actor=request.user)
-            elif action == "delete":
+            if action == "delete":
                 task_delete(task=task, actor=request.user)
             else:
                 task_rerun(task=task, configuration=configuration, actor=request.user)

@@ -6,7 +6,7 @@ from django.db import transaction
 from tasks_app.choices import TaskStatus
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput
-from tasks_app.services.tasks import task_cancel
+from tasks_app.services.tasks import TASK_STOPPED, task_cancel
 from tests.conftest import wait_for
 from tests.factories import parse_task, pdf_bytes
 
@@ -91,16 +91,19 @@ def test_a_redelivered_message_does_nothing_twice(live_worker, workspace):
     assert (again.attempts, again.finished_at) == (1, done.finished_at)
 
 
-def test_cancel_with_a_stale_status_follows_the_worker_to_processing(workspace):
-    """The caller read Starting; the worker claimed the task before the cancel's UPDATE: still cancellable."""
-    with transaction.atomic():  # no worker here: the job is never consumed
+def test_cancel_with_a_stale_status_follows_the_worker_to_processing(workspace, settings):
+    """The caller read Starting; the worker claimed the task before the cancel's UPDATE: still cancellable. No worker
+    runs the job here, so none stops at a page boundary: after the grace period the cancel ends the task itself."""
+    settings.CHUNKR_CANCEL_GRACE_SECONDS = 1
+    with transaction.atomic():  # whichever worker takes the job finds it claimed below and leaves it
         task = parse_task(workspace, pdf_bytes("racing"))
     stale = Task.objects.get(pk=task.pk)
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.PROCESSING)  # what the worker's claim does
 
-    flagged = task_cancel(task=stale, actor=None)
+    cancelled = task_cancel(task=stale, actor=None)
 
-    assert flagged.status == TaskStatus.PROCESSING and flagged.cancel_requested
+    assert (cancelled.status, cancelled.cancel_requested) == (TaskStatus.CANCELLED, True)
+    assert cancelled.message == TASK_STOPPED and cancelled.finished_at
 
 
 def test_cancel_of_a_task_that_finished_meanwhile_is_refused_with_its_status(workspace):
@@ -132,7 +135,7 @@ LLM_PAGES = {
 }
 
 
-def test_llm_segments_use_the_configured_endpoint_and_its_timeout(live_worker, workspace, llm_endpoint):
+def test_llm_segments_use_the_configured_endpoint_and_its_timeout(inproc_worker, workspace, llm_endpoint):
     from tests.engine.llm_server import completion
 
     llm_endpoint.steps = [lambda body: (200, completion("# Written by the model"), 0)]

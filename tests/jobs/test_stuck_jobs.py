@@ -1,0 +1,139 @@
+"""A job that hangs in the prefork worker users run: a cancel ends it within seconds, the stale sweep frees its
+process and runs the task again, and nothing it wrote or started is left behind."""
+
+import os
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from tasks_app.choices import TaskStatus
+from tasks_app.models import Task, TaskOutput
+from tasks_app.services.maintenance import STALE_CANCELLED, STALE_FAILED, tasks_requeue_stale
+from tasks_app.services.tasks import TASK_STOPPED, task_cancel
+from tests.conftest import wait_for
+from tests.factories import parse_task, pdf_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LONG_REPORT = pdf_bytes(*[f"Page {n} of a long report. " * 20 for n in range(150)])
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def descendants(pid: int) -> set[int]:
+    from tests.test_supervisor import descendants as below
+
+    return below(pid)
+
+
+def hang_the_job(worker, task) -> int:
+    """Wait until the task is being processed, then freeze the pool process running it (SIGSTOP): it answers
+    nothing and reaches no page boundary, as a process stuck in native code would. Returns its pid."""
+    wait_for(
+        lambda: Task.objects.filter(pk=task.pk, status="Processing", pages_done__gte=1).exists(),
+        timeout=60,
+        what=f"processing to start\n{worker.log_tail()}",
+    )
+    job = wait_for(
+        lambda: next((j for j in worker.active() if str(task.pk) in str(j.get("args"))), None),
+        timeout=20,
+        what="the job in `inspect active`",
+    )
+    pid = job["worker_pid"]
+    os.kill(pid, signal.SIGSTOP)
+    assert Task.objects.get(pk=task.pk).job_id == job["id"]
+    return pid
+
+
+def finished(task_id, timeout: float = 120) -> Task:
+    return wait_for(
+        lambda: Task.objects.filter(pk=task_id, status__in=["Succeeded", "Failed", "Cancelled"]).first(),
+        timeout=timeout,
+        what="the task to finish",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to watch the worker's processes")
+def test_cancel_of_a_hung_job_ends_it_within_seconds_and_the_worker_goes_on(live_worker, workspace, settings):
+    settings.CHUNKR_CANCEL_GRACE_SECONDS = 2
+    task = parse_task(workspace, LONG_REPORT, configuration={"ocr_strategy": "Auto"})
+    pid = hang_the_job(live_worker, task)
+    family = {pid, *descendants(pid)}  # the parse helpers it started, if any
+
+    started = time.monotonic()
+    cancelled = task_cancel(task=Task.objects.get(pk=task.pk), actor=None)
+    took = time.monotonic() - started
+
+    assert (cancelled.status, cancelled.message) == (TaskStatus.CANCELLED, TASK_STOPPED)
+    assert took < 8, f"the cancel took {took:.1f} s"
+    wait_for(lambda: not any(alive(p) for p in family), timeout=15, what="the hung process and its helpers to go")
+    assert not TaskOutput.objects.filter(task_id=task.pk).exists()
+    assert not default_storage.exists(f"tasks/{task.pk}") or default_storage.listdir(f"tasks/{task.pk}") == ([], [])
+    # The worker replaced the process and takes new work; the revoked job is not run again.
+    fresh = parse_task(workspace, pdf_bytes("after the hang"), configuration={"ocr_strategy": "Auto"})
+    assert finished(fresh.pk).status == TaskStatus.SUCCEEDED, live_worker.log_tail()
+    time.sleep(1)
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.CANCELLED
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to watch the worker's processes")
+def test_stale_sweep_stops_a_hung_job_and_runs_the_task_again(live_worker, workspace, settings):
+    task = parse_task(workspace, pdf_bytes(*[f"Page {n}. " * 30 for n in range(40)]))
+    pid = hang_the_job(live_worker, task)
+
+    later = timezone.now() + timedelta(seconds=settings.STALE_TASK_AFTER_SECONDS + 1)
+    requeued, failed, cancelled = tasks_requeue_stale(now=later)
+
+    assert (requeued, failed, cancelled) == ([task.pk], 0, 0)
+    wait_for(lambda: not alive(pid), timeout=15, what="the hung process to be stopped")
+    done = finished(task.pk)
+    assert done.status == TaskStatus.SUCCEEDED, f"{done.message}\n{live_worker.log_tail()}"
+    assert (done.attempts, done.page_count, done.pages_done) == (2, 40, 40)
+
+
+def _stale_processing(workspace, *, attempts=1, cancel_requested=False) -> Task:
+    from django.db import transaction
+
+    with transaction.atomic():
+        task = parse_task(workspace, pdf_bytes("stuck"))
+        Task.objects.filter(pk=task.pk).update(
+            status=TaskStatus.PROCESSING,
+            attempts=attempts,
+            cancel_requested=cancel_requested,
+            heartbeat_at=timezone.now() - timedelta(hours=1),
+            job_id="no-such-job",
+        )
+    return task
+
+
+def test_stale_sweep_ends_a_cancelled_task_instead_of_running_it_again(workspace):
+    task = _stale_processing(workspace, cancel_requested=True)
+    assert tasks_requeue_stale() == ([], 0, 1)
+    row = Task.objects.get(pk=task.pk)
+    assert (row.status, row.message, row.completed) == (TaskStatus.CANCELLED, STALE_CANCELLED, True)
+
+
+def test_stale_sweep_fails_a_task_after_its_last_attempt(workspace, settings):
+    task = _stale_processing(workspace, attempts=settings.MAX_TASK_ATTEMPTS)
+    assert tasks_requeue_stale() == ([], 1, 0)
+    row = Task.objects.get(pk=task.pk)
+    assert (row.status, row.message) == (TaskStatus.FAILED, STALE_FAILED)
+
+
+def test_stale_sweep_leaves_a_task_that_reports_progress(workspace):
+    task = _stale_processing(workspace)
+    Task.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now())
+    assert tasks_requeue_stale() == ([], 0, 0)
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.PROCESSING
