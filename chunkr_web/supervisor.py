@@ -25,7 +25,7 @@ STOP_GRACE_SECONDS = 15
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
@@ -63,14 +63,24 @@ def redis_server_command(port: int, data_dir: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def worker_command(*, hostname: str | None = None) -> list[str]:
+    """The Celery worker exactly as `make run` starts it: the default prefork pool, CELERY_CONCURRENCY processes,
+    every queue. The test suite's worker fixture starts this same command line."""
+    return [
+        sys.executable, "-m", "celery", "-A", "chunkr_web", "worker",
+        "--loglevel", "INFO",
+        "--concurrency", str(env_int("CELERY_CONCURRENCY", 2, minimum=1)),
+        "-Q", env_str("CELERY_WORKER_QUEUES", "default,parse,extract,split"),
+        "--hostname", hostname or f"worker@{socket.gethostname()}",
+    ]  # fmt: skip
+
+
 def commands() -> list[tuple[str, list[str]]]:
     python = sys.executable
     port = env_int("PORT", 8000, minimum=1, maximum=65535)
     host = env_str("BIND_HOST", "127.0.0.1")
     web_workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
     web_threads = env_int("WEB_THREADS", 8, minimum=1)
-    worker_concurrency = env_int("CELERY_CONCURRENCY", 2, minimum=1)
-    queues = env_str("CELERY_WORKER_QUEUES", "default,parse,extract,split")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return [
         (
@@ -83,14 +93,7 @@ def commands() -> list[tuple[str, list[str]]]:
                 "--access-logfile", "-",
             ],
         ),
-        (
-            "worker",
-            [
-                python, "-m", "celery", "-A", "chunkr_web", "worker",
-                "--loglevel", "INFO", "--concurrency", str(worker_concurrency), "-Q", queues,
-                "--hostname", f"worker@{socket.gethostname()}",
-            ],
-        ),
+        ("worker", worker_command()),
         (
             "beat",
             [
@@ -109,7 +112,7 @@ class Supervisor:
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
         _log(f"starting {name}: {' '.join(argv[:6])} …")
         proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
-            argv, cwd=BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
+            argv, cwd=BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
         )
         self.children.append((name, proc))
         return proc

@@ -100,9 +100,155 @@ def _point_at_test_redis(redis_url) -> None:
     celery_app.conf.broker_url = redis_url
 
 
+def database_url() -> str:
+    """A DATABASE_URL for the database this test session uses (the test database, once created)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    credentials = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
+class WorkerProcess:
+    """A `celery worker` running as a subprocess, and what tests ask of it."""
+
+    def __init__(self, hostname: str, proc: subprocess.Popen, log_path: Path) -> None:
+        self.hostname = hostname
+        self.proc = proc
+        self.log_path = log_path
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def answers(self, timeout: float = 1.0) -> bool:
+        replies = celery_app.control.ping(destination=[self.hostname], timeout=timeout)
+        return any(self.hostname in reply for reply in replies)
+
+    def active(self) -> list[dict]:
+        """The jobs its pool processes are running now: Celery's `inspect active` (`id`, `worker_pid`, …)."""
+        replies = celery_app.control.inspect(destination=[self.hostname], timeout=2).active() or {}
+        return replies.get(self.hostname, [])
+
+    def stop(self, timeout: float = 20) -> None:
+        import os
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever it left in its group
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+def start_worker_process(argv: list[str], *, hostname: str, log_path: Path, env: dict[str, str]) -> WorkerProcess:
+    """Start a worker command line on the test database and Redis and wait until it answers a ping."""
+    import os
+
+    from django.conf import settings as django_settings
+
+    from chunkr_web.supervisor import die_with_parent
+
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        argv,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,  # a test run killed hard must not leave a worker taking the next run's jobs
+    )
+    log.close()
+    worker = WorkerProcess(hostname, proc, log_path)
+    try:
+        wait_for(
+            lambda: proc.poll() is not None or worker.answers(),
+            timeout=90,
+            interval=0.5,
+            what=f"the worker {hostname} to answer",
+        )
+        if proc.poll() is not None:
+            raise AssertionError(f"the worker exited with {proc.returncode}:\n{worker.log_tail()}")
+    except BaseException:
+        worker.stop()
+        raise
+    return worker
+
+
+# The test servers the worker fetches URL inputs from and delivers webhooks to stand for remote hosts.
+WORKER_TEST_ENV = {"CHUNKR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost"}
+
+
 @pytest.fixture(scope="session")
-def live_worker(_point_at_test_redis, django_db_setup, django_db_blocker) -> Iterator[object]:
-    """A real Celery worker (solo pool, in a thread) consuming the app's queues from the real Redis."""
+def live_worker(_point_at_test_redis, django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[WorkerProcess]:
+    """The worker users run: `celery worker` started as `make run`'s supervisor starts it (the same command line:
+    prefork pool, CELERY_CONCURRENCY processes, every queue), as a subprocess on the test database and Redis.
+
+    It sees this process's environment, not its `settings` changes: a test that must change the worker's settings
+    uses `inproc_worker` instead.
+    """
+    import os
+
+    from chunkr_web.supervisor import worker_command
+
+    hostname = f"tests-{os.getpid()}@{socket.gethostname()}"
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with django_db_blocker.unblock():
+        worker = start_worker_process(
+            worker_command(hostname=hostname), hostname=hostname, log_path=log_path, env=WORKER_TEST_ENV
+        )
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+INPROC_PREFIX = "inproc-"
+
+
+@contextmanager
+def jobs_routed_to(prefix: str) -> Iterator[None]:
+    """While inside, every job this process queues goes to `prefix` + its usual queue."""
+    conf = celery_app.conf
+    saved = conf.task_routes, conf.task_default_queue
+    conf.task_routes = {name: {**route, "queue": prefix + route["queue"]} for name, route in saved[0].items()}
+    conf.task_default_queue = prefix + saved[1]
+    _flush_router()
+    try:
+        yield
+    finally:
+        conf.task_routes, conf.task_default_queue = saved
+        _flush_router()
+
+
+def _flush_router() -> None:
+    celery_app.amqp.flush_routes()
+    try:
+        del celery_app.amqp.router  # a cached property holding the old routes
+    except AttributeError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def _inproc_worker_thread(_point_at_test_redis, django_db_setup, django_db_blocker) -> Iterator[object]:
     from celery.contrib.testing.worker import start_worker
 
     celery_app.loader.import_default_modules()
@@ -111,12 +257,22 @@ def live_worker(_point_at_test_redis, django_db_setup, django_db_blocker) -> Ite
             celery_app,
             pool="solo",
             concurrency=1,
-            queues=QUEUES,
+            queues=[INPROC_PREFIX + q for q in QUEUES],
             perform_ping_check=False,
             loglevel="WARNING",
             shutdown_timeout=30,
         ) as worker:
             yield worker
+
+
+@pytest.fixture
+def inproc_worker(_inproc_worker_thread) -> Iterator[object]:
+    """A Celery worker in a thread of this process (solo pool), for a test that must reach inside the worker (change
+    its settings, e.g. point it at a fake LLM). It consumes queues of its own: while the test runs, the jobs it
+    queues go there, so the prefork `live_worker` never takes them. Everything `make run` does is also tested
+    through `live_worker`."""
+    with jobs_routed_to(INPROC_PREFIX):
+        yield _inproc_worker_thread
 
 
 @pytest.fixture
