@@ -7,7 +7,12 @@ from django.core.management.base import BaseCommand
 from tasks_app.choices import Role
 from tasks_app.selectors import api_key_active
 from tasks_app.services.api_keys import api_key_create, api_key_digest
-from tasks_app.services.workspaces import membership_set, user_get_or_create, workspace_get_or_create
+from tasks_app.services.workspaces import (
+    membership_set,
+    user_get_or_create,
+    user_password_set,
+    workspace_get_or_create,
+)
 
 DEMO_WORKSPACE = "Demo"
 DEMO_USER = "demo"
@@ -22,13 +27,20 @@ class Command(BaseCommand):
         password_file = var / "demo-password"
         key_file = var / "demo-api-key"
         workspace, _ = workspace_get_or_create(name=DEMO_WORKSPACE)
-        password = os.environ.get("DEMO_PASSWORD") or (
-            password_file.read_text().strip() if password_file.exists() else secrets.token_urlsafe(9)
-        )
-        user, _ = user_get_or_create(username=DEMO_USER, password=password)
+        wanted = os.environ.get("DEMO_PASSWORD", "")
+        stored = password_file.read_text().strip() if password_file.exists() else ""
+        user, created = user_get_or_create(username=DEMO_USER)
+        # The password is set when the user is made, or when DEMO_PASSWORD names another one: setting it on every
+        # start would sign everybody out (Django ties sessions to the password hash).
+        if created or (wanted and not user.check_password(wanted)):
+            password = wanted or stored or secrets.token_urlsafe(9)
+            user_password_set(user=user, password=password)
+        else:
+            password = stored if stored and user.check_password(stored) else ""
         membership_set(workspace=workspace, user=user, role=Role.OWNER)
-        password_file.write_text(password)
-        password_file.chmod(0o600)
+        if password:
+            password_file.write_text(password)
+            password_file.chmod(0o600)
         stored = key_file.read_text().strip() if key_file.exists() else ""
         if not stored or api_key_active(digest=api_key_digest(stored)) is None:
             _, secret = api_key_create(workspace=workspace, name="demo", created_by=user)
@@ -41,7 +53,9 @@ class Command(BaseCommand):
                 [
                     "",
                     "  chunkr-web demo",
-                    f"  Dashboard : {base}/   (user {DEMO_USER!r}, password {password!r})",
+                    f"  Dashboard : {base}/   (user {DEMO_USER!r}, password {password!r})"
+                    if password
+                    else f"  Dashboard : {base}/   (user {DEMO_USER!r}; its password was changed since it was made)",
                     f"  API base  : {base}/api/v1   (docs at {base}/api/v1/docs)",
                     f"  API key   : {secret}   (also in {key_file})",
                     "",
