@@ -193,7 +193,7 @@ def seed(*, workspace, api_key, n: int, output: dict, output_tasks: int) -> tupl
     from django.utils import timezone
 
     from tasks_app.models import StoredFile, Task, TaskOutput
-    from tasks_app.services.tasks import parse_config_resolve
+    from tasks_app.services.intake import parse_config_resolve
 
     rng = random.Random(11)  # noqa: S311 - reproducible bench data
     config = parse_config_resolve({})

@@ -39,7 +39,7 @@ from django.utils import timezone  # noqa: E402
 
 from tasks_app.choices import Role, TaskStatus  # noqa: E402
 from tasks_app.models import Task, TaskOutput  # noqa: E402
-from tasks_app.services.tasks import parse_config_resolve  # noqa: E402
+from tasks_app.services.intake import parse_config_resolve  # noqa: E402
 from tasks_app.services.workspaces import membership_set, user_get_or_create, workspace_get_or_create  # noqa: E402
 
 WORDS = "annual report invoice contract minutes scan receipt handbook plan draft notes memo".split()

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus, TaskType
-from tasks_app.engine.config import SEGMENT_PROCESSING_KEYS, TOKENIZER_ENUMS, default_generation
+from tasks_app.engine import SEGMENT_PROCESSING_KEYS, TOKENIZER_ENUMS, default_generation
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {

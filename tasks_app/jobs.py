@@ -7,13 +7,17 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from tasks_app.models import WebhookDelivery
+from tasks_app.services.extraction import task_process_derived
+from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale
+from tasks_app.services.processing import task_process
+from tasks_app.services.webhooks import webhook_deliver
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def purge_expired_job() -> int:
-    from tasks_app.services.maintenance import tasks_purge_expired
-
     purged = tasks_purge_expired()
     if purged:
         logger.info("Purged %d expired tasks", purged)
@@ -27,29 +31,21 @@ _LONG = {"soft_time_limit": settings.PARSE_SOFT_TIME_LIMIT, "time_limit": settin
 
 @shared_task(bind=True, ignore_result=True, **_LONG)
 def process_task_job(self, task_id: str) -> None:
-    from tasks_app.services.processing import task_process  # local import: no cycle with services
-
     task_process(task_id=task_id, job_id=self.request.id or "")
 
 
 @shared_task(bind=True, ignore_result=True, **_LONG)
 def extract_task_job(self, task_id: str) -> None:
-    from tasks_app.services.extraction import task_process_derived
-
     task_process_derived(task_id=task_id, job_id=self.request.id or "")
 
 
 @shared_task(bind=True, ignore_result=True, **_LONG)
 def split_task_job(self, task_id: str) -> None:
-    from tasks_app.services.extraction import task_process_derived
-
     task_process_derived(task_id=task_id, job_id=self.request.id or "")
 
 
 @shared_task(ignore_result=True)
 def requeue_stale_job() -> int:
-    from tasks_app.services.maintenance import tasks_requeue_stale
-
     requeued, failed, cancelled = tasks_requeue_stale()
     if requeued or failed or cancelled:
         logger.warning("Stale tasks: %d requeued, %d failed, %d cancelled", len(requeued), failed, cancelled)
@@ -74,9 +70,6 @@ class WebhookNotDelivered(Exception):
     retry_jitter=True,
 )
 def deliver_webhook_job(self, delivery_id: str) -> None:
-    from tasks_app.models import WebhookDelivery
-    from tasks_app.services.webhooks import webhook_deliver
-
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id, succeeded=False).first()
     if delivery is None or not delivery.endpoint.enabled:
         return

@@ -1,8 +1,7 @@
-"""Sets request.workspace / request.membership for signed-in dashboard users; serves cached task answers early."""
+"""Sets request.workspace / request.membership for signed-in dashboard users."""
 
 from __future__ import annotations
 
-from tasks_app.api.answers import cached_answer
 from tasks_app.models import Membership
 
 SESSION_KEY = "workspace_id"
@@ -26,15 +25,3 @@ class WorkspaceMiddleware:
                 request.workspace = membership.workspace
                 request.membership = membership
         return self.get_response(request)
-
-
-class CachedAnswerMiddleware:
-    """Answers a poll of a task from the answer cache before the session, CSRF, auth and message middleware and ninja
-    run (api/answers.py, cached_answer); every other request, and every miss, goes on unchanged."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = cached_answer(request)
-        return response if response is not None else self.get_response(request)

@@ -24,10 +24,19 @@ def store_file(workspace, data: bytes, name: str = "doc.pdf", actor=None):
 
 
 def parse_task(workspace, data: bytes, name: str = "doc.pdf", configuration: dict | None = None, **kwargs):
+    """A queued parse task over `data`, made below the intake's precheck, so that bytes the intake would refuse
+    (garbage, an encrypted PDF) reach the worker as they would through a route that checked less."""
+    from tasks_app.services.intake import parse_config_check
     from tasks_app.services.tasks import task_create_parse
 
     stored = store_file(workspace, data, name)
-    return task_create_parse(workspace=workspace, stored_file=stored, configuration=configuration, actor=None, **kwargs)
+    return task_create_parse(
+        workspace=workspace,
+        stored_file=stored,
+        configuration=parse_config_check(configuration),
+        actor=None,
+        **kwargs,
+    )
 
 
 def png_bytes(width: int = 400, height: int = 200) -> bytes:

@@ -33,11 +33,11 @@ from django.utils import timezone
 
 from tasks_app import selectors
 from tasks_app.api.auth import LAST_USED_RESOLUTION, key_secret
-from tasks_app.api.presenters import base_url, job_to_dict, task_to_dict, task_version, url_shift
 from tasks_app.api.renderers import CONTENT_TYPE, json_bytes
 from tasks_app.api.schemas import JobOut, TaskOut
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task
+from tasks_app.presenters import base_url, job_to_dict, task_to_dict, task_version, url_shift
 from tasks_app.services.api_keys import api_key_digest
 from tasks_app.services.storage import storage_is_local, url_bucket
 

@@ -9,10 +9,10 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from tasks_app.api import common
-from tasks_app.api.presenters import UrlMaker, file_to_dict
 from tasks_app.api.schemas import DeleteOut, ErrorOut, FileOut, FilesListOut, FileUrlOut
 from tasks_app.errors import ApplicationError
 from tasks_app.models import StoredFile
+from tasks_app.presenters import UrlMaker, file_to_dict
 from tasks_app.services.files import PRIVATE_PREFIX, file_create, file_delete
 from tasks_app.services.storage import asset_url, data_url
 

@@ -8,11 +8,12 @@ from ninja import Router
 from tasks_app import selectors
 from tasks_app.api.answers import LEGACY, task_answer
 from tasks_app.api.common import rate_limit
-from tasks_app.api.presenters import task_to_dict
 from tasks_app.api.schemas import ErrorOut, LegacyUpdateIn, ParseCreateIn, TaskOut
 from tasks_app.api.tasks import TEXT, create_parse
 from tasks_app.choices import TaskType
 from tasks_app.errors import NotFound
+from tasks_app.presenters import task_to_dict
+from tasks_app.services import intake
 from tasks_app.services import tasks as task_services
 
 router = Router(tags=["legacy v1"])
@@ -41,7 +42,7 @@ def legacy_get(request, task_id: str, include_chunks: bool = True, base64_urls: 
 def legacy_update(request, task_id: str, payload: LegacyUpdateIn):
     rate_limit(request)
     task = _get(request, task_id)
-    task = task_services.task_update_legacy(
+    task = intake.intake_update_legacy(
         task=task, changes=payload.configuration(), expires_in=payload.expires_in, actor=request.auth
     )
     return task_to_dict(task, request=request, legacy=True)

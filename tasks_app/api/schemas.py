@@ -109,7 +109,7 @@ class ErrorOut(Schema):
 
 
 class DictOut(BaseModel):
-    """Base of the task answers, which handlers build as plain dicts (presenters.py).
+    """Base of the task answers, which handlers build as plain dicts (tasks_app/presenters.py).
 
     ninja's Schema wraps every object it validates in a DjangoGetter so that ORM attributes resolve; for dicts that
     only adds a Python call per field, 3.7 ms of a 100-task list page. The OpenAPI document is the same.

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
-from tasks_app import engine, selectors
+from tasks_app import selectors
 from tasks_app.api import common
 from tasks_app.api.answers import V2, task_answer, tasks_answer
-from tasks_app.api.presenters import client_version, job_to_dict, task_to_dict
 from tasks_app.api.schemas import (
     ErrorOut,
     ExtractCreateIn,
@@ -23,9 +21,9 @@ from tasks_app.api.schemas import (
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.models import Task
-from tasks_app.services import extraction
+from tasks_app.presenters import client_version, job_to_dict, task_to_dict
+from tasks_app.services import intake
 from tasks_app.services import tasks as task_services
-from tasks_app.services.inputs import input_check_supported, input_resolve
 
 router = Router(tags=["tasks"])
 TEXT = "text/plain; charset=utf-8"
@@ -45,105 +43,57 @@ def _idempotent(request, scope: str, create):
     return task
 
 
-def _new_parse_task(request, *, file: str, file_name: str | None, configuration: dict | None, expires_in):
-    task_services.parse_config_resolve(configuration)  # 400 before anything is stored
-    with transaction.atomic():
-        resolved = input_resolve(workspace=request.auth.workspace, file=file, file_name=file_name, actor=request.auth)
-        if resolved.stored is not None:
-            input_check_supported(resolved.stored)
-        return task_services.task_create_parse(
-            workspace=request.auth.workspace,
-            stored_file=resolved.stored,
-            source_url=resolved.source_url,
-            configuration=configuration,
-            actor=request.auth,
-            file_name=resolved.file_name,
-            expires_in=expires_in,
-            client_version=client_version(request),
-        )
-
-
 def create_parse(request, payload: ParseCreateIn, *, legacy: bool = False) -> Task:
     """Shared by POST /tasks/parse and the legacy POST /task/parse."""
     return _idempotent(
         request,
         "task.parse",
-        lambda: _new_parse_task(
-            request,
+        lambda: intake.intake_parse(
+            workspace=request.auth.workspace,
             file=payload.file,
-            file_name=payload.file_name,
             configuration=payload.configuration(),
+            actor=request.auth,
+            file_name=payload.file_name,
             expires_in=payload.expires_in,
+            client_version=client_version(request),
         ),
     )
 
 
-def _source_for(request, payload, *, task_type: str, topic: str | None = None) -> tuple[Task, dict | None]:
-    """The task an Extract/Split reads: an existing one named by id, or a new parse of the given file."""
-    if extraction.is_task_reference(payload.file):
-        if payload.file_name is not None or payload.parse_configuration is not None:
-            raise ApplicationError(
-                "file_name and parse_configuration are not allowed when file is a task id (it is already parsed)"
-            )
-        source = selectors.task_get(workspace=request.auth.workspace, task_id=payload.file.strip())
-        extraction.source_check(source, task_type=task_type, topic=topic)
-        return source, None
-    if topic:
-        raise ApplicationError("topic: only allowed when file is a Split task id")
-    parse_configuration = task_services.parse_config_resolve(payload.parse_configuration)
-    source = _new_parse_task(
-        request,
-        file=payload.file,
-        file_name=payload.file_name,
-        configuration=payload.parse_configuration,
-        expires_in=payload.expires_in,
-    )
-    return source, parse_configuration
-
-
 def create_extract(request, payload: ExtractCreateIn) -> Task:
-    schema = extraction.extraction_schema_check(payload.schema_)  # 400 with the JSON path, before anything runs
-
-    def create() -> Task:
-        with transaction.atomic():
-            source, parse_configuration = _source_for(request, payload, task_type=TaskType.EXTRACT, topic=payload.topic)
-            configuration = {
-                "schema": schema,
-                "parse_configuration": parse_configuration,
-                "system_prompt": payload.system_prompt or engine.DEFAULT_SYSTEM_PROMPT,
-            }
-            if payload.topic:
-                configuration["topic"] = payload.topic
-            return extraction.task_create_derived(
-                workspace=request.auth.workspace,
-                task_type=TaskType.EXTRACT,
-                source=source,
-                configuration=configuration,
-                actor=request.auth,
-                expires_in=payload.expires_in,
-                client_version=client_version(request),
-            )
-
-    return _idempotent(request, "task.extract", create)
+    return _idempotent(
+        request,
+        "task.extract",
+        lambda: intake.intake_extract(
+            workspace=request.auth.workspace,
+            file=payload.file,
+            schema=payload.schema_,
+            actor=request.auth,
+            file_name=payload.file_name,
+            parse_configuration=payload.parse_configuration,
+            system_prompt=payload.system_prompt,
+            topic=payload.topic,
+            expires_in=payload.expires_in,
+            client_version=client_version(request),
+        ),
+    )
 
 
 def create_split(request, payload: SplitCreateIn) -> Task:
-    topics = extraction.split_topics_check([t.model_dump() for t in payload.topics])
-
-    def create() -> Task:
-        with transaction.atomic():
-            source, parse_configuration = _source_for(request, payload, task_type=TaskType.SPLIT)
-            return extraction.task_create_derived(
-                workspace=request.auth.workspace,
-                task_type=TaskType.SPLIT,
-                source=source,
-                configuration={"topics": topics, "parse_configuration": parse_configuration},
-                actor=request.auth,
-                expires_in=payload.expires_in,
-                client_version=client_version(request),
-            )
-
-    return _idempotent(request, "task.split", create)
+    return _idempotent(
+        request,
+        "task.split",
+        lambda: intake.intake_split(
+            workspace=request.auth.workspace,
+            file=payload.file,
+            topics=[t.model_dump() for t in payload.topics],
+            actor=request.auth,
+            file_name=payload.file_name,
+            parse_configuration=payload.parse_configuration,
+            expires_in=payload.expires_in,
+            client_version=client_version(request),
+        ),
+    )
 
 
 def _respond(request, task: Task, async_: bool | None):

@@ -11,7 +11,16 @@ Public API::
 """
 
 from .assets import AssetSink, DirectorySink, MemorySink, NullSink
-from .config import EngineLimits, GenerationConfig, ParseConfig, ParseOptions
+from .config import (
+    SEGMENT_PROCESSING_KEYS,
+    TOKENIZER_ENUMS,
+    EngineLimits,
+    GenerationConfig,
+    ParseConfig,
+    ParseOptions,
+    default_generation,
+)
+from .content import render as render_content
 from .errors import (
     Cancelled,
     ConfigError,
@@ -39,6 +48,7 @@ from .extract import (
     split_document,
     validate_extraction_schema,
 )
+from .extract.split import validate_topics as validate_split_topics
 from .parallel import default_workers
 from .pipeline import parse_document
 from .render import LAZY_PAGE_IMAGE, render_page_png
@@ -54,6 +64,7 @@ __all__ = [
     "run_extraction",
     "split_document",
     "validate_extraction_schema",
+    "validate_split_topics",
     "AssetSink",
     "BBox",
     "Cancelled",
@@ -91,5 +102,9 @@ __all__ = [
     "parse_document",
     "render_page_png",
     "LAZY_PAGE_IMAGE",
+    "SEGMENT_PROCESSING_KEYS",
+    "TOKENIZER_ENUMS",
+    "default_generation",
+    "render_content",
     "sniff",
 ]

@@ -24,7 +24,8 @@ class ConfigError(EngineError):
 
 
 class UnsupportedFileType(EngineError):
-    default_message = "This file type is not supported."
+    # Every message starts with the contract's "Unsupported file type" (API_CONTRACT §3.1), then says what to do.
+    default_message = "Unsupported file type: PDF, images and office documents can be parsed."
 
 
 class EncryptedDocument(EngineError):

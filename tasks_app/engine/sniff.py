@@ -125,7 +125,7 @@ def _sniff_zip(path: Path) -> str:
                 return "xlsx"
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise CorruptDocument("The file looks like a ZIP-based Office document but is damaged.") from exc
-    raise UnsupportedFileType("ZIP archives are not supported; upload the document itself.")
+    raise UnsupportedFileType("Unsupported file type: ZIP archives are not read; upload the document itself.")
 
 
 def _sniff_ole(path: Path) -> str:
@@ -134,7 +134,7 @@ def _sniff_ole(path: Path) -> str:
     for kind, marker in _OLE_MARKERS:
         if marker in data:
             return kind
-    raise UnsupportedFileType("This legacy Office file type is not supported.")
+    raise UnsupportedFileType("Unsupported file type: this legacy Office format is not read; save it as DOCX or XLSX.")
 
 
 def _sniff_text(head: bytes) -> str | None:
@@ -187,7 +187,7 @@ def sniff_kind(path: Path) -> str:
     if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
         return "avif"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-        raise UnsupportedFileType("HEIC/HEIF images are not supported; convert to JPEG or PNG.")
+        raise UnsupportedFileType("Unsupported file type: HEIC/HEIF images are not read; convert to JPEG or PNG.")
     if head.startswith(b"PK\x03\x04"):
         return _sniff_zip(path)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -197,7 +197,7 @@ def sniff_kind(path: Path) -> str:
     kind = _sniff_text(head)
     if kind:
         return kind
-    raise UnsupportedFileType("This file type is not supported.")
+    raise UnsupportedFileType()
 
 
 def sniff(path: str | Path, max_bytes: int | None = None) -> FileInfo:

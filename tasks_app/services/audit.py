@@ -9,6 +9,14 @@ from tasks_app.models import ApiKey, AuditEvent, Workspace
 Actor = AbstractBaseUser | ApiKey | None
 
 
+def actor_fields(actor: Actor) -> dict:
+    """The `created_by_user` / `created_by_key` pair for a row made by `actor`."""
+    return {
+        "created_by_user": actor if isinstance(actor, AbstractBaseUser) else None,
+        "created_by_key": actor if isinstance(actor, ApiKey) else None,
+    }
+
+
 def audit_record(
     *, workspace: Workspace, actor: Actor, verb: str, target: Any = None, data: dict | None = None
 ) -> AuditEvent:

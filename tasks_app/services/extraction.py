@@ -1,18 +1,16 @@
-"""Extract and Split tasks (contract §3.2, §13.5): create them over a parse task, run them when it is done.
+"""Extract and Split tasks (contract §3.2, §13.5): their rows (for services/intake.py), and running them.
 
 An Extract/Split task reads the output of its source task (`Task.source_task`, the contract's `parse_task_id`):
 a Parse task, or for per-topic extraction a Split task (whose own source is the Parse task). It is created
-`Starting` and stays so while the parse runs; the parse's end releases it (`dependents_release`), and a parse
-that ends Failed/Cancelled fails it with a message saying why.
+`Starting` and stays so while the parse runs; the parse's end releases it (`lifecycle.dependents_release`), and a
+parse that ends Failed/Cancelled fails it with a message saying why.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,61 +19,17 @@ from django.utils import timezone
 
 from tasks_app import engine
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
-from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput, Workspace
-from tasks_app.services.audit import audit_record
-from tasks_app.services.queue import job_enqueue
-from tasks_app.services.tasks import TASK_QUEUED, Actor, _actor_fields
+from tasks_app.services.audit import Actor, actor_fields, audit_record
+from tasks_app.services.lifecycle import task_ended, task_fail_waiting
+from tasks_app.services.queue import TASK_QUEUED, job_enqueue
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
 
 logger = logging.getLogger(__name__)
 
-TASK_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 WAITING_FOR_PARSE = "Waiting for the parse task to finish"
 TASK_SUCCEEDED = "Task succeeded"
 INTERNAL_ERROR = "Internal error while processing the task (reference {ref}). Please try again."
-
-
-def is_task_reference(file: str) -> bool:
-    """A bare task id: base64 and URLs never look like a UUID (base64 has no '-'; URLs have a scheme)."""
-    return bool(TASK_ID_RE.match(file.strip()))
-
-
-def extraction_schema_check(schema: Any) -> dict:
-    if not isinstance(schema, dict):
-        raise ApplicationError("schema: must be a JSON object (a JSON Schema)")
-    try:
-        engine.validate_extraction_schema(schema)
-    except engine.EngineError as exc:
-        raise ApplicationError(exc.user_message) from None
-    return schema
-
-
-def split_topics_check(topics: Any) -> list[dict[str, str]]:
-    from tasks_app.engine.extract.split import validate_topics
-
-    try:
-        return validate_topics(topics)
-    except engine.EngineError as exc:
-        raise ApplicationError(exc.user_message) from None
-
-
-def source_check(source: Task, *, task_type: str, topic: str | None) -> None:
-    """What a new Extract/Split task may read (contract §11, §13.5)."""
-    if source.task_type == TaskType.EXTRACT:
-        raise ApplicationError("file: refers to an Extract task; give a Parse task id (or a Split task id with topic)")
-    if source.task_type == TaskType.SPLIT:
-        if task_type != TaskType.EXTRACT:
-            raise ApplicationError("file: refers to a Split task; split a Parse task or a document instead")
-        if not topic:
-            raise ApplicationError("topic: required when file is a Split task id")
-        names = [t.get("name") for t in source.configuration.get("topics") or []]
-        if topic not in names:
-            raise ApplicationError(f"topic: {topic!r} is not one of the split's topics ({', '.join(names)})")
-    elif topic:
-        raise ApplicationError("topic: only allowed when file is a Split task id")
-    if source.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
-        raise ApplicationError(f"file: the {source.task_type} task ended {source.status}: {source.message}")
 
 
 @transaction.atomic
@@ -109,42 +63,14 @@ def task_create_derived(
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
         client_version=client_version,
-        **_actor_fields(actor),
+        **actor_fields(actor),
     )
     audit_record(workspace=workspace, actor=actor, verb="task.created", target=task)
     webhooks_emit(task)
     # Always queued: if the source is still running, the job returns at once and the source's end queues it
     # again; queuing anyway closes the window where the source finishes before this row is committed.
-    derived_enqueue(task)
-    return task
-
-
-def derived_enqueue(task: Task) -> None:
     job_enqueue(task)
-
-
-def dependents_release(source_id) -> None:
-    """Called when a task reaches a terminal state: queue the Extract/Split tasks waiting on it."""
-    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk", "task_type"):
-        derived_enqueue(task)
-
-
-def dependents_orphan(source_id, *, reason: str) -> None:
-    """Called just before a task is deleted or purged: fail the Extract/Split tasks still waiting on it.
-
-    Deleting the source nulls their link (SET_NULL), after which nothing would ever release them.
-    """
-    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk"):
-        _fail_waiting(task, f"The task it was waiting for {reason}.")
-
-
-def _fail_waiting(task: Task, message: str) -> None:
-    changed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
-        status=TaskStatus.FAILED, message=message, finished_at=timezone.now()
-    )
-    if changed:
-        webhooks_emit_for(task.pk)
-        dependents_release(task.pk)
+    return task
 
 
 def _finish(task: Task, status: str, message: str, output: dict | None = None) -> None:
@@ -160,8 +86,7 @@ def _finish(task: Task, status: str, message: str, output: dict | None = None) -
         if changed and output is not None:
             TaskOutput.objects.update_or_create(task=task, defaults={"data": output, "asset_keys": []})
     if changed:
-        webhooks_emit_for(task.pk)
-        dependents_release(task.pk)
+        task_ended(task.pk)
 
 
 def _parse_output_of(source: Task) -> dict:
@@ -193,12 +118,12 @@ def task_process_derived(*, task_id: str, job_id: str = "") -> None:
         return  # redelivered, cancelled, deleted or already done
     source = task.source_task
     if source is None:
-        _fail_waiting(task, "The source task has been deleted.")
+        task_fail_waiting(task, "The source task has been deleted.")
         return
     if source.status not in TERMINAL_STATUSES:
         return  # released again when the source finishes
     if source.status != TaskStatus.SUCCEEDED:
-        _fail_waiting(task, f"The {source.task_type} task ended {source.status}: {source.message}")
+        task_fail_waiting(task, f"The {source.task_type} task ended {source.status}: {source.message}")
         return
     now = timezone.now()
     claimed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING, cancel_requested=False).update(

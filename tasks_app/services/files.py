@@ -25,16 +25,26 @@ def _safe_name(name: str) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:200]
 
 
-def detect_mime(name: str, declared: str | None = None) -> str:
-    """MIME from content (magic bytes), then the extension, then what the client declared."""
+Sniffed = engine.FileInfo | engine.EngineError
+
+
+def sniff_stored(name: str) -> Sniffed:
+    """The engine's sniff of a stored file (type from magic bytes, page count, encryption), or why it cannot read it."""
     try:
         with local_copy(name) as path:
-            return engine.sniff(path).mime_type
-    except engine.EngineError:
-        guessed = content_type_for(name)
-        if guessed != "application/octet-stream":
-            return guessed
-        return declared or guessed
+            return engine.sniff(path, max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES)
+    except engine.EngineError as exc:
+        return exc
+
+
+def _mime(name: str, sniffed: Sniffed, declared: str | None) -> str:
+    """MIME from content (magic bytes), then the extension, then what the client declared."""
+    if isinstance(sniffed, engine.FileInfo):
+        return sniffed.mime_type
+    guessed = content_type_for(name)
+    if guessed != "application/octet-stream":
+        return guessed
+    return declared or guessed
 
 
 def file_create(
@@ -48,6 +58,28 @@ def file_create(
     private: bool = False,
 ) -> StoredFile:
     """Store an input. `private`: a task's own copy of a URL/base64 input, not listed under /files."""
+    return file_store(
+        workspace=workspace,
+        stream=stream,
+        file_name=file_name,
+        declared_type=declared_type,
+        metadata=metadata,
+        actor=actor,
+        private=private,
+    )[0]
+
+
+def file_store(
+    *,
+    workspace: Workspace,
+    stream,
+    file_name: str | None,
+    declared_type: str | None = None,
+    metadata=None,
+    actor: AbstractBaseUser | ApiKey | None = None,
+    private: bool = False,
+) -> tuple[StoredFile, Sniffed]:
+    """file_create, also handing back the sniff it made, so that nobody sniffs the same upload twice."""
     file_id = uuid.uuid4()
     name = _safe_name(file_name or "upload")
     limit = settings.CHUNKR_MAX_UPLOAD_BYTES
@@ -58,7 +90,8 @@ def file_create(
         )
     except ValueError:
         raise FileTooLarge(FILE_TOO_LARGE.format(limit=limit // (1024 * 1024))) from None
-    mime_type = detect_mime(storage_name, declared_type)
+    sniffed = sniff_stored(storage_name)
+    mime_type = _mime(storage_name, sniffed, declared_type)
     if not file_name:
         name = f"upload-{file_id.hex[:8]}{mimetypes.guess_extension(mime_type) or ''}"
     try:
@@ -79,7 +112,7 @@ def file_create(
     except Exception:
         default_storage.delete(storage_name)
         raise
-    return stored
+    return stored, sniffed
 
 
 @transaction.atomic

@@ -14,14 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tasks_app import engine
 from tasks_app.errors import ApplicationError, FileTooLarge, NotFound
 from tasks_app.models import StoredFile, Workspace
-from tasks_app.services.files import file_create
-from tasks_app.services.outbound import OutboundError, outbound_get
+from tasks_app.services.files import Sniffed, file_create, file_store
+from tasks_app.services.outbound import OutboundError, outbound_get, outbound_url_check
 
 INVALID_BASE64 = "Invalid base64 data"
-UNSUPPORTED = "Unsupported file type"
 FILE_NOT_FOUND = "File not found"
 EMPTY_FILE = "The file is empty."
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<data>.*)$", re.S)
@@ -33,6 +31,8 @@ class ResolvedInput:
     stored: StoredFile | None  # None: a URL the worker fetches
     file_name: str
     source_url: str = ""
+    sniffed: Sniffed | None = None  # the sniff made when the bytes were stored here (base64, data: URL)
+    created: bool = False  # stored by this call: the caller deletes its bytes if it refuses the input
 
 
 def _decode_b64(payload: str) -> bytes:
@@ -63,8 +63,6 @@ def input_resolve(*, workspace: Workspace, file: str, file_name: str | None, act
         return ResolvedInput(stored=stored, file_name=file_name or stored.original_name)
     if file.startswith(("http://", "https://")):
         try:
-            from tasks_app.services.outbound import outbound_url_check
-
             outbound_url_check(file)
         except OutboundError as exc:
             raise ApplicationError(str(exc)) from None
@@ -77,29 +75,12 @@ def input_resolve(*, workspace: Workspace, file: str, file_name: str | None, act
         data = _decode_b64(match.group("data"))
     else:
         data = _decode_b64(file)
-    stored = _store_private(workspace=workspace, data=data, file_name=file_name, actor=actor)
-    return ResolvedInput(stored=stored, file_name=stored.original_name)
-
-
-def _store_private(*, workspace: Workspace, data: bytes, file_name: str | None, actor) -> StoredFile:
     if len(data) > settings.CHUNKR_MAX_UPLOAD_BYTES:
         raise FileTooLarge("The file is larger than this server accepts.")
-    return file_create(workspace=workspace, stream=io.BytesIO(data), file_name=file_name, actor=actor, private=True)
-
-
-def input_check_supported(stored: StoredFile) -> None:
-    """Reject, before anything is queued, inputs the engine cannot read (400 `Unsupported file type`)."""
-    from tasks_app.services.storage import local_copy
-
-    with local_copy(stored.storage_key) as path:
-        try:
-            engine.sniff(path, max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES)
-        except engine.UnsupportedFileType:
-            raise ApplicationError(UNSUPPORTED) from None
-        except engine.TooLarge as exc:
-            raise FileTooLarge(exc.user_message) from None
-        except engine.EngineError as exc:
-            raise ApplicationError(exc.user_message) from None
+    stored, sniffed = file_store(
+        workspace=workspace, stream=io.BytesIO(data), file_name=file_name, actor=actor, private=True
+    )
+    return ResolvedInput(stored=stored, file_name=stored.original_name, sniffed=sniffed, created=True)
 
 
 def url_input_fetch(*, workspace: Workspace, url: str, file_name: str) -> StoredFile:

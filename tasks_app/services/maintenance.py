@@ -6,34 +6,25 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
-from tasks_app.models import Task, TaskOutput
+from tasks_app.models import Task
+from tasks_app.services.lifecycle import (
+    dependents_orphan,
+    task_delete_assets,
+    task_delete_unkept_files,
+    task_settle_stopped,
+)
 from tasks_app.services.queue import job_enqueue, job_stop
-from tasks_app.services.storage import storage_delete_below
-from tasks_app.services.webhooks import webhooks_emit_for
 
 logger = logging.getLogger(__name__)
 PURGE_BATCH = 500
 
 
-def task_delete_assets(*, task: Task) -> None:
-    """Delete the files a task wrote (page images, crops). The input file is handled by the caller."""
-    row = TaskOutput.objects.filter(task=task).only("asset_keys").first()
-    for key in row.asset_keys if row else []:
-        try:
-            default_storage.delete(key)
-        except OSError:
-            logger.warning("Could not delete asset %s of task %s", key, task.pk)
-
-
 def tasks_purge_expired(*, now=None) -> int:
     """Delete tasks past `expires_at`, with their outputs and assets. Returns how many went."""
-    from tasks_app.services.extraction import dependents_orphan  # extraction → tasks → this module
-
     now = now or timezone.now()
     purged = 0
     while True:
@@ -83,22 +74,7 @@ def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
             if Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING).update(
                 status=TaskStatus.STARTING, message=STALE_REQUEUED, pages_done=0, job_id=""
             ):
-                _delete_unkept_files(task_id)
+                task_delete_unkept_files(task_id)
                 job_enqueue(Task.objects.only("pk", "task_type").get(pk=task_id))
                 requeued.append(task_id)
     return requeued, failed, cancelled
-
-
-def task_settle_stopped(task_id) -> None:
-    """After a task whose job was stopped from outside has been ended here: remove what that job wrote and was not
-    kept (its own clean-up never ran), tell webhooks, and release the tasks waiting on it."""
-    from tasks_app.services.extraction import dependents_release  # extraction → tasks → this module
-
-    _delete_unkept_files(task_id)
-    webhooks_emit_for(task_id)
-    dependents_release(task_id)
-
-
-def _delete_unkept_files(task_id) -> None:
-    kept = TaskOutput.objects.filter(task_id=task_id).values_list("asset_keys", flat=True).first() or []
-    storage_delete_below(f"tasks/{task_id}", keep=set(kept))

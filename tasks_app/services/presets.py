@@ -8,7 +8,7 @@ from django.db import transaction
 from tasks_app.errors import ApplicationError
 from tasks_app.models import ParsePreset, Workspace
 from tasks_app.services.audit import audit_record
-from tasks_app.services.tasks import parse_config_resolve
+from tasks_app.services.intake import parse_config_resolve
 
 PRESET_NAME_REQUIRED = "Give the preset a name."
 

@@ -17,15 +17,11 @@ from django.utils import timezone
 from tasks_app import engine
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
+from tasks_app.services.inputs import url_input_fetch
+from tasks_app.services.lifecycle import task_ended
+from tasks_app.services.outbound import OutboundError
 from tasks_app.services.storage import StorageSink, local_copy, storage_is_local
 from tasks_app.services.webhooks import webhooks_emit_for
-
-
-def dependents_release(task_id) -> None:
-    from tasks_app.services.extraction import dependents_release as release  # extraction imports tasks
-
-    release(task_id)
-
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +132,6 @@ def task_process(*, task_id: str, job_id: str = "") -> None:
 
 
 def _fetch_url_input(task: Task):
-    from tasks_app.services.inputs import url_input_fetch
-    from tasks_app.services.outbound import OutboundError
-
     Task.objects.filter(pk=task.pk).update(message="Downloading the input file")
     try:
         stored = url_input_fetch(workspace=task.workspace, url=task.source_url, file_name=task.file_name)
@@ -153,8 +146,7 @@ def _finish(task: Task, status: TaskStatus, message: str) -> None:
         status=status, message=message, finished_at=timezone.now()
     )
     if changed:
-        webhooks_emit_for(task.pk)
-        dependents_release(task.pk)
+        task_ended(task.pk)
 
 
 def task_store_result(*, task: Task, result: engine.ParseResult, asset_keys: list[str], sink: StorageSink) -> None:
@@ -173,8 +165,7 @@ def task_store_result(*, task: Task, result: engine.ParseResult, asset_keys: lis
             mime_type=result.mime_type or task.mime_type,
         )
         if updated:
-            webhooks_emit_for(task.pk)
-            dependents_release(task.pk)
+            task_ended(task.pk)
             old = TaskOutput.objects.filter(task=task).values_list("asset_keys", flat=True).first() or []
             TaskOutput.objects.update_or_create(task=task, defaults={"data": output, "asset_keys": asset_keys})
             stale = [key for key in old if key not in set(asset_keys)]

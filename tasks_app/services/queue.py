@@ -15,6 +15,8 @@ from tasks_app.models import Task
 
 logger = logging.getLogger(__name__)
 
+TASK_QUEUED = "Task queued"
+DELIVER_WEBHOOK_JOB = "tasks_app.jobs.deliver_webhook_job"
 JOB_FOR_TYPE = {
     TaskType.PARSE: "tasks_app.jobs.process_task_job",
     TaskType.EXTRACT: "tasks_app.jobs.extract_task_job",
@@ -25,9 +27,12 @@ JOB_FOR_TYPE = {
 def job_enqueue(task: Task) -> None:
     """Queue the job that processes `task`, once the current transaction commits (a worker must never see an
     uncommitted row)."""
-    name = JOB_FOR_TYPE.get(task.task_type, JOB_FOR_TYPE[TaskType.PARSE])
-    task_id = str(task.pk)
-    transaction.on_commit(lambda: current_app.send_task(name, args=[task_id]))
+    job_send(JOB_FOR_TYPE.get(task.task_type, JOB_FOR_TYPE[TaskType.PARSE]), str(task.pk))
+
+
+def job_send(name: str, *args: str) -> None:
+    """Queue the job `name` with `args` once the current transaction commits."""
+    transaction.on_commit(lambda: current_app.send_task(name, args=list(args)))
 
 
 def job_stop(job_id: str) -> bool:

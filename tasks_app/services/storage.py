@@ -142,7 +142,7 @@ def url_bucket(shift: int = 0, now: float | None = None) -> int:
     """The number of the TASK_ASSET_URL_BUCKET_SECONDS-long bucket `now` (epoch seconds) falls in.
 
     `shift` (0 to the bucket length) moves the bucket boundaries of one task's links, so that the cached answers about
-    many tasks do not all need rendering again in the same second (tasks_app/api/presenters.py:url_shift).
+    many tasks do not all need rendering again in the same second (tasks_app/presenters.py:url_shift).
     """
     return int(((time.time() if now is None else now) + shift) // TASK_ASSET_URL_BUCKET_SECONDS)
 

@@ -1,4 +1,5 @@
-"""Task lifecycle on the write side: create, cancel, delete. Processing lives in processing.py."""
+"""Task rows on the write side: create (for services/intake.py, which checks the input first), cancel, delete.
+Processing lives in processing.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -16,33 +16,21 @@ from django.utils.dateparse import parse_datetime
 from tasks_app import engine
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
-from tasks_app.models import ApiKey, StoredFile, Task, TaskOutput, Workspace
-from tasks_app.services.audit import audit_record
+from tasks_app.models import StoredFile, Task, TaskOutput, Workspace
+from tasks_app.services.audit import Actor, actor_fields, audit_record
 from tasks_app.services.files import PRIVATE_PREFIX
-from tasks_app.services.maintenance import task_delete_assets, task_settle_stopped
-from tasks_app.services.queue import job_enqueue, job_stop
+from tasks_app.services.lifecycle import (
+    dependents_orphan,
+    dependents_release,
+    task_delete_assets,
+    task_settle_stopped,
+)
+from tasks_app.services.queue import TASK_QUEUED, job_enqueue, job_stop
 from tasks_app.services.webhooks import webhooks_emit
 
-Actor = AbstractBaseUser | ApiKey | None
-TASK_QUEUED = "Task queued"
 TASK_CANCELLED = "Task cancelled"
 TASK_STOPPED = "Task cancelled. Its worker did not stop on its own, so its job was stopped."
 CANCEL_POLL_SECONDS = 0.2
-
-
-def parse_config_resolve(raw: dict | None) -> dict:
-    """Validate a ParseConfiguration and return it with defaults filled in; 400 names the bad field."""
-    try:
-        return engine.ParseConfig.from_dict(raw or {}).to_dict()
-    except engine.ConfigError as exc:
-        raise ApplicationError(exc.user_message) from None
-
-
-def _actor_fields(actor: Actor) -> dict:
-    return {
-        "created_by_user": actor if isinstance(actor, AbstractBaseUser) else None,
-        "created_by_key": actor if isinstance(actor, ApiKey) else None,
-    }
 
 
 @transaction.atomic
@@ -50,14 +38,15 @@ def task_create_parse(
     *,
     workspace: Workspace,
     stored_file: StoredFile | None,
-    configuration: dict | None,
+    configuration: engine.ParseConfig,
     source_url: str = "",
     actor: Actor,
     file_name: str | None = None,
     expires_in: int | None = None,
     client_version: object = "Unspecified",
+    page_count: int | None = None,
 ) -> Task:
-    config = parse_config_resolve(configuration)
+    """The Starting row of a parse task, queued on commit. `configuration` comes validated (intake)."""
     now = timezone.now()
     if expires_in is None:
         expires_in = workspace.default_expires_in
@@ -66,24 +55,21 @@ def task_create_parse(
         task_type=TaskType.PARSE,
         status=TaskStatus.STARTING,
         message=TASK_QUEUED,
-        configuration=config,
+        configuration=configuration.to_dict(),
         input_file=stored_file,
         source_url=source_url,
         file_name=file_name or (stored_file.original_name if stored_file else ""),
         mime_type=stored_file.mime_type if stored_file else "",
+        page_count=page_count,
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
         client_version=client_version,
-        **_actor_fields(actor),
+        **actor_fields(actor),
     )
     audit_record(workspace=workspace, actor=actor, verb="task.created", target=task)
     webhooks_emit(task)
-    task_enqueue(task)
-    return task
-
-
-def task_enqueue(task: Task) -> None:
     job_enqueue(task)
+    return task
 
 
 @dataclass(slots=True)
@@ -145,8 +131,6 @@ def _cancel_flag(task: Task, actor: Actor) -> CancelOutcome:
     if task.status == TaskStatus.PROCESSING:  # its worker, or _await_or_stop, settles it
         return CancelOutcome(task, cancelled=False)
     webhooks_emit(task)
-    from tasks_app.services.extraction import dependents_release  # extraction imports this module
-
     dependents_release(task.pk)  # waiting Extract/Split tasks fail, saying why
     return CancelOutcome(task, cancelled=True)
 
@@ -196,8 +180,6 @@ def _cancel_step(task: Task) -> int:
 def task_delete(*, task: Task, actor: Actor) -> None:
     if task.status not in TERMINAL_STATUSES:
         raise ApplicationError(f"Task cannot be deleted: status is {task.status}")
-    from tasks_app.services.extraction import dependents_orphan  # extraction imports this module
-
     task_delete_assets(task=task)
     input_file = task.input_file
     with transaction.atomic():
@@ -218,11 +200,12 @@ def _is_private_copy(stored: StoredFile) -> bool:
 
 
 @transaction.atomic
-def task_update_legacy(*, task: Task, changes: dict, expires_in: int | None, actor: Actor) -> Task:
-    """Legacy PATCH /task/{id}/parse: re-run a finished task with a changed configuration (§12.3)."""
+def task_update_legacy(*, task: Task, configuration: engine.ParseConfig, expires_in: int | None, actor: Actor) -> Task:
+    """Legacy PATCH /task/{id}/parse: re-run a finished task in place with a changed configuration (§12.3),
+    validated by intake_update_legacy."""
     if task.status not in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
         raise ApplicationError(f"Task cannot be updated: status is {task.status}")
-    merged = parse_config_resolve({**task.configuration, **changes})
+    merged = configuration.to_dict()
     new_expiry = task.created_at + timedelta(seconds=expires_in) if expires_in else task.expires_at
     if merged == task.configuration and new_expiry == task.expires_at:
         raise ApplicationError("Task cannot be updated: the configuration is unchanged")
@@ -243,24 +226,5 @@ def task_update_legacy(*, task: Task, changes: dict, expires_in: int | None, act
     task.save()
     audit_record(workspace=task.workspace, actor=actor, verb="task.updated", target=task)
     webhooks_emit(task)
-    task_enqueue(task)
+    job_enqueue(task)
     return task
-
-
-def task_rerun(*, task: Task, configuration: dict, actor: Actor) -> Task:
-    """A new parse task over the same input with another configuration; the original keeps its result."""
-    if task.task_type != TaskType.PARSE:
-        raise ApplicationError(f"Only parse tasks can be re-run (this one is {task.task_type})")
-    stored = task.input_file if task.input_file is not None and task.input_file.deleted_at is None else None
-    if stored is None and not task.source_url:
-        raise ApplicationError("The input file of this task is gone, so it cannot be re-run")
-    expires_in = int((task.expires_at - task.created_at).total_seconds()) if task.expires_at else 0
-    return task_create_parse(
-        workspace=task.workspace,
-        stored_file=stored,
-        source_url=task.source_url if stored is None else "",
-        configuration=configuration,
-        actor=actor,
-        file_name=task.file_name,
-        expires_in=expires_in,
-    )

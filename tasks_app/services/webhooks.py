@@ -19,9 +19,11 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
+from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, WebhookDelivery, WebhookEndpoint, Workspace
 from tasks_app.services.audit import audit_record
 from tasks_app.services.outbound import OutboundError, PinnedIPTransport, outbound_url_check
+from tasks_app.services.queue import DELIVER_WEBHOOK_JOB, job_send
 
 EVENT_TYPES = {"Parse": "task.parse.updated", "Extract": "task.extract.updated", "Split": "task.split.updated"}
 RESPONSE_EXCERPT_BYTES = 2048
@@ -50,8 +52,6 @@ def webhook_endpoint_create(*, workspace: Workspace, url: str, description: str 
     try:
         outbound_url_check(url)
     except OutboundError as exc:
-        from tasks_app.errors import ApplicationError
-
         raise ApplicationError(f"Webhook URL refused: {exc}") from None
     endpoint = WebhookEndpoint.objects.create(
         workspace=workspace, url=url, description=description[:200], secret=webhook_secret_new()
@@ -82,14 +82,8 @@ def webhooks_emit(task: Task) -> None:
         for endpoint in endpoints
     ]
     WebhookDelivery.objects.bulk_create(deliveries)
-
-    def send() -> None:
-        from tasks_app.jobs import deliver_webhook_job
-
-        for delivery in deliveries:
-            deliver_webhook_job.delay(str(delivery.pk))
-
-    transaction.on_commit(send)
+    for delivery in deliveries:
+        job_send(DELIVER_WEBHOOK_JOB, str(delivery.pk))
 
 
 def webhooks_emit_for(task_id) -> None:

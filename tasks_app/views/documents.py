@@ -15,7 +15,8 @@ from tasks_app.choices import Role
 from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.forms import SORTS, TaskFilterForm
 from tasks_app.models import ParsePreset, Task
-from tasks_app.services.tasks import parse_config_resolve, task_delete, task_rerun, tasks_cancel
+from tasks_app.services.intake import intake_rerun, parse_config_check
+from tasks_app.services.tasks import task_delete, tasks_cancel
 from tasks_app.views.shell import workspace_required
 
 LIST_TEMPLATE = "tasks_app/tasks.html"
@@ -173,7 +174,7 @@ def _bulk_apply(request, action: str, tasks: list[Task]) -> tuple[str, list[str]
         preset = ParsePreset.objects.filter(workspace=request.workspace, pk=preset_id).first() if preset_id else None
         if preset_id and preset is None:
             return "", ["That preset no longer exists."]
-        configuration = parse_config_resolve(preset.configuration if preset else None)
+        configuration = parse_config_check(preset.configuration if preset else None)
     done, refused, errors = 0, 0, []
     if action != "rerun":
         refused = sum(not can_manage(request.membership, task) for task in tasks)
@@ -190,7 +191,7 @@ def _bulk_apply(request, action: str, tasks: list[Task]) -> tuple[str, list[str]
             if action == "delete":
                 task_delete(task=task, actor=request.user)
             else:
-                task_rerun(task=task, configuration=configuration, actor=request.user)
+                intake_rerun(task=task, configuration=configuration, actor=request.user)
             done += 1
         except ApplicationError as exc:
             errors.append(f"{task.file_name or task.pk}: {exc.message}")

@@ -13,9 +13,8 @@ from tasks_app.choices import Role
 from tasks_app.errors import ApplicationError
 from tasks_app.forms import ParseConfigForm
 from tasks_app.models import ParsePreset
+from tasks_app.services.intake import intake_parse, intake_url
 from tasks_app.services.presets import preset_delete, preset_save
-from tasks_app.services.tasks import parse_config_resolve
-from tasks_app.services.uploads import task_create_from_upload, task_create_from_url
 from tasks_app.views.shell import workspace_required
 
 TEMPLATE = "tasks_app/upload.html"
@@ -63,22 +62,21 @@ def _create_one(request, form: ParseConfigForm, upload=None, url: str = "") -> d
     if not form.is_valid():
         return {"name": name, "error": form.first_error()}
     try:
-        configuration = parse_config_resolve(form.configuration())
         if upload is not None:
-            task = task_create_from_upload(
+            task = intake_parse(
                 workspace=request.workspace,
-                upload=upload,
-                configuration=configuration,
-                expires_in=form.retention_seconds(),
+                file=upload,
+                configuration=form.configuration(),
                 actor=request.user,
+                expires_in=form.retention_seconds(),
             )
         else:
-            task = task_create_from_url(
+            task = intake_url(
                 workspace=request.workspace,
                 url=url,
-                configuration=configuration,
-                expires_in=form.retention_seconds(),
+                configuration=form.configuration(),
                 actor=request.user,
+                expires_in=form.retention_seconds(),
             )
     except ApplicationError as exc:
         return {"name": name, "error": exc.message}

@@ -18,11 +18,10 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tasks_app import selectors
-from tasks_app.api.presenters import base_url, task_to_dict
+from tasks_app import engine, selectors
 from tasks_app.choices import Role
-from tasks_app.engine.content import render as render_content
 from tasks_app.errors import ApplicationError
+from tasks_app.presenters import base_url, task_to_dict
 from tasks_app.services.storage import asset_url
 from tasks_app.services.tasks import task_cancel, task_delete
 from tasks_app.views.documents import can_manage, task_or_404
@@ -73,7 +72,7 @@ def segment_views(segment: dict) -> dict:
     """The panel's four renderings. Output holds one format; the other is rebuilt from the plain text."""
     content = segment.get("content") or ""
     kind = segment.get("segment_type") or "Text"
-    rebuilt_html, rebuilt_markdown = render_content(kind, segment.get("text") or "")
+    rebuilt_html, rebuilt_markdown = engine.render_content(kind, segment.get("text") or "")
     is_html = content.lstrip().startswith("<")
     html = content if is_html else rebuilt_html
     return {

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from tasks_app.api.answers import MAX_ENTRY_SHARE, AnswerCache, answer_cache
-from tasks_app.api.presenters import url_shift
 from tasks_app.models import Task
+from tasks_app.presenters import url_shift
 from tasks_app.services.api_keys import api_key_create
+from tasks_app.services.intake import parse_config_check
 from tasks_app.services.processing import task_process
 from tasks_app.services.storage import TASK_ASSET_URL_SECONDS, url_bucket
 from tasks_app.services.tasks import task_create_parse
@@ -187,7 +188,8 @@ def test_any_change_to_the_row_gives_a_new_answer(api, finished):
 
 def test_deleting_the_input_file_shows_in_the_cached_task(api, client, api_key, workspace):
     stored = store_file(workspace, pdf_bytes("Uploaded"), "upload.pdf")  # a ch:// upload, deleted on its own
-    task = task_create_parse(workspace=workspace, stored_file=stored, configuration=None, actor=None)
+    config = parse_config_check(None)
+    task = task_create_parse(workspace=workspace, stored_file=stored, configuration=config, actor=None)
     task_process(task_id=str(task.pk))
     before = api(f"/tasks/{task.pk}").json()
     assert before["file_info"]["url"].startswith("http://testserver/assets/")

@@ -155,12 +155,9 @@ def test_async_extract_returns_a_job_that_completes(api, live_worker, invoice): 
 
 
 def test_another_workspaces_parse_task_is_not_found(api, live_worker, other_workspace):  # noqa: F811
-    from tasks_app.services.tasks import task_create_parse
-    from tests.factories import store_file
+    from tests.factories import parse_task
 
-    foreign = task_create_parse(
-        workspace=other_workspace, stored_file=store_file(other_workspace, pdf_bytes("x")), configuration={}, actor=None
-    )
+    foreign = parse_task(other_workspace, pdf_bytes("x"))
     schema = {"type": "object", "properties": {"title": {"type": "string"}}}
     for route, body in (("/tasks/extract", {"schema": schema}), ("/tasks/split", {"topics": [{"name": "t"}]})):
         response = api.post(route, {"file": str(foreign.pk), **body})

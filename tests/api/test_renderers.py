@@ -62,8 +62,8 @@ def test_non_ascii_is_utf8_not_escaped():
 
 
 def test_a_task_answer_is_the_same_document_either_way(client, api_key, workspace):
-    from tasks_app.api.presenters import task_to_dict
     from tasks_app.api.schemas import TaskOut
+    from tasks_app.presenters import task_to_dict
     from tests.factories import parse_task, pdf_bytes
 
     task = parse_task(workspace, pdf_bytes("Hello"), name="Übersicht.pdf")

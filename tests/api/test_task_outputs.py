@@ -66,7 +66,7 @@ def test_include_chunks_false_answers_are_the_whole_output_less_its_chunks(clien
 
 
 def test_resolving_urls_leaves_the_stored_output_as_it_was(rf):
-    from tasks_app.api.presenters import UrlMaker, _resolve_output
+    from tasks_app.presenters import UrlMaker, _resolve_output
 
     stored = copy.deepcopy(OUTPUT)
     resolved = _resolve_output(stored, UrlMaker(rf.get("/"), base64_urls=False), include_chunks=True, legacy=True)

@@ -82,10 +82,10 @@ def test_retention_choice_workspace_default_never_or_explicit(client, login, wor
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("notes.zip", "zip", "ZIP archives are not supported"),
+        ("notes.zip", "zip", "Unsupported file type: ZIP archives are not read"),
         ("locked.pdf", "encrypted", "password-protected"),
         ("empty.pdf", b"", "empty"),
-        ("blob.bin", b"\x00\x01\x02\xff" * 300, "not supported"),
+        ("blob.bin", b"\x00\x01\x02\xff" * 300, "Unsupported file type"),
     ],
 )
 def test_bad_files_are_refused_in_the_page_and_nothing_is_queued_or_kept(client, login, workspace, name, data, message):
@@ -120,7 +120,7 @@ def test_without_javascript_the_form_posts_all_files_at_once(client, login, work
     body = response.content.decode()
     assert response.status_code == 400  # one of the three was refused
     assert sorted(Task.objects.values_list("file_name", flat=True)) == ["one.pdf", "two.png"]
-    assert "bad.bin" in body and "not supported" in body
+    assert "bad.bin" in body and "Unsupported file type" in body
 
 
 def test_url_upload_refuses_local_addresses(client, login):

@@ -1,4 +1,5 @@
-"""Model -> contract JSON. The one place where our model and the contract's field names meet."""
+"""Model -> contract JSON, shared by the REST API and the dashboard: the one place where our model and the
+contract's field names meet."""
 
 from __future__ import annotations
 

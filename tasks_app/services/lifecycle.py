@@ -1,0 +1,74 @@
+"""What follows a task's end or its removal, whoever ends it (the worker, a cancel, the stale sweep, a delete or the
+retention purge): its webhooks, the Extract/Split tasks waiting on it, and the files it leaves.
+
+An Extract/Split task reads the output of its source task (`Task.source_task`) and stays `Starting` while the source
+runs; the source's end releases it, and a source that ends Failed/Cancelled or goes away fails it, saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from tasks_app.choices import TaskStatus
+from tasks_app.models import Task, TaskOutput
+from tasks_app.services.queue import job_enqueue
+from tasks_app.services.storage import storage_delete_below
+from tasks_app.services.webhooks import webhooks_emit_for
+
+logger = logging.getLogger(__name__)
+
+
+def task_ended(task_id) -> None:
+    """Call after a conditional UPDATE moved the task to a terminal status: webhooks, then its waiting tasks."""
+    webhooks_emit_for(task_id)
+    dependents_release(task_id)
+
+
+def dependents_release(source_id) -> None:
+    """Queue the Extract/Split tasks waiting on a task that reached a terminal state (each fails or runs)."""
+    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk", "task_type"):
+        job_enqueue(task)
+
+
+def dependents_orphan(source_id, *, reason: str) -> None:
+    """Call just before a task is deleted or purged: fail the Extract/Split tasks still waiting on it.
+
+    Deleting the source nulls their link (SET_NULL), after which nothing would ever release them.
+    """
+    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk"):
+        task_fail_waiting(task, f"The task it was waiting for {reason}.")
+
+
+def task_fail_waiting(task: Task, message: str) -> None:
+    """Fail a Starting task that can never run (its source failed or went)."""
+    changed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING).update(
+        status=TaskStatus.FAILED, message=message, finished_at=timezone.now()
+    )
+    if changed:
+        task_ended(task.pk)
+
+
+def task_settle_stopped(task_id) -> None:
+    """After a task whose job was stopped from outside has been ended here: remove what that job wrote and was not
+    kept (its own clean-up never ran), tell webhooks, and release the tasks waiting on it."""
+    task_delete_unkept_files(task_id)
+    task_ended(task_id)
+
+
+def task_delete_unkept_files(task_id) -> None:
+    """Delete the files below the task's folder that its stored output does not name (a stopped job's)."""
+    kept = TaskOutput.objects.filter(task_id=task_id).values_list("asset_keys", flat=True).first() or []
+    storage_delete_below(f"tasks/{task_id}", keep=set(kept))
+
+
+def task_delete_assets(*, task: Task) -> None:
+    """Delete the files a task wrote (page images, crops). The input file is handled by the caller."""
+    row = TaskOutput.objects.filter(task=task).only("asset_keys").first()
+    for key in row.asset_keys if row else []:
+        try:
+            default_storage.delete(key)
+        except OSError:
+            logger.warning("Could not delete asset %s of task %s", key, task.pk)
