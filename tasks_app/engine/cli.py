@@ -23,6 +23,8 @@ from pathlib import Path
 from .assets import DirectorySink
 from .config import ParseConfig, ParseOptions
 from .errors import EngineError
+from .extract import ExtractOptions, run_extraction, split_document, validate_extraction_schema
+from .extract.split import validate_topics
 from .parallel import default_workers
 from .pipeline import parse_document
 
@@ -158,8 +160,6 @@ def _extract_main(args: argparse.Namespace) -> int:
 
 
 def _extract_run(args: argparse.Namespace) -> tuple[dict, list[str]]:
-    from .extract import ExtractOptions, run_extraction, split_document
-
     cfg = _json_arg(args.config, "--config") or {}
     if not isinstance(cfg, dict):
         raise _Usage("--config must be a JSON object")
@@ -175,8 +175,6 @@ def _extract_run(args: argparse.Namespace) -> tuple[dict, list[str]]:
     topics = _json_arg(args.topics, "--topics")
     if args.command == "extract":
         schema = _json_arg(args.schema, "--schema")
-        from .extract import validate_extraction_schema
-
         validate_extraction_schema(schema)  # fail fast, before parsing
         if args.topic is not None and topics is None:
             raise _Usage("--topic needs --topics")
@@ -189,8 +187,6 @@ def _extract_run(args: argparse.Namespace) -> tuple[dict, list[str]]:
             options = ExtractOptions.from_dict({**opts_cfg, "pages": chosen["pages"] or [0x7FFFFFFF]})
         body = run_extraction(output, schema, options)
     else:
-        from .extract.split import validate_topics
-
         validate_topics(topics)
         body = split_document(_parse_output(src, cfg), topics, options)
     return body, list(options.warnings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from .markup import md_escape
 from .tables import TableGrid, to_html, to_markdown
 
 _BULLET_RE = re.compile(
@@ -17,11 +18,6 @@ _BULLET_RE = re.compile(
     r"\uf0b7|\uf0a7|o(?=\s))\s+"
 )
 _NUMBERED_RE = re.compile(r"^\s*(\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,5}[.)])\s+")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
-
-
-def md_escape(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _md_lines(text: str) -> str:

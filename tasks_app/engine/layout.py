@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import onnxruntime as ort
 import pymupdf
 
 from .tables import Word, words_in
@@ -120,8 +121,6 @@ def _tune_sessions() -> None:
 
     Thread counts are whatever ort.InferenceSession gives, which engine_threads limits in helper processes.
     """
-    import onnxruntime as ort
-
     try:
         model = pymupdf._get_layout.__closure__[0].cell_contents._model  # type: ignore[attr-defined,index]
         owners = [model, model.feature_extractor, model.table_grid_extractor]

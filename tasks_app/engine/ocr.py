@@ -31,10 +31,11 @@ import shutil
 import subprocess  # noqa: S404 - runs the local tesseract binary with fixed arguments
 import threading
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from PIL import Image
+import cv2  # OpenCV comes with the rapidocr-onnxruntime wheel, a dependency of ours
+import numpy as np
+from PIL import Image
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class _RapidOcr:
     _TEXT_SCORE = 0.5
 
     def __init__(self) -> None:
-        try:
+        try:  # imported when this backend is chosen, not with the module: it loads ONNX Runtime and its models
             from rapidocr_onnxruntime import RapidOCR
         except Exception as exc:  # noqa: BLE001 - any import failure means "not usable here"
             raise OcrUnavailable(f"rapidocr-onnxruntime cannot be imported: {exc!r}") from exc
@@ -309,13 +310,7 @@ _MIN_GLYPHS = 10  # fewer glyph-sized marks than this say nothing about text siz
 
 
 def _ink(image: Image.Image) -> Any:
-    """The image's ink as a uint8 array (1 = ink; Otsu's threshold on grey, dark on light or light on dark), or None
-    without OpenCV (which comes with RapidOCR's wheel)."""
-    try:
-        import cv2
-        import numpy as np
-    except ImportError:
-        return None
+    """The image's ink as a uint8 array (1 = ink; Otsu's threshold on grey, dark on light or light on dark)."""
     gray = np.asarray(image.convert("L"))
     _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return 1 - ink if ink.mean() > 0.5 else ink
@@ -327,11 +322,6 @@ def text_height(image: Image.Image) -> float | None:
     and shape: above the x-height of lowercase letters, which most components are, and below ascenders with
     descenders."""
     ink = _ink(image)
-    if ink is None:
-        return None
-    import cv2
-    import numpy as np
-
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights, widths, areas = (stats[1:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
     # Not specks (noise, dots), rules (long and thin) or pictures; letters that touch stay in (wide, glyph-tall).
@@ -346,8 +336,6 @@ def _shrink_to_ink(words: list[OcrWord], ink: Any, *, by_line: bool) -> list[Ocr
     blank rows; the one with the most ink, so a neighbouring line's descenders or a rule at the edge stay out) of
     each word's box, or with `by_line` of its line's box (RapidOCR detects lines and its character columns may cut
     a glyph, so one word is no guide to the text's height). Then the columns with ink in those rows."""
-    import numpy as np
-
     groups: dict[int, list[int]] = {}
     for i, w in enumerate(words):
         groups.setdefault(w.line if by_line else i, []).append(i)
@@ -408,8 +396,6 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
     ``image``. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
     when the engine fails on this image.
     """
-    from PIL import Image as PILImage
-
     backend = _get_backend()
     rgb = original = _to_rgb(image)
     width, height = rgb.size
@@ -421,13 +407,13 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
             dpi = round(float(info_dpi[0]))
     scale = _upscale_factor(rgb) if backend.upscales_small_text else 1.0
     if scale > 1.0:
-        rgb = rgb.resize((round(width * scale), round(height * scale)), PILImage.Resampling.LANCZOS)
+        rgb = rgb.resize((round(width * scale), round(height * scale)), Image.Resampling.LANCZOS)
         # Tesseract sizes its analysis by the dpi; unknown, it assumes about 72.
         dpi = round((dpi or 72) * scale)
     read_w, read_h = rgb.size
     lines = backend.read(rgb, dpi)
     if _mean_conf(lines) < _ROTATION_RETRY_BELOW:
-        flipped = backend.read(rgb.transpose(PILImage.Transpose.ROTATE_180), dpi)
+        flipped = backend.read(rgb.transpose(Image.Transpose.ROTATE_180), dpi)
         if _score(flipped) > _score(lines):
             lines = [
                 [(t, read_w - x1, read_h - y1, read_w - x0, read_h - y0, c) for t, x0, y0, x1, y1, c in line]
@@ -450,23 +436,19 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
     # Tesseract's boxes are its blobs' bounds, but read upscaled it takes rules and borders that touch the text into
     # them (23 % of their height on a generated ruled table at 72 dpi; nothing at 150 dpi), so those are cut too.
     if words and (backend.pads_boxes or scale > 1.0):
-        ink = _ink(original)
-        if ink is not None:
-            words = _shrink_to_ink(words, ink, by_line=backend.pads_boxes)
+        words = _shrink_to_ink(words, _ink(original), by_line=backend.pads_boxes)
     return words
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    from PIL import Image as PILImage
-
     if image.mode == "RGB":
         return image
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels are usually black with alpha 0: dropping alpha would turn the page
         # background black. Lay the image on white paper instead.
         rgba = image.convert("RGBA")
-        paper = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return PILImage.alpha_composite(paper, rgba).convert("RGB")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba).convert("RGB")
     return image.convert("RGB")
 
 

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pymupdf
 
 from tasks_app.engine_threads import run_limited
 
 from .errors import Cancelled, EngineError
-
-if TYPE_CHECKING:
-    from .pipeline import PageJob, PageOutcome
+from .pages import PageJob, PageOutcome, ocr_ahead, prepare_page, process_page
 
 BATCH_PAGES = 4  # pages per pool job: small enough for prompt cancellation and even load
 # Below this, a helper's start-up costs more than it saves: LayoutAnalysis on generated two-column pages, one
@@ -96,10 +96,6 @@ def _batch_outcomes(
     """Process `indices` of the PDF at `pdf_path`, one outcome per page as it is done; assets come back as bytes
     (the caller's sink stores them). As in the in-process loop, a page that needs OCR has it started in a thread
     while the page before it goes through layout analysis."""
-    import pymupdf
-
-    from .pipeline import ocr_ahead, prepare_page, process_page
-
     doc = pymupdf.open(pdf_path, filetype="pdf")
     ocr_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-ahead")
     ahead = None

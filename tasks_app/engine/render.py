@@ -26,6 +26,7 @@ from .errors import (
     TooManyPages,
     UnsupportedFileType,
 )
+from .ocr import estimate_text_height
 from .sniff import IMAGE_KINDS, OFFICE_KINDS, TEXT_KINDS, FileInfo
 
 
@@ -77,10 +78,6 @@ def image_dpi(im: Image.Image) -> tuple[int, int]:
 def _believable(dpi: tuple[int, int], frame: Image.Image) -> bool:
     """Whether the text on `frame` is of a printable size at `dpi`; true where there is no text to measure."""
     if dpi == (DEFAULT_IMAGE_DPI, DEFAULT_IMAGE_DPI):
-        return True
-    try:
-        from .ocr import estimate_text_height
-    except ImportError:  # the OCR module is optional
         return True
     height = estimate_text_height(frame)
     return height is None or height * 72 / dpi[1] >= _MIN_CAPITALS_PT  # heights are measured down the page

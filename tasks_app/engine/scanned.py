@@ -8,8 +8,10 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 import pymupdf
+from PIL import Image
 
 from . import layout as layout_mod
+from . import ocr as ocr_mod
 from . import textlayer
 from .config import ParseConfig
 from .errors import EngineError, OcrUnavailable
@@ -18,17 +20,9 @@ from .types import BBox
 
 
 def _ocr_image(image: Any, dpi: int) -> list[Any]:
-    """OCR words (text, bbox in image pixels, confidence) for a PIL image via the optional `.ocr` module."""
+    """OCR words (text, bbox in image pixels, confidence) for a PIL image (ocr.py picks the backend)."""
     try:
-        from .ocr import ocr_image
-    except ImportError as exc:
-        raise OcrUnavailable("OCR is not available on this server.") from exc
-    import inspect
-
-    try:
-        if "dpi" in inspect.signature(ocr_image).parameters:
-            return list(ocr_image(image, dpi=dpi))
-        return list(ocr_image(image))
+        return list(ocr_mod.ocr_image(image, dpi=dpi))
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001 - the OCR backend's own "unavailable"/runtime errors
@@ -44,8 +38,6 @@ def _word_box(w: Any) -> tuple[float, float, float, float]:
 
 
 def _pil_from_pixmap(pix: pymupdf.Pixmap) -> Any:
-    from PIL import Image
-
     mode = "RGB" if pix.n >= 3 else "L"
     return Image.frombytes(mode, (pix.width, pix.height), pix.samples)
 

@@ -6,6 +6,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pymupdf
+from PIL import Image
+
 from .errors import CorruptDocument, EmptyDocument, TooLarge, UnsupportedFileType
 
 MIME = {
@@ -217,8 +220,6 @@ def sniff(path: str | Path, max_bytes: int | None = None) -> FileInfo:
     page_count: int | None = None
     encrypted = False
     if kind == "pdf":
-        import pymupdf
-
         try:
             with pymupdf.open(path, filetype="pdf") as doc:
                 encrypted = bool(doc.needs_pass)
@@ -228,8 +229,6 @@ def sniff(path: str | Path, max_bytes: int | None = None) -> FileInfo:
     elif kind in IMAGE_KINDS:
         page_count = 1
         if kind in ("tiff", "gif", "webp"):
-            from PIL import Image
-
             try:
                 with Image.open(path) as im:
                     page_count = getattr(im, "n_frames", 1) if kind == "tiff" else 1

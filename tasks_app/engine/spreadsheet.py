@@ -8,13 +8,26 @@ merged ranges as spans) rather than from layout analysis of the rendered image.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+from openpyxl.utils import get_column_letter
+
+from . import content as content_mod
+from . import office
+from .chunking import count_tokens
+from .config import ParseConfig
+from .scanned import PageContext
+from .segments import cover, new_id, ocr_results
+from .sniff import SPREADSHEET_KINDS
 from .tables import TableCell, TableGrid
-from .types import Cell, CellStyle
+from .types import Cell, CellStyle, Segment
 
 MAX_CELLS_PER_SHEET = 50_000
 
@@ -95,10 +108,6 @@ def read_workbook(path: Path, kind: str, timeout_s: float = 300.0) -> list[Sheet
     by LibreOffice first (which also computes every formula's value)."""
     if kind == "xlsx":
         return read_xlsx(path, timeout_s)
-    import tempfile
-
-    from . import office
-
     data = office.recalculated_xlsx(path, timeout_s, kind=kind)
     with tempfile.TemporaryDirectory(prefix="engine-sheets-") as tmp:
         converted = Path(tmp) / "workbook.xlsx"
@@ -107,16 +116,9 @@ def read_workbook(path: Path, kind: str, timeout_s: float = 300.0) -> list[Sheet
 
 
 def read_xlsx(path: Path, timeout_s: float = 300.0) -> list[SheetData]:
-    import io
-
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
     wb_f = openpyxl.load_workbook(path, data_only=False)
     wb_v = openpyxl.load_workbook(path, data_only=True)
     if _missing_cached_values(wb_f, wb_v):
-        from . import office
-
         try:
             data = office.recalculated_xlsx(path, timeout_s)
         except Exception:  # noqa: BLE001, S110 - keep formulas without values rather than fail
@@ -187,3 +189,59 @@ def read_xlsx(path: Path, timeout_s: float = 300.0) -> list[SheetData]:
         wb_f.close()
         wb_v.close()
     return sheets
+
+
+def read_sheets(
+    path: Path, kind: str, page_count: int, warn: Callable[[str], None], timeout_s: float
+) -> list[SheetData] | None:
+    """The workbook's sheets, one per rendered page, or None (not a spreadsheet, or its cells could not be matched
+    to the pages: they are then analysed as images, and `warn` says why)."""
+    if kind not in SPREADSHEET_KINDS:
+        return None
+    try:
+        sheets = read_workbook(path, kind, timeout_s)
+    except Exception:  # noqa: BLE001 - cell details are a bonus on top of the rendered pages
+        warn("Spreadsheet cell details could not be read; pages were analysed as images.")
+        return None
+    if len(sheets) != page_count:
+        warn("Sheets and rendered pages did not line up; pages were analysed as images.")
+        return None
+    if any(s.truncated for s in sheets):
+        warn("A sheet has more cells than the engine keeps; its ss_cells list is truncated.")
+    return sheets
+
+
+def sheet_segments(
+    ctx: PageContext, sheet: Any, words: list[Any], config: ParseConfig, tokenizer: str
+) -> list[Segment]:
+    """One Table segment per sheet, built from the cells rather than from the rendered image."""
+    gen = config.generation("Table")
+    if gen.strategy == "Ignore" or sheet.grid is None or not sheet.cells:
+        return []
+    rect = cover(ctx, (words[0][0], words[0][1], words[0][2], words[0][3]), words) if words else tuple(ctx.page.rect)
+    box = ctx.bbox(rect)
+    html, md = content_mod.render("Table", "", sheet.grid)
+    content = html if gen.format == "Html" else md
+    return [
+        Segment(
+            segment_id=new_id(),
+            segment_type="Table",
+            bbox=box,
+            page_number=ctx.number,
+            page_width=ctx.width_px,
+            page_height=ctx.height_px,
+            content=content,
+            text=sheet.grid.text(),
+            html=html,
+            markdown=md,
+            embed=content,
+            segment_length=count_tokens(content, tokenizer),
+            confidence=None,
+            ocr=ocr_results(ctx, rect, words, box),
+            ss_cells=tuple(sheet.cells),
+            ss_range=sheet.range,
+            ss_sheet_name=sheet.name,
+            ss_header_range=sheet.header_range,
+            ss_header_text=sheet.header_text,
+        )
+    ]

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Any
+
+import pymupdf
+
+from .markup import md_escape
 
 Word = tuple  # pymupdf "words" tuple: (x0, y0, x1, y1, text, block, line, word_no)
 
@@ -182,8 +187,6 @@ def to_html(grid: TableGrid) -> str:
 
 
 def _md_cell(text: str) -> str:
-    from .content import md_escape
-
     return md_escape(text.replace("\n", " ")).replace("|", "\\|").strip()
 
 
@@ -206,3 +209,60 @@ def lines_grid(words: list[Word]) -> TableGrid:
     grid = TableGrid(n_rows=max(1, len(texts)), n_cols=1, cells=cells)
     grid.header_rows = 1
     return grid
+
+
+def _has_inner_vertical_rules(page: pymupdf.Page, rect: tuple[float, float, float, float]) -> bool:
+    """True when vector lines separate columns inside the box (a fully ruled table)."""
+    x0, y0, x1, y1 = rect
+    try:
+        drawings = page.get_drawings()
+    except Exception:  # noqa: BLE001
+        return False
+    for d in drawings:
+        for item in d.get("items", []):
+            if item[0] == "l":
+                p1, p2 = item[1], item[2]
+                xs, ys = (p1.x, p2.x), (p1.y, p2.y)
+            elif item[0] == "re":
+                r = item[1]
+                if r.width > 3:
+                    xs, ys = (r.x0, r.x1), (r.y0, r.y1)
+                    # A filled band's edges are borders, not column rules: only thin rects count.
+                    continue
+                xs, ys = (r.x0, r.x1), (r.y0, r.y1)
+            else:
+                continue
+            if abs(xs[0] - xs[1]) <= 3 and abs(ys[0] - ys[1]) >= 8:
+                x = (xs[0] + xs[1]) / 2
+                if x0 + 5 < x < x1 - 5 and min(ys) < y1 and max(ys) > y0:
+                    return True
+    return False
+
+
+def find_table_grid(
+    page: pymupdf.Page, rect: tuple[float, float, float, float], words: list[Any], raw: dict | None
+) -> TableGrid | None:
+    """Ruled tables: PyMuPDF's table finder (exact cells and spans from the rulings). Otherwise the
+    layout model's predicted grid, which also predicts row/column spans; the finder's text-alignment
+    guess is the last resort."""
+    layout_grid = grid_from_layout(raw, words) if raw else None
+    ruled = _has_inner_vertical_rules(page, rect)
+    if layout_grid is not None and not ruled:
+        return layout_grid
+    try:
+        clip = pymupdf.Rect(rect) + (-3, -3, 3, 3)
+        found = page.find_tables(clip=clip)
+        best = None
+        for tab in found.tables:
+            inter = pymupdf.Rect(tab.bbox) & pymupdf.Rect(rect)
+            if inter.is_empty:
+                continue
+            if best is None or inter.get_area() > (pymupdf.Rect(best.bbox) & pymupdf.Rect(rect)).get_area():
+                best = tab
+        if best is not None and best.row_count * best.col_count > 1:
+            grid = grid_from_cell_boxes([c for c in best.cells if c], words)
+            if grid is not None and grid.n_rows * grid.n_cols > 1:
+                return grid
+    except Exception:  # noqa: BLE001, S110 - the table finder is a heuristic; fall back below
+        pass
+    return layout_grid

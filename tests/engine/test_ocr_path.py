@@ -1,13 +1,11 @@
 """Scanned pages go through the OCR adapter: a fake backend here, the real one when installed."""
 
-import sys
-import types
 from dataclasses import dataclass
 
 import pymupdf
 import pytest
 
-from tasks_app.engine import OcrUnavailable, parse_document
+from tasks_app.engine import OcrUnavailable, ocr, parse_document
 
 from . import docs
 from .conftest import options
@@ -37,12 +35,10 @@ def test_fake_ocr_backend_feeds_layout(tmp_path, monkeypatch):
     path, words = _scan_png(tmp_path)
     scale = 2.0  # 144 dpi render of PDF points
 
-    def ocr_image(image):
+    def ocr_image(image, dpi=None):
         return [FakeWord(w[4], tuple(v * scale for v in w[:4]), 0.9, i) for i, w in enumerate(words)]
 
-    fake = types.ModuleType("tasks_app.engine.ocr")
-    fake.ocr_image = ocr_image
-    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", fake)
+    monkeypatch.setattr(ocr, "ocr_image", ocr_image)
     result = parse_document(path, options(error_handling="Fail"))
     texts = " ".join(s.text for s in result.segments)
     assert "Annual Results Overview" in texts and "Region" in texts
@@ -51,9 +47,11 @@ def test_fake_ocr_backend_feeds_layout(tmp_path, monkeypatch):
     assert all(o.bbox.left >= -3 and o.bbox.top >= -3 for o in title.ocr)
 
 
-def test_scan_without_ocr_fails_or_warns(tmp_path, monkeypatch):
+def test_scan_without_ocr_fails_or_warns(tmp_path, monkeypatch, request):
     path, _ = _scan_png(tmp_path)
-    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", None)  # import fails
+    monkeypatch.setattr(ocr, "_BACKENDS", {})  # neither Tesseract nor RapidOCR
+    ocr._reset_for_tests()
+    request.addfinalizer(ocr._reset_for_tests)  # the next test chooses its backend again
     with pytest.raises(OcrUnavailable):
         parse_document(path, options(error_handling="Fail"))
     result = parse_document(path, options(error_handling="Continue"))
@@ -61,12 +59,7 @@ def test_scan_without_ocr_fails_or_warns(tmp_path, monkeypatch):
 
 
 def _real_ocr_available() -> bool:
-    try:
-        from tasks_app.engine import ocr  # noqa: F401
-    except ImportError:
-        return False
-    checker = getattr(ocr, "ocr_available", None)
-    return bool(checker()) if callable(checker) else True
+    return ocr.ocr_available()
 
 
 @pytest.mark.skipif(not _real_ocr_available(), reason="OCR backend not installed")
@@ -152,9 +145,7 @@ def test_ocr_runs_two_pages_at_once_each_once_in_order(tmp_path, monkeypatch):
             active[0] -= 1
         return [FakeWord(f"scanned{n}", (20.0, 20.0, 200.0, 50.0), 0.9, 0)]
 
-    fake = types.ModuleType("tasks_app.engine.ocr")
-    fake.ocr_image = ocr_image
-    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", fake)
+    monkeypatch.setattr(ocr, "ocr_image", ocr_image)
     result = parse_document(path, options(error_handling="Fail", segmentation_strategy="Page"))
 
     scans = [n for n, kind in enumerate(kinds, start=1) if kind == "scan"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pymupdf
 import pytest
 
@@ -77,9 +74,7 @@ def test_ocr_words_with_symbols_and_other_scripts_reach_segment_text(tmp_path, m
                 x += 9.0 * (len(token) + 1)
         return found
 
-    fake = types.ModuleType("tasks_app.engine.ocr")
-    fake.ocr_image = ocr_image
-    monkeypatch.setitem(sys.modules, "tasks_app.engine.ocr", fake)
+    monkeypatch.setattr(ocr, "ocr_image", ocr_image)
     result = parse_document(path, options(error_handling="Fail"))
     text = " ".join(s.text for s in result.segments)
     for line in lines:

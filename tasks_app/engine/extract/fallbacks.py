@@ -10,17 +10,14 @@ the first few matches.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from . import labels as lb
 from .candidates import is_colon
 from .coerce import coerce_text, currency_of, normalize, ocr_digits, parse_date
 from .document import Line, Page, Phrase, Word
+from .fields import Field
 from .output import Found
 from .schema import Node
-
-if TYPE_CHECKING:
-    from .offline import Field
 
 _DOC_WORDS = frozenset(
     "invoice tax invoice receipt sales receipt statement bill quote quotation estimate purchase order credit note "

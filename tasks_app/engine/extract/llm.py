@@ -22,7 +22,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -30,11 +30,9 @@ from ..errors import LlmError
 from ..llm_client import ChatClient, LlmEndpoint, answer_text
 from .coerce import coerce_text, normalize
 from .document import Document, Word
+from .options import ExtractOptions
 from .output import Findings, Found, KeyPath
 from .schema import Node
-
-if TYPE_CHECKING:
-    from . import ExtractOptions
 
 _INSTRUCTIONS = (
     "\n\nThe document is given as numbered segments, each as `[n] (page p, type) text`. Answer with one JSON "

@@ -27,6 +27,7 @@ from . import labels as lb
 from .candidates import Cand, candidates
 from .coerce import Coerced, coerce_text, coerce_words, ocr_digits, parse_date, parse_number
 from .document import Page, Word
+from .fields import Field
 from .output import Found, KeyPath
 from .schema import Node, iter_leaves
 
@@ -47,18 +48,6 @@ _AMOUNT_CONCEPTS = frozenset({"total", "subtotal", "tax", "discount", "shipping"
 
 
 # ---------------------------------------------------------------- leaf fields
-
-
-@dataclass(slots=True)
-class Field:
-    path: KeyPath
-    node: Node
-    phrases: list[str]
-    desc: frozenset[str]
-    party: str | None
-    sub: str  # field name without the party word ("address", "name", "")
-    is_id: bool
-    expects: str | None = None  # "date" or "amount" for a plain string field that names one
 
 
 def _field(path: KeyPath, node: Node) -> Field:

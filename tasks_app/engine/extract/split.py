@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError
 from .coerce import normalize
 from .document import Document
 from .labels import _stem
-
-if TYPE_CHECKING:
-    from . import ExtractOptions
+from .llm import LlmError, _Client
+from .options import ExtractOptions
 
 MAX_TOPICS = 50
 _STOP = frozenset(
@@ -147,8 +146,6 @@ def _output(
 
 
 def _llm_assign(doc: Document, topics: list[dict[str, str]], options: ExtractOptions) -> dict | None:
-    from .llm import LlmError, _Client
-
     budget = max(400, options.llm_context_chars // max(1, len(doc.pages)))
     listing = "\n".join(f"- {t['name']}: {t['description']}" for t in topics)
     body = "\n\n".join(f"<page {p}>\n{doc.page_text(p)[:budget]}\n</page>" for p in doc.pages)
