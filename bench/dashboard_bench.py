@@ -208,7 +208,7 @@ def browser_open(viewer_url: str, client: Client) -> tuple[float, float] | None:
             context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
             page = context.new_page()
             page.goto(base + "/tasks/")  # warm the connection and static files
-            from tasks_app.selectors import _viewer_index
+            from tasks_app.selectors.viewer import _viewer_index
 
             _viewer_index.cache_clear()
             times = []

@@ -11,6 +11,7 @@ import orjson
 from django.conf import settings
 
 from tasks_app import selectors
+from tasks_app.choices import TaskStatus
 from tasks_app.models import StoredFile, Task
 from tasks_app.services.storage import (
     TASK_ASSET_URL_BUCKET_SECONDS,
@@ -31,11 +32,11 @@ LEGACY_SEGMENT_TYPES = {
     "Unknown": "Text",
 }
 JOB_STATUS = {
-    "Starting": "pending",
-    "Processing": "processing",
-    "Succeeded": "completed",
-    "Failed": "failed",
-    "Cancelled": "canceled",
+    TaskStatus.STARTING: "pending",
+    TaskStatus.PROCESSING: "processing",
+    TaskStatus.SUCCEEDED: "completed",
+    TaskStatus.FAILED: "failed",
+    TaskStatus.CANCELLED: "canceled",
 }
 
 
@@ -152,7 +153,7 @@ def task_to_dict(
         file_url = urls(stored.storage_key, filename=stored.original_name, content_type=stored.mime_type)
     file_url = file_url or task.source_url or ""
     if output is False:
-        output = task_output(task, include_chunks=include_chunks) if task.status == "Succeeded" else None
+        output = task_output(task, include_chunks=include_chunks) if task.status == TaskStatus.SUCCEEDED else None
     if output:
         output = _resolve_output(output, urls, include_chunks=include_chunks, legacy=legacy)
     api_base = base_url(request) + "/api/v1"

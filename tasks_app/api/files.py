@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
@@ -92,8 +93,6 @@ def file_remove(request, file_id: str):
 
 @router.get("/files/{file_id}/content", response={200: bytes, 401: ErrorOut}, summary="Download a file")
 def file_content(request, file_id: str):
-    from django.core.files.storage import default_storage
-
     stored = _get(request, file_id)
     response = FileResponse(
         default_storage.open(stored.storage_key, "rb"), as_attachment=True, filename=stored.original_name

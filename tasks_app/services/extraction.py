@@ -21,7 +21,7 @@ from tasks_app import engine
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import Actor, actor_fields, audit_record
-from tasks_app.services.lifecycle import task_ended, task_fail_waiting
+from tasks_app.services.lifecycle import INTERNAL_ERROR, task_ended, task_fail_waiting
 from tasks_app.services.queue import TASK_QUEUED, job_enqueue
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
 
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 WAITING_FOR_PARSE = "Waiting for the parse task to finish"
 TASK_SUCCEEDED = "Task succeeded"
-INTERNAL_ERROR = "Internal error while processing the task (reference {ref}). Please try again."
 
 
 @transaction.atomic

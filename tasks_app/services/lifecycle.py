@@ -20,6 +20,9 @@ from tasks_app.services.webhooks import webhooks_emit_for
 
 logger = logging.getLogger(__name__)
 
+# A task that failed for a reason of ours: the reference leads the administrators to the logged traceback.
+INTERNAL_ERROR = "Internal error while processing the task (ref {ref}). The administrators can look it up."
+
 
 def task_ended(task_id) -> None:
     """Call after a conditional UPDATE moved the task to a terminal status: webhooks, then its waiting tasks."""

@@ -18,7 +18,7 @@ from tasks_app import engine
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
 from tasks_app.services.inputs import url_input_fetch
-from tasks_app.services.lifecycle import task_ended
+from tasks_app.services.lifecycle import INTERNAL_ERROR, task_ended
 from tasks_app.services.outbound import OutboundError
 from tasks_app.services.storage import StorageSink, local_copy, storage_is_local
 from tasks_app.services.webhooks import webhooks_emit_for
@@ -29,7 +29,6 @@ TASK_SUCCEEDED = "Task succeeded"
 TASK_CANCELLED = "Task cancelled"
 INPUT_MISSING = "The input file is no longer available. Upload it again."
 TOO_SLOW = "Processing took longer than {seconds} s and was stopped. Try a shorter document."
-INTERNAL_ERROR = "Internal error while processing the document (ref {ref}). The administrators can look it up."
 # Progress writes and cancellation checks hit the database; once a second is plenty for a progress bar.
 DB_POLL_SECONDS = 1.0
 

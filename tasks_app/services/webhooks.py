@@ -19,13 +19,18 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
+from tasks_app.choices import TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, WebhookDelivery, WebhookEndpoint, Workspace
 from tasks_app.services.audit import audit_record
 from tasks_app.services.outbound import OutboundError, PinnedIPTransport, outbound_url_check
 from tasks_app.services.queue import DELIVER_WEBHOOK_JOB, job_send
 
-EVENT_TYPES = {"Parse": "task.parse.updated", "Extract": "task.extract.updated", "Split": "task.split.updated"}
+EVENT_TYPES = {
+    TaskType.PARSE: "task.parse.updated",
+    TaskType.EXTRACT: "task.extract.updated",
+    TaskType.SPLIT: "task.split.updated",
+}
 RESPONSE_EXCERPT_BYTES = 2048
 DELIVERY_TIMEOUT = 10.0
 

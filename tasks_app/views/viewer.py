@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tasks_app import engine, selectors
-from tasks_app.choices import Role
+from tasks_app.choices import Role, TaskStatus
 from tasks_app.errors import ApplicationError
 from tasks_app.presenters import base_url, task_to_dict
 from tasks_app.services.storage import asset_url
@@ -91,7 +91,7 @@ def _viewer_context(request, task) -> dict:
         "can_manage": can_manage(request.membership, task),
         "can_upload": request.membership.has_role(Role.MEMBER),
     }
-    if task.status != "Succeeded":
+    if task.status != TaskStatus.SUCCEEDED:
         return context
     index = selectors.task_viewer_index(task=task)
     if index is None:
@@ -204,7 +204,7 @@ def task_download(request, task_id, fmt: str):
             raise Http404("The original file is no longer stored.")
         handle = default_storage.open(stored.storage_key, "rb")
         return FileResponse(handle, as_attachment=True, filename=stored.original_name, content_type=stored.mime_type)
-    if task.status != "Succeeded":
+    if task.status != TaskStatus.SUCCEEDED:
         raise Http404("This task has no output.")
     if fmt == "md":
         body = "\n\n".join(views["markdown"] for _, views in _document_parts(task) if views["markdown"].strip())

@@ -1,0 +1,28 @@
+"""Read side: querysets and reads for the API, the dashboard and the services, always scoped to a workspace.
+
+A package by kind of read; its public names are all here, so callers write `selectors.task_get(...)`.
+"""
+
+from tasks_app.selectors.keys import KeyedTask, api_key_active, task_for_key, workspaces_for_user
+from tasks_app.selectors.outputs import json_loads, task_output, task_outputs, task_outputs_as_read
+from tasks_app.selectors.tasks import TASK_NOT_FOUND, task_get, task_list, task_search
+from tasks_app.selectors.viewer import ViewerIndex, task_output_segments, task_segment, task_viewer_index
+
+__all__ = [
+    "TASK_NOT_FOUND",
+    "KeyedTask",
+    "ViewerIndex",
+    "api_key_active",
+    "json_loads",
+    "task_for_key",
+    "task_get",
+    "task_list",
+    "task_output",
+    "task_output_segments",
+    "task_outputs",
+    "task_outputs_as_read",
+    "task_search",
+    "task_segment",
+    "task_viewer_index",
+    "workspaces_for_user",
+]
