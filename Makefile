@@ -35,6 +35,11 @@ run: $(STAMP) ## Migrate, create the demo workspace/user/key, start web + worker
 test: $(STAMP) $(JS_STAMP) lint ## Run the whole test suite (lint first)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# A machine with nothing but Python has no Tesseract: the engine then reads with RapidOCR (from its wheel). The engine
+# tests run once more that way (the corpus check aside: it asserts a result or a clean error, whichever engine reads).
+test-without-tesseract: $(STAMP) ## The engine tests as a machine without Tesseract runs them (RapidOCR); .ci/run runs it
+	CHUNKR_OCR_ENGINE=rapidocr $(PY) -m pytest tests/engine --ignore=tests/engine/test_corpus.py $(PYTEST_ARGS)
+
 bench: $(STAMP) ## Engine speed/memory benchmarks (figures in docs/BENCHMARKS.md; `make bench-api` for the REST API)
 	$(PY) bench/engine_bench.py $(BENCH_ARGS)
 
@@ -51,9 +56,10 @@ fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB 
 screenshots: $(STAMP) ## Refresh docs/screenshots/ (upload, task list, viewer) with Debian's chromium
 	CHUNKR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py -p no:randomly -q
 
-lint: $(STAMP) ## ruff check + ruff format --check
+lint: $(STAMP) ## ruff check + ruff format --check + the import contracts (docs/ARCHITECTURE.md)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -65,4 +71,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test bench bench-api bench-teds fuzz-api screenshots lint format lock clean
+.PHONY: help install run test test-without-tesseract bench bench-api bench-teds fuzz-api screenshots lint format lock clean

@@ -59,7 +59,8 @@ def test_lazy_images_render_later_exactly_as_eager_ones_and_turned_scans_stay_ea
     assert boxes(lazy) == boxes(eager)
     assert eager.pages[1].page_width < eager.pages[1].page_height  # /Rotate 90 turned back so its text is upright
     scanned = [s.text for c in lazy.chunks for s in c.segments if s.page_number in (4, 5)]
-    assert sum("Scanned invoice total 1,234.56" in t for t in scanned) == 2  # both scans OCR'd, the flipped one upright
+    # Both scans OCR'd, the flipped one upright. Spaces aside: RapidOCR (the engine without Tesseract) joins words.
+    assert sum("Scannedinvoicetotal1,234.56" in "".join(t.split()) for t in scanned) == 2
 
     for page in lazy.pages:
         stored = tmp_path / "lazy" / page.image
