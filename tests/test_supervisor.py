@@ -85,3 +85,74 @@ def test_supervisor_serves_then_stops_everything(tmp_path, stop_signal):
         if proc.poll() is None:
             proc.kill()
         log.close()
+
+
+def _held(port: int):
+    """A listening socket on 127.0.0.1:`port`, standing for another checkout's `make run` (None if something already
+    listens there, which does as well)."""
+    import socket
+
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen()
+    return sock
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find child processes")
+def test_a_second_checkout_runs_beside_the_first_on_another_port(tmp_path):
+    """The default embedded Redis port is taken: the supervisor picks a free one and says so; the web port it was
+    given serves."""
+    holder = _held(6390)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY"}}
+    env.pop("CHUNKR_EMBEDDED_REDIS_PORT", None)
+    env.update(CHUNKR_VAR_DIR=str(tmp_path / "var"), PORT=str(port), WEB_CONCURRENCY="1", CELERY_CONCURRENCY="1")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    log_path = tmp_path / "supervisor.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chunkr_web.supervisor"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+
+        def healthy():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).text == "OK"
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=90, interval=0.5, what=f"the web server\n{log_path.read_text()[-2000:]}")
+        assert "port 6390 is taken" in log_path.read_text()
+        from celery import Celery
+
+        picked = int(log_path.read_text().split("the embedded Redis uses ")[1].split()[0])
+        probe = Celery(broker=f"redis://127.0.0.1:{picked}/0")
+        wait_for(lambda: probe.control.ping(timeout=1), timeout=60, interval=0.5, what="its worker on that Redis")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        if holder is not None:
+            holder.close()
+
+
+def test_a_taken_web_port_stops_make_run_with_one_clear_line(tmp_path):
+    with _held(0) as holder:
+        port = holder.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "SECRET_KEY"}}
+        env.update(CHUNKR_VAR_DIR=str(tmp_path / "var"), PORT=str(port))
+        run = subprocess.run(
+            [sys.executable, "-m", "chunkr_web.supervisor"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert f"port {port} is taken: set PORT to another port" in run.stderr
+    assert "starting" not in run.stderr  # nothing was started
