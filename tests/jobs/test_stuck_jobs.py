@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskOutput
-from tasks_app.services.maintenance import STALE_CANCELLED, STALE_FAILED, tasks_requeue_stale
+from tasks_app.services.maintenance import tasks_requeue_stale
 from tasks_app.services.tasks import TASK_STOPPED, task_cancel
 from tests.conftest import wait_for
 from tests.factories import parse_task, pdf_bytes
@@ -101,39 +101,3 @@ def test_stale_sweep_stops_a_hung_job_and_runs_the_task_again(live_worker, works
     done = finished(task.pk)
     assert done.status == TaskStatus.SUCCEEDED, f"{done.message}\n{live_worker.log_tail()}"
     assert (done.attempts, done.page_count, done.pages_done) == (2, 40, 40)
-
-
-def _stale_processing(workspace, *, attempts=1, cancel_requested=False) -> Task:
-    from django.db import transaction
-
-    with transaction.atomic():
-        task = parse_task(workspace, pdf_bytes("stuck"))
-        Task.objects.filter(pk=task.pk).update(
-            status=TaskStatus.PROCESSING,
-            attempts=attempts,
-            cancel_requested=cancel_requested,
-            heartbeat_at=timezone.now() - timedelta(hours=1),
-            job_id="no-such-job",
-        )
-    return task
-
-
-def test_stale_sweep_ends_a_cancelled_task_instead_of_running_it_again(workspace):
-    task = _stale_processing(workspace, cancel_requested=True)
-    assert tasks_requeue_stale() == ([], 0, 1)
-    row = Task.objects.get(pk=task.pk)
-    assert (row.status, row.message, row.completed) == (TaskStatus.CANCELLED, STALE_CANCELLED, True)
-
-
-def test_stale_sweep_fails_a_task_after_its_last_attempt(workspace, settings):
-    task = _stale_processing(workspace, attempts=settings.MAX_TASK_ATTEMPTS)
-    assert tasks_requeue_stale() == ([], 1, 0)
-    row = Task.objects.get(pk=task.pk)
-    assert (row.status, row.message) == (TaskStatus.FAILED, STALE_FAILED)
-
-
-def test_stale_sweep_leaves_a_task_that_reports_progress(workspace):
-    task = _stale_processing(workspace)
-    Task.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now())
-    assert tasks_requeue_stale() == ([], 0, 0)
-    assert Task.objects.get(pk=task.pk).status == TaskStatus.PROCESSING

@@ -1,4 +1,5 @@
-"""Extract/Split tasks waiting on a parse task that disappears must fail, not wait forever."""
+"""services/lifecycle.py: what follows a task's end or removal. Extract/Split tasks waiting on a parse task that
+disappears fail, saying why; a stopped job's files go; waiting tasks are released."""
 
 from __future__ import annotations
 
@@ -62,3 +63,35 @@ def test_purge_leaves_unrelated_waiting_tasks_alone(workspace):
     derived.refresh_from_db()
     assert derived.status == TaskStatus.STARTING
     assert not type(expired).objects.filter(pk=expired.pk).exists()
+
+
+def test_a_task_stopped_from_outside_loses_the_files_its_output_does_not_name(workspace):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tasks_app.models import TaskOutput
+    from tasks_app.services.lifecycle import task_settle_stopped
+
+    task = parse_task(workspace, pdf_bytes("x"))
+    kept = default_storage.save(f"tasks/{task.pk}/pages/0001.png", ContentFile(b"kept"))
+    stray = default_storage.save(f"tasks/{task.pk}/crops/half.png", ContentFile(b"stray"))
+    TaskOutput.objects.create(task=task, data={"chunks": []}, asset_keys=[kept])
+    waiting = _waiting_extract(workspace, task)
+    type(task).objects.filter(pk=task.pk).update(status=TaskStatus.CANCELLED)
+
+    task_settle_stopped(task.pk)
+
+    assert default_storage.exists(kept) and not default_storage.exists(stray)
+    waiting.refresh_from_db()
+    assert waiting.status == TaskStatus.STARTING  # released: its job decides (and fails it, its source was cancelled)
+
+
+def test_a_waiting_task_fails_only_while_it_is_still_waiting(workspace):
+    from tasks_app.services.lifecycle import task_fail_waiting
+
+    source = parse_task(workspace, pdf_bytes("x"))
+    derived = _waiting_extract(workspace, source)
+    type(derived).objects.filter(pk=derived.pk).update(status=TaskStatus.PROCESSING)
+    task_fail_waiting(derived, "too late")
+    derived.refresh_from_db()
+    assert derived.status == TaskStatus.PROCESSING
