@@ -47,3 +47,28 @@ def png_bytes(width: int = 400, height: int = 200) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def extract_task(workspace, source, schema: dict | None = None, **kwargs):
+    """An Extract task over `source` (waiting while it runs), made as the intake makes one."""
+    from tasks_app.choices import TaskType
+    from tasks_app.services.extraction import task_create_derived
+
+    schema = schema or {"type": "object", "properties": {"total": {"type": "number"}}}
+    return task_create_derived(
+        workspace=workspace,
+        task_type=TaskType.EXTRACT,
+        source=source,
+        configuration={"schema": schema, "parse_configuration": None},
+        actor=None,
+        **kwargs,
+    )
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF that opens only with a password."""
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "secret")
+    out = io.BytesIO()
+    doc.save(out, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u")
+    return out.getvalue()

@@ -40,34 +40,49 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find child processes")
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_supervisor_serves_then_stops_everything(tmp_path, stop_signal):
+def start_supervisor(tmp_path: Path, **env_overrides: str) -> tuple[subprocess.Popen, int, Path]:
+    """The supervisor on a scratch var/ and its own web port, one web and one worker process, migrated first;
+    returns it once its web server answers /api/v1/health, with the port and its log's path."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY"}}
     env.update(
         CHUNKR_VAR_DIR=str(tmp_path / "var"),
         PORT=str(port),
-        CHUNKR_EMBEDDED_REDIS_PORT=str(free_port()),
         WEB_CONCURRENCY="1",
         CELERY_CONCURRENCY="1",
         PYTHONUNBUFFERED="1",
+        **env_overrides,
     )
+    env = {k: v for k, v in env.items() if v != ""}  # "" removes a variable
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    log = (tmp_path / "supervisor.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chunkr_web.supervisor"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    log_path = tmp_path / "supervisor.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chunkr_web.supervisor"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def healthy():
+        if proc.poll() is not None:
+            raise AssertionError(f"the supervisor exited with {proc.returncode}\n{log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).text == "OK"
+        except httpx.HTTPError:
+            return False
+
     try:
+        wait_for(healthy, timeout=90, interval=0.5, what=f"the web server\n{log_path.read_text()[-2000:]}")
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, port, log_path
 
-        def healthy():
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).text == "OK"
-            except httpx.HTTPError:
-                return False
 
-        wait_for(healthy, timeout=90, interval=0.5, what="the web server")
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find child processes")
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_supervisor_serves_then_stops_everything(tmp_path, stop_signal):
+    proc, port, log_path = start_supervisor(tmp_path, CHUNKR_EMBEDDED_REDIS_PORT=str(free_port()))
+    try:
         login = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True, timeout=5)
         assert login.url.path == "/accounts/login/"
         # Give the worker and beat time to start their own children, so the check below means something.
@@ -78,13 +93,10 @@ def test_supervisor_serves_then_stops_everything(tmp_path, stop_signal):
         assert proc.wait(timeout=60) == 0
         time.sleep(0.5)
         left = [pid for pid in family if alive(pid)]
-        assert left == [], (
-            f"still running after the signal: {left}\n{(tmp_path / 'supervisor.log').read_text()[-3000:]}"
-        )
+        assert left == [], f"still running after the signal: {left}\n{log_path.read_text()[-3000:]}"
     finally:
         if proc.poll() is None:
             proc.kill()
-        log.close()
 
 
 def _held(port: int):
@@ -108,25 +120,13 @@ def test_a_second_checkout_runs_beside_the_first_on_another_port(tmp_path):
     """The default embedded Redis port is taken: the supervisor picks a free one and says so; the web port it was
     given serves."""
     holder = _held(6390)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY"}}
-    env.pop("CHUNKR_EMBEDDED_REDIS_PORT", None)
-    env.update(CHUNKR_VAR_DIR=str(tmp_path / "var"), PORT=str(port), WEB_CONCURRENCY="1", CELERY_CONCURRENCY="1")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    log_path = tmp_path / "supervisor.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "chunkr_web.supervisor"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
     try:
-
-        def healthy():
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).text == "OK"
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, timeout=90, interval=0.5, what=f"the web server\n{log_path.read_text()[-2000:]}")
+        proc, _port, log_path = start_supervisor(tmp_path, CHUNKR_EMBEDDED_REDIS_PORT="")
+    except BaseException:
+        if holder is not None:
+            holder.close()
+        raise
+    try:
         assert "port 6390 is taken" in log_path.read_text()
         from celery import Celery
 

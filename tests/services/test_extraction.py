@@ -3,12 +3,12 @@ process; through the prefork worker in tests/api/test_extract_api.py)."""
 
 import pytest
 
-from tasks_app.choices import TaskStatus, TaskType
+from tasks_app.choices import TaskStatus
 from tasks_app.models import TaskOutput
-from tasks_app.services.extraction import WAITING_FOR_PARSE, task_create_derived, task_process_derived
+from tasks_app.services.extraction import WAITING_FOR_PARSE, task_process_derived
 from tasks_app.services.processing import task_process
 from tasks_app.services.queue import TASK_QUEUED
-from tests.factories import parse_task, pdf_bytes
+from tests.factories import extract_task, parse_task, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -16,13 +16,7 @@ SCHEMA = {"type": "object", "properties": {"invoice_number": {"type": "string"}}
 
 
 def _extract(workspace, source):
-    return task_create_derived(
-        workspace=workspace,
-        task_type=TaskType.EXTRACT,
-        source=source,
-        configuration={"schema": SCHEMA, "parse_configuration": None},
-        actor=None,
-    )
+    return extract_task(workspace, source, SCHEMA)
 
 
 def test_an_extract_waits_for_its_parse_then_runs_with_its_job_recorded(workspace):

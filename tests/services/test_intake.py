@@ -4,9 +4,7 @@ the configuration is validated once, the upload sniffed once, and nothing is kep
 from __future__ import annotations
 
 import base64
-import io
 
-import pymupdf
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,17 +14,9 @@ from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, FileTooLarge
 from tasks_app.models import StoredFile, Task
 from tasks_app.services import intake
-from tests.factories import parse_task, pdf_bytes, store_file
+from tests.factories import encrypted_pdf, parse_task, pdf_bytes, store_file
 
 HX = {"HX-Request": "true"}
-
-
-def encrypted_pdf() -> bytes:
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "secret")
-    out = io.BytesIO()
-    doc.save(out, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u")
-    return out.getvalue()
 
 
 def private_inputs(workspace) -> list[str]:

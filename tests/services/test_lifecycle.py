@@ -7,24 +7,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tasks_app.choices import TaskStatus, TaskType
-from tasks_app.services.extraction import task_create_derived
+from tasks_app.choices import TaskStatus
 from tasks_app.services.maintenance import tasks_purge_expired
 from tasks_app.services.tasks import task_delete
-from tests.factories import parse_task, pdf_bytes
-
-SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
+from tests.factories import extract_task, parse_task, pdf_bytes
 
 
 def _waiting_extract(workspace, source):
-    return task_create_derived(
-        workspace=workspace,
-        task_type=TaskType.EXTRACT,
-        source=source,
-        configuration={"schema": SCHEMA, "parse_configuration": {}},
-        actor=None,
-        expires_in=3600,
-    )
+    return extract_task(workspace, source, expires_in=3600)
 
 
 def test_a_waiting_extract_fails_when_its_parse_task_expires(workspace):

@@ -1,12 +1,11 @@
 import io
 
-import pymupdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks_app.choices import Role
 from tasks_app.models import AuditEvent, ParsePreset, StoredFile, Task
-from tests.factories import pdf_bytes, png_bytes
+from tests.factories import encrypted_pdf, pdf_bytes, png_bytes
 
 HX = {"HX-Request": "true"}
 
@@ -17,14 +16,6 @@ def zip_bytes() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("notes.txt", "hello")
-    return out.getvalue()
-
-
-def encrypted_pdf() -> bytes:
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "secret")
-    out = io.BytesIO()
-    doc.save(out, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u")
     return out.getvalue()
 
 
