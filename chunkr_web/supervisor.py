@@ -1,9 +1,10 @@
 """Runs everything `make run` needs under one parent: embedded Redis (when REDIS_URL is unset),
 gunicorn, a Celery worker and Celery beat.
 
-Ctrl-C or SIGTERM stops all of them; if any one exits on its own, the rest are stopped too, so a
-half-running stack never lingers. Children run in their own process groups (so a stop reaches their
-workers as well) and are also tied to this process with PR_SET_PDEATHSIG in case it is killed hard.
+A child that exits on its own (killed, crashed) is started again with backoff, and the log says so; Ctrl-C or
+SIGTERM stops all of them. Children run in their own process groups (so a stop reaches their workers as well) and
+are also tied to this process with PR_SET_PDEATHSIG in case it is killed hard. In production the same processes run
+under whatever restarts services there (compose's `restart:`, systemd's `Restart=`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -27,6 +29,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env", override=False)
 VAR_DIR = Path(env_str("CHUNKR_VAR_DIR", str(BASE_DIR / "var")))
 STOP_GRACE_SECONDS = 15
+# A child that exits is started again after 1, 2, 4 … (at most RESTART_BACKOFF_MAX) seconds; one that ran this long
+# before exiting starts the count afresh; more than MAX_QUICK_FAILURES quick exits in a row stop the stack.
+RESTART_BACKOFF_MAX = 30
+STABLE_SECONDS = 60
+MAX_QUICK_FAILURES = 5
 DEFAULT_REDIS_PORT = 6390
 _PR_SET_PDEATHSIG = 1
 
@@ -142,18 +149,35 @@ def commands() -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen
+    started_at: float
+    quick_failures: int = 0  # exits in a row, each within STABLE_SECONDS of its start
+    restart_at: float | None = None
+
+
 class Supervisor:
+    """Starts the children, restarts one that exits on its own (with backoff, saying so), and stops them all on
+    Ctrl-C or SIGTERM. A child that keeps failing right after it starts (a wrong setting, a port taken) stops the
+    whole stack after MAX_QUICK_FAILURES tries, with a line saying which one."""
+
     def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: list[Child] = []
         self.stopping = False
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str]) -> Child:
         _log(f"starting {name}: {' '.join(argv[:6])} …")
-        proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
+        child = Child(name, argv, self._spawn(argv), time.monotonic())
+        self.children.append(child)
+        return child
+
+    def _spawn(self, argv: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - our own argv, no shell
             argv, cwd=BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
         )
-        self.children.append((name, proc))
-        return proc
 
     def stop(self, *_args) -> None:
         if self.stopping:
@@ -161,10 +185,12 @@ class Supervisor:
         self.stopping = True
         _log("stopping…")
         # Reverse order: web and workers first, Redis last so workers can hand back their messages.
-        for name, proc in reversed(self.children):
-            if proc.poll() is None:
-                self._signal_group(proc, signal.SIGTERM)
-                self._wait(name, proc)
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                self._signal_group(child.proc, signal.SIGTERM)
+                self._wait(child.name, child.proc)
+            else:
+                self._signal_group(child.proc, signal.SIGKILL)
 
     def _signal_group(self, proc: subprocess.Popen, sig: int) -> None:
         try:
@@ -181,6 +207,30 @@ class Supervisor:
             proc.wait()
         # Whatever the child left in its group (forked workers) goes too.
         self._signal_group(proc, signal.SIGKILL)
+
+    def _watch(self, child: Child, now: float) -> bool:
+        """Restart `child` if it exited (after its backoff); False when it keeps failing and the stack must stop."""
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.proc, child.started_at, child.restart_at = self._spawn(child.argv), now, None
+                _log(f"{child.name} started again (pid {child.proc.pid})")
+            return True
+        code = child.proc.poll()
+        if code is None:
+            return True
+        # A worker's pool processes (or gunicorn's workers) may outlive their main process: they go with it.
+        self._signal_group(child.proc, signal.SIGKILL)
+        child.quick_failures = child.quick_failures + 1 if now - child.started_at < STABLE_SECONDS else 1
+        if child.quick_failures > MAX_QUICK_FAILURES:
+            _log(
+                f"{child.name} keeps exiting right after it starts (code {code}, {MAX_QUICK_FAILURES} restarts); "
+                "stopping everything: its last lines are above"
+            )
+            return False
+        delay = min(RESTART_BACKOFF_MAX, 2 ** (child.quick_failures - 1))
+        _log(f"{child.name} exited with code {code}; restarting it in {delay} s")
+        child.restart_at = now + delay
+        return True
 
     def run(self) -> int:
         signal.signal(signal.SIGINT, self.stop)
@@ -203,16 +253,14 @@ class Supervisor:
             self.start(name, argv)
         exit_code = 0
         while not self.stopping:
-            for name, proc in self.children:
-                if proc.poll() is not None and not self.stopping:
-                    _log(f"{name} exited with code {proc.returncode}; stopping the rest")
-                    exit_code = proc.returncode or 1
-                    self.stop()
-                    break
+            now = time.monotonic()
+            if not all(self._watch(child, now) for child in self.children) and not self.stopping:
+                exit_code = 1
+                self.stop()
             time.sleep(0.2)
-        for _, proc in self.children:
-            if proc.poll() is None:
-                proc.wait()
+        for child in self.children:
+            if child.proc.poll() is None:
+                child.proc.wait()
         _log("all stopped")
         return exit_code
 
