@@ -18,6 +18,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "resend-unqueued-tasks": {
+        "task": "tasks_app.jobs.resend_unqueued_job",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "requeue-stale-tasks": {
         "task": "tasks_app.jobs.requeue_stale_job",
         "schedule": 120.0,

@@ -204,6 +204,8 @@ STALE_TASK_AFTER_SECONDS = env_int("STALE_TASK_AFTER_SECONDS", 900, minimum=60)
 # A cancel gives a Processing task's worker this long to stop at a page boundary, then stops its job from outside.
 CHUNKR_CANCEL_GRACE_SECONDS = env_int("CHUNKR_CANCEL_GRACE_SECONDS", 5, minimum=0, maximum=300)
 MAX_TASK_ATTEMPTS = env_int("MAX_TASK_ATTEMPTS", 3, minimum=1)
+# A Starting task this old with no job in the broker (it was down when the task was created) gets its job again.
+QUEUE_RESEND_AFTER_SECONDS = env_int("QUEUE_RESEND_AFTER_SECONDS", 120, minimum=10)
 
 # --- LLM (optional) ---------------------------------------------------------
 # Any OpenAI-compatible chat-completions endpoint. Unset: everything runs offline.

@@ -29,3 +29,9 @@ class FileTooLarge(ApplicationError):
 
 class RateLimited(ApplicationError):
     status, code = 429, "rate_limited"
+
+
+class ServiceUnavailable(ApplicationError):
+    """A dependency (the job queue) is down: nothing was stored; the client may retry after `retry_after`."""
+
+    status, code = 503, "unavailable"

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from tasks_app.models import WebhookDelivery
 from tasks_app.services.extraction import task_process_derived
-from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale
+from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale, tasks_resend_unqueued
 from tasks_app.services.processing import task_process
 from tasks_app.services.webhooks import webhook_deliver
 
@@ -50,6 +50,14 @@ def requeue_stale_job() -> int:
     if requeued or failed or cancelled:
         logger.warning("Stale tasks: %d requeued, %d failed, %d cancelled", len(requeued), failed, cancelled)
     return len(requeued)
+
+
+@shared_task(ignore_result=True)
+def resend_unqueued_job() -> int:
+    resent = tasks_resend_unqueued()
+    if resent:
+        logger.warning("Queued %d tasks again whose job had not reached the queue", len(resent))
+    return len(resent)
 
 
 # 5 s doubling to a 2 h cap: 19 attempts span a little over 24 hours (contract §10.2).

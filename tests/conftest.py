@@ -276,6 +276,23 @@ def inproc_worker(_inproc_worker_thread) -> Iterator[object]:
 
 
 @pytest.fixture
+def dead_broker():
+    """The app's broker pointed at a port nothing listens on (refused at once), for this test."""
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    _forget_broker_connections()
+    yield
+    celery_app.conf.broker_url = saved
+    _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    """Drop the app's pooled connections and producers, so that the next send connects to broker_url afresh."""
+    celery_app._pool = None  # noqa: SLF001
+    celery_app.amqp._producer_pool = None  # noqa: SLF001
+
+
+@pytest.fixture
 def workspace(db):
     from tasks_app.services.workspaces import workspace_get_or_create
 

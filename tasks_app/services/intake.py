@@ -26,6 +26,7 @@ from tasks_app.services.audit import Actor
 from tasks_app.services.extraction import task_create_derived
 from tasks_app.services.files import Sniffed, file_store, sniff_stored
 from tasks_app.services.inputs import ResolvedInput, input_resolve
+from tasks_app.services.queue import queue_check
 from tasks_app.services.tasks import task_create_parse, task_update_legacy
 
 NOT_A_URL = "Enter an http:// or https:// address."
@@ -82,6 +83,7 @@ def intake_parse(
 ) -> Task:
     """A parse task over `file`, queued. Nothing is kept when the input is refused."""
     config = parse_config_check(configuration)  # 400 before anything is stored
+    queue_check()  # 503 while the broker is down, before anything is stored
     received: ResolvedInput | None = None
     try:
         with transaction.atomic():
@@ -129,6 +131,7 @@ def intake_url(
 def intake_update_legacy(*, task: Task, changes: dict, expires_in: int | None, actor: Actor) -> Task:
     """Legacy PATCH /task/{id}/parse (§12.3): the task's configuration with `changes`, re-run in place."""
     config = parse_config_check({**task.configuration, **changes})
+    queue_check()
     return task_update_legacy(task=task, configuration=config, expires_in=expires_in, actor=actor)
 
 
@@ -245,6 +248,7 @@ def intake_extract(
 ) -> Task:
     """An Extract task over a parsed task (by id) or over a document, parsed first (no second parse of a task)."""
     schema = extraction_schema_check(schema)  # 400 with the JSON path, before anything runs
+    queue_check()
     source, parse_config = _source(
         workspace=workspace,
         file=file,
@@ -288,6 +292,7 @@ def intake_split(
 ) -> Task:
     """A Split task (topics to pages) over a parsed task or a document, parsed first."""
     topics = split_topics_check(topics)
+    queue_check()
     source, parse_config = _source(
         workspace=workspace,
         file=file,

@@ -1,4 +1,5 @@
-"""Housekeeping run by Celery beat: expired tasks go, stale claims come back."""
+"""Housekeeping run by Celery beat: expired tasks go, stale claims come back, tasks whose job never reached the
+queue are queued again."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from tasks_app.choices import TaskStatus
+from tasks_app.choices import TERMINAL_STATUSES, TaskStatus
 from tasks_app.models import Task
 from tasks_app.services.lifecycle import (
     dependents_orphan,
@@ -17,7 +19,7 @@ from tasks_app.services.lifecycle import (
     task_delete_unkept_files,
     task_settle_stopped,
 )
-from tasks_app.services.queue import job_enqueue, job_stop
+from tasks_app.services.queue import job_enqueue, job_stop, queued_task_ids
 
 logger = logging.getLogger(__name__)
 PURGE_BATCH = 500
@@ -78,3 +80,28 @@ def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
                 job_enqueue(Task.objects.only("pk", "task_type").get(pk=task_id))
                 requeued.append(task_id)
     return requeued, failed, cancelled
+
+
+def tasks_resend_unqueued(*, now=None) -> list:
+    """Starting tasks older than QUEUE_RESEND_AFTER_SECONDS with no job in the broker: their job was never queued
+    (the broker was down when their transaction committed) or was lost with it. Their job is sent again; a
+    duplicate would be harmless (a job claims its task with one conditional UPDATE). Extract/Split tasks still
+    waiting for their source are left alone: their source's end queues them. Returns the ids sent again."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.QUEUE_RESEND_AFTER_SECONDS)
+    waiting = Task.objects.filter(status=TaskStatus.STARTING, created_at__lt=cutoff).filter(
+        Q(source_task__isnull=True) | Q(source_task__status__in=TERMINAL_STATUSES)
+    )
+    candidates = list(waiting.only("pk", "task_type"))
+    if not candidates:
+        return []
+    queued = queued_task_ids()
+    if queued is None:
+        return []  # the broker cannot be read: nothing could be sent either; the next sweep tries again
+    resent = []
+    for task in candidates:
+        if str(task.pk) not in queued:
+            with transaction.atomic():
+                job_enqueue(task)
+            resent.append(task.pk)
+    return resent

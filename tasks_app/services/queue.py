@@ -1,23 +1,32 @@
-"""The job queue as the services see it: put a task's job on it, stop a running job.
+"""The job queue as the services see it: put a task's job on it, see which tasks have a job waiting, stop a job.
 
-Jobs are sent by name, not imported: `tasks_app/jobs.py` is a skin over the services and sits above them.
+Jobs are sent by name, not imported: `tasks_app/jobs.py` is a skin over the services and sits above them. The broker
+is Redis (kombu's Redis transport): a queue is a list of message envelopes, and the messages a worker has taken but
+not yet acknowledged sit in its `unacked` hash.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 
+import redis
 from celery import current_app
 from django.db import transaction
 
 from tasks_app.choices import TaskType
+from tasks_app.errors import ServiceUnavailable
 from tasks_app.models import Task
 
 logger = logging.getLogger(__name__)
 
 TASK_QUEUED = "Task queued"
 STOP_ORDER_SECONDS = 5.0
+QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was queued. Try again in a minute."
+QUEUE_DOWN_RETRY_AFTER = 30
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DELIVER_WEBHOOK_JOB = "tasks_app.jobs.deliver_webhook_job"
 JOB_FOR_TYPE = {
     TaskType.PARSE: "tasks_app.jobs.process_task_job",
@@ -33,8 +42,63 @@ def job_enqueue(task: Task) -> None:
 
 
 def job_send(name: str, *args: str) -> None:
-    """Queue the job `name` with `args` once the current transaction commits."""
-    transaction.on_commit(lambda: current_app.send_task(name, args=list(args)))
+    """Queue the job `name` with `args` once the current transaction commits. A broker that fails then (the row is
+    committed already) is logged, not raised: the resend sweep (maintenance.tasks_resend_unqueued) sends a task's
+    job again once the broker is back."""
+
+    def send() -> None:
+        try:
+            current_app.send_task(name, args=list(args))
+        except Exception as exc:  # noqa: BLE001 - kombu and redis raise several types for a broker that is down
+            logger.warning("Could not queue %s%s (the resend sweep will): %r", name, tuple(args), exc)
+
+    transaction.on_commit(send)
+
+
+def _broker() -> redis.Redis:
+    return redis.Redis.from_url(current_app.conf.broker_url, socket_timeout=5, socket_connect_timeout=2)
+
+
+def queue_check() -> None:
+    """Refuse new work while the broker is down (503 with Retry-After), before anything is stored."""
+    try:
+        _broker().ping()
+    except redis.RedisError:
+        raise ServiceUnavailable(QUEUE_DOWN, retry_after=QUEUE_DOWN_RETRY_AFTER) from None
+
+
+def queue_names() -> set[str]:
+    conf = current_app.conf
+    return {route["queue"] for route in (conf.task_routes or {}).values()} | {conf.task_default_queue}
+
+
+def queued_task_ids(queues: set[str] | None = None) -> set[str] | None:
+    """The ids of the tasks with a processing job in the broker now: waiting in `queues` (the routed ones by default)
+    or taken by a worker and not yet acknowledged. None when the broker cannot be read."""
+    jobs = set(JOB_FOR_TYPE.values())
+    try:
+        client = _broker()
+        pipe = client.pipeline()
+        for name in sorted(queues or queue_names()):
+            pipe.lrange(name, 0, -1)
+        pipe.hvals("unacked")
+        *waiting, taken = pipe.execute()
+    except redis.RedisError:
+        return None
+    envelopes = [raw for items in waiting for raw in items]
+    envelopes += [raw for raw in taken]
+    found: set[str] = set()
+    for raw in envelopes:
+        try:
+            message = json.loads(raw)
+            if isinstance(message, list):  # unacked: [envelope, exchange, routing key]
+                message = message[0]
+            headers = message["headers"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue
+        if headers.get("task") in jobs:
+            found.update(_UUID.findall(str(headers.get("argsrepr", ""))))
+    return found
 
 
 def job_stop(job_id: str, *, timeout: float = STOP_ORDER_SECONDS) -> bool:

@@ -164,3 +164,20 @@ def test_extract_over_a_document_parses_it_first_and_over_a_task_reuses_it(works
         intake.intake_extract(workspace=workspace, file=str(parse.pk), schema=schema, actor=None, file_name="x.pdf")
     with pytest.raises(ApplicationError, match="schema"):
         intake.intake_extract(workspace=workspace, file=data, schema=[], actor=None)
+
+
+@pytest.mark.django_db
+def test_while_the_job_queue_is_down_a_create_is_refused_with_503_and_nothing_stored(
+    client, workspace, api_key, dead_broker
+):
+    from tasks_app.services.queue import QUEUE_DOWN
+
+    response = client.post(
+        "/api/v1/tasks/parse",
+        {"file": base64.b64encode(pdf_bytes()).decode()},
+        content_type="application/json",
+        headers={"Authorization": api_key},
+    )
+    assert response.status_code == 503 and response.json()["message"] == QUEUE_DOWN
+    assert int(response["Retry-After"]) > 0
+    assert not Task.objects.exists() and not StoredFile.objects.exists()

@@ -18,6 +18,7 @@ from tasks_app.services.maintenance import (
     STALE_REQUEUED,
     tasks_purge_expired,
     tasks_requeue_stale,
+    tasks_resend_unqueued,
 )
 from tests.factories import parse_task, pdf_bytes
 
@@ -77,3 +78,55 @@ def test_expired_tasks_go_with_their_outputs_and_files(workspace):
     assert not Task.objects.filter(pk=old.pk).exists() and not TaskOutput.objects.filter(task_id=old.pk).exists()
     assert not default_storage.exists(asset)
     assert Task.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.fixture
+def own_queues(redis_url, settings):
+    """Jobs go to queues of this test's own (no worker reads them), emptied before and after."""
+    from tasks_app.services import redis_state
+    from tests.conftest import jobs_routed_to
+
+    settings.REDIS_URL = redis_url
+    names = [f"resend-test-{q}" for q in ("default", "parse", "extract", "split")]
+    redis_state.client().delete(*names)
+    with jobs_routed_to("resend-test-"):
+        yield
+    redis_state.client().delete(*names)
+
+
+def test_a_starting_task_whose_job_never_reached_the_queue_gets_it_again(
+    workspace, settings, own_queues, django_capture_on_commit_callbacks
+):
+    from tasks_app.services.queue import job_enqueue, queued_task_ids
+    from tests.factories import extract_task
+
+    old = timezone.now() - timedelta(seconds=settings.QUEUE_RESEND_AFTER_SECONDS + 5)
+    lost, queued, fresh = (parse_task(workspace, pdf_bytes()) for _ in range(3))
+    running = parse_task(workspace, pdf_bytes())
+    waiting = extract_task(workspace, running)  # waits for its source: its source's end queues it
+    Task.objects.filter(pk__in=[lost.pk, queued.pk, running.pk, waiting.pk]).update(created_at=old)
+    Task.objects.filter(pk=running.pk).update(status=TaskStatus.PROCESSING)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_enqueue(queued)  # the only job the broker holds
+    before = queued_task_ids()  # (a worker of this test session may hold other tests' jobs: only ours count)
+    assert str(queued.pk) in before and str(lost.pk) not in before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = tasks_resend_unqueued()
+
+    assert resent == [lost.pk]  # not the queued one, not the one created moments ago, not the waiting extract
+    assert {str(queued.pk), str(lost.pk)} <= queued_task_ids()
+    assert fresh.pk not in resent
+
+
+def test_the_resend_sweep_sends_nothing_while_it_cannot_read_the_broker(workspace):
+    from chunkr_web.celery import app
+
+    task = parse_task(workspace, pdf_bytes())
+    Task.objects.filter(pk=task.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    saved = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        assert tasks_resend_unqueued() == []
+    finally:
+        app.conf.broker_url = saved

@@ -43,20 +43,43 @@ def test_a_rolled_back_transaction_sends_nothing(workspace, queues):
     assert sum(queues().values()) == 0
 
 
-def test_a_stop_order_without_a_job_or_a_broker_is_reported_not_raised(redis_url):
+def test_a_stop_order_without_a_job_or_a_broker_is_reported_not_raised(redis_url, request):
     import time
-
-    from chunkr_web.celery import app
 
     assert job_stop("") is False
     assert job_stop("00000000-0000-0000-0000-000000000000") is True  # the order went out on the real Redis
-    saved = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
-    app._pool = None  # noqa: SLF001 - a producer pool for the dead broker
-    try:
-        started = time.monotonic()
-        assert job_stop("00000000-0000-0000-0000-000000000000", timeout=3) is False
-        assert time.monotonic() - started < 4  # never longer than its timeout, whatever the broker does
-    finally:
-        app.conf.broker_url = saved
-        app._pool = None  # noqa: SLF001
+    request.getfixturevalue("dead_broker")
+    started = time.monotonic()
+    assert job_stop("00000000-0000-0000-0000-000000000000", timeout=3) is False
+    assert time.monotonic() - started < 4  # never longer than its timeout, whatever the broker does
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_that_fails_after_the_commit_is_logged_not_raised(workspace, dead_broker, caplog):
+    with transaction.atomic():
+        task = Task.objects.create(workspace=workspace)
+        job_enqueue(task)
+    assert "Could not queue tasks_app.jobs.process_task_job" in caplog.text and str(task.pk) in caplog.text
+    assert Task.objects.get(pk=task.pk).status == "Starting"  # the resend sweep's to send
+
+
+def test_new_work_is_refused_with_503_while_the_broker_is_down(dead_broker):
+    from tasks_app.errors import ServiceUnavailable
+    from tasks_app.services.queue import QUEUE_DOWN, queue_check
+
+    with pytest.raises(ServiceUnavailable, match=QUEUE_DOWN) as refused:
+        queue_check()
+    assert refused.value.status == 503 and refused.value.extra["retry_after"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_task_ids_reads_the_waiting_jobs(workspace, queues):
+    from tasks_app.services.queue import queued_task_ids
+
+    with transaction.atomic():
+        parse = Task.objects.create(workspace=workspace)
+        job_enqueue(parse)
+        job_send("tasks_app.jobs.deliver_webhook_job", "not-a-task")
+    other = Task.objects.create(workspace=workspace)
+    found = queued_task_ids({PREFIX + q for q in ("default", "parse", "extract", "split")})
+    assert str(parse.pk) in found and str(other.pk) not in found
