@@ -32,12 +32,16 @@ def split_list(values: list[str] | None) -> list[str]:
 def parse_when(value: str | None, name: str) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value.replace(" ", "+"))  # a bare '+' in a query string arrives as a space
-    if parsed is None:
-        raise ApplicationError(f"{name}: not an ISO 8601 date-time: {value!r}")
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed
+    bad = ApplicationError(f"{name}: not an ISO 8601 date-time: {value[:64]!r}")
+    try:
+        parsed = parse_datetime(value.replace(" ", "+"))  # a bare '+' in a query string arrives as a space
+        if parsed is None:
+            raise bad
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, UTC)
+        return parsed.astimezone(UTC)  # a year-9999 time east of UTC is past what the database can hold
+    except (ValueError, OverflowError):  # month 13, hour 25, …
+        raise bad from None
 
 
 def cursor_page(

@@ -216,6 +216,23 @@ def test_list_paginates_with_cursor_and_filters(api, workspace):
     assert api.get("/tasks", cursor="yesterday").status_code == 400
 
 
+@pytest.mark.parametrize(
+    "value", ["2024-13-01T00:00:00Z", "2024-01-01T25:00:00Z", "2024-02-30T00:00:00Z", "9999-12-31T23:59:59-14:00"]
+)
+@pytest.mark.parametrize("name", ["cursor", "start", "end"])
+def test_out_of_range_dates_in_the_list_are_400_naming_the_field(api, name, value):
+    response = api.get("/tasks", **{name: value})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"{name}: not an ISO 8601 date-time")
+
+
+def test_out_of_range_dates_in_the_dashboards_filters_are_dropped_not_a_500(client, workspace, make_user):
+    client.force_login(make_user("mia", workspace=workspace))
+    for value in ("2024-13-01", "99999-01-01", "2024-02-30", "9999-12-31", "0001-01-01"):
+        response = client.get("/tasks/", {"created_from": value, "created_to": value})
+        assert response.status_code == 200, value  # a bad bookmark still opens the list (forms.TaskFilterForm)
+
+
 def test_cancel_and_delete_follow_the_state_rules(api, live_worker):
     task = api.post("/tasks/parse", {"file": base64.b64encode(pdf_bytes("x")).decode()}).json()
     tid = task["task_id"]
