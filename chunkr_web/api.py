@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from chunkr_web.limits import too_large_message
 from tasks_app.api.auth import ApiKeyAuth
 from tasks_app.api.files import router as files_router
 from tasks_app.api.health import router as health_router
@@ -122,6 +125,13 @@ def on_application_error(request, exc: ApplicationError):
     if "retry_after" in exc.extra:
         response["Retry-After"] = str(exc.extra["retry_after"])
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request, exc):
+    # Django's own limit, met while reading a body sent without Content-Length (chunked).
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _error(request, too_large_message(limit), 413, "file_too_large")
 
 
 @api.exception_handler(Http404)
