@@ -248,3 +248,11 @@ def file_to_dict(stored: StoredFile) -> dict[str, Any]:
         "created_at": iso(stored.created_at),
         "url": stored.url,
     }
+
+
+def user_bytes_headers(response):
+    """What every answer carrying stored bytes gets, from the API and the dashboard alike: no type sniffing, and a
+    policy under which nothing in it runs (an uploaded HTML or SVG file is the uploader's, not our page)."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self' data:; sandbox"
+    return response

@@ -13,7 +13,7 @@ from tasks_app.api import common
 from tasks_app.api.schemas import DeleteOut, ErrorOut, FileOut, FilesListOut, FileUrlOut
 from tasks_app.errors import ApplicationError
 from tasks_app.models import StoredFile
-from tasks_app.presenters import UrlMaker, file_to_dict
+from tasks_app.presenters import UrlMaker, file_to_dict, user_bytes_headers
 from tasks_app.services.files import PRIVATE_PREFIX, file_create, file_delete
 from tasks_app.services.storage import asset_url, data_url
 
@@ -98,7 +98,7 @@ def file_content(request, file_id: str):
         default_storage.open(stored.storage_key, "rb"), as_attachment=True, filename=stored.original_name
     )
     response["Content-Type"] = stored.mime_type
-    return response
+    return user_bytes_headers(response)
 
 
 @router.get("/files/{file_id}/url", response={200: FileUrlOut, 400: ErrorOut, 401: ErrorOut}, summary="File URL")

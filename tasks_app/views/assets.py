@@ -1,4 +1,9 @@
-"""Serves stored files (inputs, page images, crops) behind signed, expiring URLs."""
+"""Serves stored files (inputs, page images, crops) behind signed, expiring URLs.
+
+Uploaded files are the users' own bytes on the dashboard's origin: only the images the engine made (page images and
+crops, PNG or JPEG, below tasks/) are shown inline; everything else is an attachment, and every answer carries
+`nosniff` and a sandboxing Content-Security-Policy, so an uploaded HTML or SVG file never runs as a page of ours.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from django.core import signing
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
+from tasks_app.presenters import user_bytes_headers
 from tasks_app.services.storage import asset_from_token, content_type_for, open_asset
 
 
@@ -25,8 +31,16 @@ def asset(request, token: str):
         handle = open_asset(name)
     except (FileNotFoundError, OSError):
         raise Http404("Not found") from None
-    response = FileResponse(handle, content_type=content_type_for(filename or name))
-    if filename:
+    content_type = content_type_for(filename or name)
+    inline = name.startswith("tasks/") and content_type in ENGINE_IMAGE_TYPES
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=not inline, filename=filename or name.rsplit("/", 1)[-1]
+    )
+    if inline and filename:
         response["Content-Disposition"] = f'inline; filename="{filename.replace(chr(34), "")}"'
+    user_bytes_headers(response)
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+ENGINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})

@@ -26,7 +26,36 @@ def test_a_signed_link_serves_the_file_under_its_name(client, stored):
     with default_storage.open(stored.storage_key, "rb") as fh:
         assert b"".join(response.streaming_content) == fh.read()
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == 'inline; filename="r.pdf"'
+    assert response["Content-Disposition"] == 'attachment; filename="r.pdf"'  # an upload: never inline
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("evil.html", b"<html><script>fetch('/settings/')</script></html>"),
+        ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    ],
+)
+def test_an_uploaded_page_is_never_run_on_our_origin(client, workspace, name, data):
+    upload = store_file(workspace, data, name)
+    response = client.get(_path(asset_url(upload.storage_key, base_url="http://testserver", filename=name)))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert (
+        "sandbox" in response["Content-Security-Policy"] and "default-src 'none'" in response["Content-Security-Policy"]
+    )
+
+
+def test_the_engines_page_images_are_shown_inline(client, workspace):
+    from django.core.files.base import ContentFile
+
+    from tests.factories import png_bytes
+
+    key = default_storage.save("tasks/some-task/pages/0001-144dpi.png", ContentFile(png_bytes()))
+    response = client.get(_path(asset_url(key, base_url="http://testserver", filename="page-1.png")))
+    assert (response["Content-Type"], response["Content-Disposition"]) == ("image/png", 'inline; filename="page-1.png"')
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_an_expired_link_is_403_with_a_hint(client, stored):
