@@ -188,6 +188,8 @@ class ParseConfig:
         for k in ("llm_processing", "high_resolution", "expires_in", "input_file_url"):
             if k in d:
                 extras[k] = d[k]
+        if extras.get("llm_processing") is not None:
+            extras["llm_processing"] = _parse_llm_processing(extras["llm_processing"])
         kw["extras"] = extras
         return cls(**kw)
 
@@ -208,6 +210,36 @@ class ParseConfig:
         }
         d.update(self.extras)
         return d
+
+
+_LLM_PROCESSING_KEYS = ("llm_model_id", "model_id", "fallback_strategy", "max_completion_tokens", "temperature")
+
+
+def _parse_llm_processing(raw: Any) -> dict[str, Any]:
+    """LlmProcessing (API_CONTRACT §8.7; the legacy SDK spells the model key `model_id`): stored and echoed as given,
+    once every field is of its type."""
+    path = "llm_processing"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: must be an object or null")
+    for key, value in raw.items():
+        if key not in _LLM_PROCESSING_KEYS:
+            raise ConfigError(f"{path}.{key}: unknown field (expected one of {', '.join(_LLM_PROCESSING_KEYS)})")
+        if value is None:
+            continue
+        if key in ("llm_model_id", "model_id") and (not isinstance(value, str) or len(value) > 200):
+            raise ConfigError(f"{path}.{key}: must be a model name (a string of at most 200 characters)")
+        if key == "fallback_strategy" and not (
+            value in ("None", "Default")
+            or (isinstance(value, dict) and list(value) == ["Model"] and isinstance(value["Model"], str))
+        ):
+            raise ConfigError(f'{path}.fallback_strategy: must be "None", "Default" or {{"Model": "<model id>"}}')
+        if key == "max_completion_tokens" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(f"{path}.max_completion_tokens: must be a positive integer")
+        if key == "temperature" and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2
+        ):
+            raise ConfigError(f"{path}.temperature: must be a number from 0 to 2")
+    return dict(raw)
 
 
 def _parse_segment_processing(raw: Any) -> dict[str, GenerationConfig]:

@@ -22,8 +22,13 @@ from tasks_app.services.outbound import OutboundError, outbound_get, outbound_ur
 INVALID_BASE64 = "Invalid base64 data"
 FILE_NOT_FOUND = "File not found"
 EMPTY_FILE = "The file is empty."
+UNSUPPORTED_SCHEME = (
+    "file: {scheme}: links are not fetched; give an http(s) URL, a ch://files/ id, a data: URL or base64"
+)
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<data>.*)$", re.S)
 _B64_CLEAN = re.compile(r"\s+")
+_URLSAFE_B64 = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,31}):")
 
 
 @dataclass
@@ -36,15 +41,17 @@ class ResolvedInput:
 
 
 def _decode_b64(payload: str) -> bytes:
+    """Standard or URL-safe base64, whitespace and missing padding forgiven, nothing else: a string with other
+    characters is not base64 (Python's URL-safe decoder would silently drop them and decode the rest)."""
     cleaned = _B64_CLEAN.sub("", payload)
     cleaned += "=" * (-len(cleaned) % 4)
     try:
-        data = base64.b64decode(cleaned, altchars=None, validate=True)
-    except (binascii.Error, ValueError):
-        try:
+        if _URLSAFE_B64.match(cleaned) and ("-" in cleaned or "_" in cleaned):
             data = base64.urlsafe_b64decode(cleaned)
-        except (binascii.Error, ValueError):
-            raise ApplicationError(INVALID_BASE64) from None
+        else:
+            data = base64.b64decode(cleaned, altchars=None, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApplicationError(INVALID_BASE64) from None
     if not data:
         raise ApplicationError(EMPTY_FILE)
     return data
@@ -61,13 +68,16 @@ def input_resolve(*, workspace: Workspace, file: str, file_name: str | None, act
         except (StoredFile.DoesNotExist, ValueError, ValidationError):
             raise NotFound(FILE_NOT_FOUND) from None
         return ResolvedInput(stored=stored, file_name=file_name or stored.original_name)
-    if file.startswith(("http://", "https://")):
+    if file[:8].lower().startswith(("http://", "https://")):
         try:
             outbound_url_check(file)
         except OutboundError as exc:
             raise ApplicationError(str(exc)) from None
         name = file_name or PurePosixPath(unquote(urlsplit(file).path)).name or "download"
         return ResolvedInput(stored=None, file_name=name[:200], source_url=file)
+    scheme = _SCHEME.match(file)
+    if scheme and not file.startswith("data:"):
+        raise ApplicationError(UNSUPPORTED_SCHEME.format(scheme=scheme.group(1)[:32]))
     if file.startswith("data:"):
         match = _DATA_URL.match(file)
         if not match:

@@ -10,6 +10,7 @@ once, into the engine's `ParseConfig`, and the task stores its normalised dict.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -31,6 +32,9 @@ from tasks_app.services.tasks import task_create_parse, task_update_legacy
 
 NOT_A_URL = "Enter an http:// or https:// address."
 INPUT_GONE = "The input file of this task is gone, so it cannot be re-run"
+# Both are stored with the task and echoed in every answer about it: a few pages of text, not a book.
+MAX_SYSTEM_PROMPT_CHARS = 20_000
+MAX_SCHEMA_CHARS = 200_000
 TOO_MANY_PAGES = "The document has {pages} pages; the limit is {limit}."
 TASK_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -164,6 +168,8 @@ def is_task_reference(file: str) -> bool:
 def extraction_schema_check(schema: Any) -> dict:
     if not isinstance(schema, dict):
         raise ApplicationError("schema: must be a JSON object (a JSON Schema)")
+    if len(json.dumps(schema, separators=(",", ":"))) > MAX_SCHEMA_CHARS:
+        raise ApplicationError(f"schema: at most {MAX_SCHEMA_CHARS:,} characters of JSON")
     try:
         engine.validate_extraction_schema(schema)
     except engine.EngineError as exc:
@@ -248,6 +254,8 @@ def intake_extract(
 ) -> Task:
     """An Extract task over a parsed task (by id) or over a document, parsed first (no second parse of a task)."""
     schema = extraction_schema_check(schema)  # 400 with the JSON path, before anything runs
+    if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
+        raise ApplicationError(f"system_prompt: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters")
     queue_check()
     source, parse_config = _source(
         workspace=workspace,

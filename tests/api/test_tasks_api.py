@@ -131,7 +131,8 @@ def test_data_url_and_base64_urls_inline_assets(api, live_worker):
         ({"file": "http://127.0.0.1/secret"}, "private or local address"),
         ({"file": "http://example.com:22/"}, "Port 22 is not allowed"),
         ({"file": "http://169.254.169.254/latest/meta-data"}, "private or local address"),
-        ({"file": "file:///etc/passwd"}, "Invalid base64"),
+        ({"file": "file:///etc/passwd"}, "links are not fetched"),
+        ({"file": "gopher://example.com/1"}, "links are not fetched"),
     ],
 )
 def test_bad_create_requests_get_a_4xx_with_a_message(api, body, needle):

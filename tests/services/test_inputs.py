@@ -48,7 +48,13 @@ def test_a_url_is_checked_now_and_fetched_later(workspace):
 
 @pytest.mark.parametrize(
     ("file", "message"),
-    [("", "file: required"), ("!!!not base64!!!", INVALID_BASE64), ("====", EMPTY_FILE), ("data:nope", "data URL")],
+    [
+        ("", "file: required"),
+        ("!!!not base64!!!", INVALID_BASE64),
+        ("====", INVALID_BASE64),
+        ("data:application/pdf;base64,", EMPTY_FILE),
+        ("data:nope", "data URL"),
+    ],
 )
 def test_what_is_not_a_file_is_refused(workspace, file, message):
     with pytest.raises(ApplicationError, match=message):
@@ -59,3 +65,19 @@ def test_decoded_bytes_over_the_limit_are_refused(workspace, settings):
     settings.CHUNKR_MAX_UPLOAD_BYTES = 10
     with pytest.raises(FileTooLarge):
         resolve(workspace, base64.b64encode(pdf_bytes()).decode())
+
+
+@pytest.mark.parametrize(
+    "file", ["gopher://example.com/x", "ftp://example.com/a.pdf", "file:///etc/passwd", "javascript:alert(1)"]
+)
+def test_other_schemes_are_refused_by_name_not_read_as_base64(workspace, file):
+    with pytest.raises(ApplicationError, match=r"links are not fetched; give an http\(s\) URL"):
+        resolve(workspace, file)
+
+
+def test_base64_is_strict_about_its_alphabet(workspace):
+    data = base64.b64encode(pdf_bytes()).decode()
+    with pytest.raises(ApplicationError, match=INVALID_BASE64):
+        resolve(workspace, data[:40] + "!!" + data[40:])  # the URL-safe decoder used to drop the '!!' and go on
+    assert resolve(workspace, "\n".join(data[i : i + 76] for i in range(0, len(data), 76))).stored  # wrapped lines
+    assert resolve(workspace, "HTTPS://93.184.215.14/a.pdf").source_url  # schemes are case-insensitive

@@ -181,3 +181,39 @@ def test_while_the_job_queue_is_down_a_create_is_refused_with_503_and_nothing_st
     assert response.status_code == 503 and response.json()["message"] == QUEUE_DOWN
     assert int(response["Retry-After"]) > 0
     assert not Task.objects.exists() and not StoredFile.objects.exists()
+
+
+@pytest.mark.django_db
+def test_free_text_that_every_answer_echoes_is_bounded(workspace):
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    data = base64.b64encode(pdf_bytes()).decode()
+    with pytest.raises(ApplicationError, match="system_prompt: at most 20,000 characters"):
+        intake.intake_extract(workspace=workspace, file=data, schema=schema, actor=None, system_prompt="x" * 20_001)
+    big = {"type": "object", "properties": {f"f{n}": {"type": "string", "description": "d" * 100} for n in range(3000)}}
+    with pytest.raises(ApplicationError, match="schema: at most 200,000 characters"):
+        intake.intake_extract(workspace=workspace, file=data, schema=big, actor=None)
+    assert not Task.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("llm_processing", "message"),
+    [
+        ({"temperature": "hot"}, "temperature: must be a number from 0 to 2"),
+        ({"temperature": 7}, "temperature: must be a number from 0 to 2"),
+        ({"fallback_strategy": "Sometimes"}, "fallback_strategy: must be"),
+        ({"fallback_strategy": {"Model": 3}}, "fallback_strategy: must be"),
+        ({"max_completion_tokens": 0}, "max_completion_tokens: must be a positive integer"),
+        ({"colour": "red"}, "llm_processing.colour: unknown field"),
+        ("fast", "llm_processing: must be an object"),
+    ],
+)
+def test_llm_processing_is_validated_like_every_other_field(workspace, llm_processing, message):
+    with pytest.raises(ApplicationError, match=message):
+        intake.parse_config_check({"llm_processing": llm_processing})
+
+
+def test_llm_processing_as_the_sdks_send_it_is_kept_and_echoed():
+    sent = {"model_id": "gpt-4o", "fallback_strategy": {"Model": "gpt-4o-mini"}, "temperature": 0.0}
+    assert intake.parse_config_resolve({"llm_processing": sent})["llm_processing"] == sent
+    assert intake.parse_config_resolve({"llm_processing": None})["llm_processing"] is None
