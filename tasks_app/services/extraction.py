@@ -14,14 +14,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tasks_app import engine
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import Actor, actor_fields, audit_record
-from tasks_app.services.lifecycle import INTERNAL_ERROR, task_ended, task_fail_waiting
+from tasks_app.services.lifecycle import INTERNAL_ERROR, task_claim, task_ended, task_fail_waiting
 from tasks_app.services.queue import TASK_QUEUED, job_enqueue
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
 
@@ -113,8 +112,9 @@ def extract_options(configuration: dict, pages: tuple[int, ...] | None = None) -
 def task_process_derived(*, task_id: str, job_id: str = "") -> None:
     """The Extract/Split job: wait for the source, claim, run the engine, store the output."""
     task = Task.objects.select_related("source_task").filter(pk=task_id).first()
-    if task is None or task.status != TaskStatus.STARTING or task.cancel_requested:
-        return  # redelivered, cancelled, deleted or already done
+    redelivered = task is not None and task.status == TaskStatus.PROCESSING and job_id and task.job_id == job_id
+    if task is None or (task.status != TaskStatus.STARTING and not redelivered):
+        return  # delivered again after it ran, cancelled, deleted or done
     source = task.source_task
     if source is None:
         task_fail_waiting(task, "The source task has been deleted.")
@@ -124,15 +124,11 @@ def task_process_derived(*, task_id: str, job_id: str = "") -> None:
     if source.status != TaskStatus.SUCCEEDED:
         task_fail_waiting(task, f"The {source.task_type} task ended {source.status}: {source.message}")
         return
-    now = timezone.now()
-    claimed = Task.objects.filter(pk=task.pk, status=TaskStatus.STARTING, cancel_requested=False).update(
-        status=TaskStatus.PROCESSING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
+    claimed = task_claim(
+        task_id=task.pk,
+        job_id=job_id,
         message="Extracting" if task.task_type == TaskType.EXTRACT else "Splitting",
         page_count=source.page_count,
-        job_id=job_id,
     )
     if not claimed:
         return

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
@@ -75,3 +77,37 @@ def task_delete_assets(*, task: Task) -> None:
             default_storage.delete(key)
         except OSError:
             logger.warning("Could not delete asset %s of task %s", key, task.pk)
+
+
+# The messages of a task whose job ended outside its own control (maintenance.py's sweeps use them too).
+STALE_FAILED = "Processing stopped repeatedly (its worker was lost or hung). Try a smaller document, or ask the admin."
+STALE_CANCELLED = "Task cancelled. Its worker had stopped answering, so its job was stopped."
+
+
+def task_claim(*, task_id, job_id: str, **updates) -> bool:
+    """Take the task for the job `job_id`: one conditional UPDATE from Starting to Processing, so a second delivery
+    of a job that already ran does nothing twice. A job whose process died is delivered again with the same id
+    (acks_late + reject_on_worker_lost): it takes its Processing task again and starts it over, after removing what
+    the dead attempt wrote; after MAX_TASK_ATTEMPTS the task fails instead (a document that kills its worker each
+    time), and a task whose cancel was asked for ends Cancelled. `updates`: fields the job sets as it claims."""
+    now = timezone.now()
+    again = Q(status=TaskStatus.PROCESSING, job_id=job_id) if job_id else Q(pk__in=[])
+    mine = Task.objects.filter(pk=task_id).filter(Q(status=TaskStatus.STARTING) | again)
+    claimed = mine.filter(cancel_requested=False, attempts__lt=settings.MAX_TASK_ATTEMPTS).update(
+        status=TaskStatus.PROCESSING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        job_id=job_id,
+        **updates,
+    )
+    if claimed:
+        task_delete_unkept_files(task_id)  # nothing when new; a dead attempt's page images and crops otherwise
+        return True
+    if job_id:  # a redelivery that may not run: settle its task rather than leave it Processing
+        stopped = Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING, job_id=job_id)
+        if stopped.filter(cancel_requested=True).update(
+            status=TaskStatus.CANCELLED, message=STALE_CANCELLED, finished_at=now
+        ) or stopped.update(status=TaskStatus.FAILED, message=STALE_FAILED, finished_at=now):
+            task_settle_stopped(task_id)
+    return False

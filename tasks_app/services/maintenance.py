@@ -14,6 +14,8 @@ from django.utils import timezone
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus
 from tasks_app.models import Task
 from tasks_app.services.lifecycle import (
+    STALE_CANCELLED,
+    STALE_FAILED,
     dependents_orphan,
     task_delete_assets,
     task_delete_unkept_files,
@@ -43,8 +45,6 @@ def tasks_purge_expired(*, now=None) -> int:
 
 
 STALE_REQUEUED = "Task queued again: its worker stopped reporting progress"
-STALE_FAILED = "Processing stopped repeatedly (its worker was lost or hung). Try a smaller document, or ask the admin."
-STALE_CANCELLED = "Task cancelled. Its worker had stopped answering, so its job was stopped."
 
 
 def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:

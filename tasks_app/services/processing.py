@@ -11,14 +11,13 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tasks_app import engine
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
 from tasks_app.services.inputs import url_input_fetch
-from tasks_app.services.lifecycle import INTERNAL_ERROR, task_ended
+from tasks_app.services.lifecycle import INTERNAL_ERROR, task_claim, task_ended
 from tasks_app.services.outbound import OutboundError
 from tasks_app.services.storage import StorageSink, local_copy, storage_is_local
 from tasks_app.services.webhooks import webhooks_emit_for
@@ -82,21 +81,10 @@ class _Watch:
 
 
 def task_process(*, task_id: str, job_id: str = "") -> None:
-    now = timezone.now()
-    claimed = Task.objects.filter(
-        pk=task_id, task_type=TaskType.PARSE, status=TaskStatus.STARTING, cancel_requested=False
-    ).update(
-        status=TaskStatus.PROCESSING,
-        previous_state=None,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        message="Processing",
-        pages_done=0,
-        job_id=job_id,
-    )
-    if not claimed:
-        return  # redelivered, cancelled or already done
+    if not Task.objects.filter(pk=task_id, task_type=TaskType.PARSE).exists():
+        return
+    if not task_claim(task_id=task_id, job_id=job_id, previous_state=None, message="Processing", pages_done=0):
+        return  # delivered again, cancelled or already done
     webhooks_emit_for(task_id)
     task = Task.objects.select_related("input_file", "workspace").get(pk=task_id)
     sink = StorageSink(prefix=f"tasks/{task.pk}")

@@ -101,3 +101,22 @@ def test_stale_sweep_stops_a_hung_job_and_runs_the_task_again(live_worker, works
     done = finished(task.pk)
     assert done.status == TaskStatus.SUCCEEDED, f"{done.message}\n{live_worker.log_tail()}"
     assert (done.attempts, done.page_count, done.pages_done) == (2, 40, 40)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to watch the worker's processes")
+def test_a_pool_process_killed_mid_parse_has_its_task_finished_exactly_once(live_worker, workspace):
+    """The fault drill: SIGKILL the pool process while it parses. Celery hands the job out again (acks_late,
+    reject_on_worker_lost); its task is taken again by the same job id and parsed from the start, once."""
+    task = parse_task(workspace, LONG_REPORT, configuration={"ocr_strategy": "Auto"})
+    pid = hang_the_job(live_worker, task)  # frozen first, so it cannot finish before the kill
+    first = Task.objects.get(pk=task.pk).job_id
+    os.kill(pid, signal.SIGKILL)
+
+    done = finished(task.pk, timeout=120)
+
+    assert done.status == TaskStatus.SUCCEEDED, f"{done.message}\n{live_worker.log_tail()}"
+    assert (done.attempts, done.job_id, done.page_count, done.pages_done) == (2, first, 150, 150)
+    assert TaskOutput.objects.filter(task_id=task.pk).count() == 1
+    time.sleep(2)
+    assert Task.objects.get(pk=task.pk).finished_at == done.finished_at  # not run a third time

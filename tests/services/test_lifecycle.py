@@ -85,3 +85,31 @@ def test_a_waiting_task_fails_only_while_it_is_still_waiting(workspace):
     task_fail_waiting(derived, "too late")
     derived.refresh_from_db()
     assert derived.status == TaskStatus.PROCESSING
+
+
+def test_a_job_takes_its_task_once_and_again_only_as_the_same_job_after_its_process_died(workspace, settings):
+    from tasks_app.models import Task
+    from tasks_app.services.lifecycle import STALE_CANCELLED, STALE_FAILED, task_claim
+
+    task = parse_task(workspace, pdf_bytes())
+    assert task_claim(task_id=task.pk, job_id="job-a")
+    assert not task_claim(task_id=task.pk, job_id="job-b")  # another job: the task is taken
+    assert task_claim(task_id=task.pk, job_id="job-a")  # job-a delivered again: its process died
+    row = Task.objects.get(pk=task.pk)
+    assert (row.status, row.attempts, row.job_id) == (TaskStatus.PROCESSING, 2, "job-a")
+
+    Task.objects.filter(pk=task.pk).update(attempts=settings.MAX_TASK_ATTEMPTS)
+    assert not task_claim(task_id=task.pk, job_id="job-a")  # it killed its worker each time: no more
+    row.refresh_from_db()
+    assert (row.status, row.message) == (TaskStatus.FAILED, STALE_FAILED)
+
+    cancelled = parse_task(workspace, pdf_bytes())
+    assert task_claim(task_id=cancelled.pk, job_id="job-c")
+    Task.objects.filter(pk=cancelled.pk).update(cancel_requested=True)
+    assert not task_claim(task_id=cancelled.pk, job_id="job-c")
+    cancelled.refresh_from_db()
+    assert (cancelled.status, cancelled.message) == (TaskStatus.CANCELLED, STALE_CANCELLED)
+
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.SUCCEEDED)
+    assert not task_claim(task_id=task.pk, job_id="job-a")  # done: a late delivery changes nothing
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.SUCCEEDED
