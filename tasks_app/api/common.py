@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from tasks_app import selectors
 from tasks_app.choices import TERMINAL_STATUSES
-from tasks_app.errors import ApplicationError
+from tasks_app.errors import ApplicationError, RateLimited
 from tasks_app.models import Task
 from tasks_app.services import redis_state
 
@@ -114,3 +118,43 @@ def sync_wait_seconds() -> float:
 
 def as_bool_flag(value: Any) -> bool:
     return bool(value)
+
+
+SYNC_WAITS_PER_KEY = (
+    "Usage limit exceeded: {n} requests with this API key already wait for their result (async: false). "
+    "Send async requests and poll, or retry after {seconds} s."
+)
+
+
+class SyncWaits:
+    """Who may hold a web thread while a task runs (`async: false`). A web process lends at most CHUNKR_SYNC_WAITERS
+    of its threads to such waits, so that health checks and polls always find one free; past that a create answers at
+    once with its job (202, which the contract allows for `async: false`). One API key holds at most
+    CHUNKR_SYNC_WAITS_PER_KEY of them per process; a create past that is refused (429) before anything is made."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = 0
+        self._by_key: Counter[str] = Counter()
+
+    @contextmanager
+    def slot(self, key: str) -> Iterator[bool]:
+        with self._lock:
+            per_key = settings.CHUNKR_SYNC_WAITS_PER_KEY
+            if self._by_key[key] >= per_key:
+                retry = max(1, min(30, settings.CHUNKR_SYNC_WAIT_SECONDS))
+                raise RateLimited(SYNC_WAITS_PER_KEY.format(n=per_key, seconds=retry), retry_after=retry)
+            granted = self._total < settings.CHUNKR_SYNC_WAITERS
+            if granted:
+                self._total += 1
+                self._by_key[key] += 1
+        try:
+            yield granted
+        finally:
+            if granted:
+                with self._lock:
+                    self._total -= 1
+                    self._by_key[key] -= 1
+
+
+sync_waits = SyncWaits()

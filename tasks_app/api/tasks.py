@@ -96,12 +96,17 @@ def create_split(request, payload: SplitCreateIn) -> Task:
     )
 
 
-def _respond(request, task: Task, async_: bool | None):
-    """Contract §13.1: absent → the task now; true → 202 job; false → wait (bounded), then the task or 202."""
-    if async_ is True:
-        return Status(202, job_to_dict(task, request=request))
-    if async_ is False:
-        task = common.wait_terminal(task, common.sync_wait_seconds())
+def _respond(request, create, async_: bool | None):
+    """Contract §13.1: absent → the task now; true → 202 job; false → wait (bounded), then the task or 202. A wait
+    holds a web thread, so it needs a slot (common.sync_waits): none free in this process → the job at once (202);
+    this key already holding its share → 429 before anything is made."""
+    if async_ is not False:
+        task = create()
+        return Status(202, job_to_dict(task, request=request)) if async_ else task_to_dict(task, request=request)
+    with common.sync_waits.slot(str(request.auth.pk)) as may_wait:
+        task = create()
+        if may_wait:
+            task = common.wait_terminal(task, common.sync_wait_seconds())
         if not task.completed:
             return Status(202, job_to_dict(task, request=request))
     return task_to_dict(task, request=request)
@@ -113,7 +118,7 @@ def _respond(request, task: Task, async_: bool | None):
     summary="Create a parse task",
 )
 def parse_task_create(request, payload: ParseCreateIn):
-    return _respond(request, create_parse(request, payload), payload.async_)
+    return _respond(request, lambda: create_parse(request, payload), payload.async_)
 
 
 @router.post(
@@ -122,7 +127,7 @@ def parse_task_create(request, payload: ParseCreateIn):
     summary="Create an extract task",
 )
 def extract_task_create(request, payload: ExtractCreateIn):
-    return _respond(request, create_extract(request, payload), payload.async_)
+    return _respond(request, lambda: create_extract(request, payload), payload.async_)
 
 
 @router.post(
@@ -131,7 +136,7 @@ def extract_task_create(request, payload: ExtractCreateIn):
     summary="Create a split task (topics to pages)",
 )
 def split_task_create(request, payload: SplitCreateIn):
-    return _respond(request, create_split(request, payload), payload.async_)
+    return _respond(request, lambda: create_split(request, payload), payload.async_)
 
 
 @router.get("/tasks", response={200: TasksListOut, 400: ErrorOut}, summary="List tasks")

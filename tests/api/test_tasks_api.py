@@ -302,6 +302,32 @@ def test_sync_mode_waits_for_the_result(api, live_worker):
     assert response.json()["output"]["chunks"]
 
 
+def test_sync_waits_never_take_every_web_thread(api, settings, api_key):
+    """Waiting for a result holds a web thread. With this process's waiting threads all taken, an `async: false`
+    create answers its job at once (202); a key holding its share of waits gets 429 and nothing is made."""
+    import time
+
+    from tasks_app.api.common import sync_waits
+    from tasks_app.models import ApiKey, Task
+
+    settings.CHUNKR_SYNC_WAITERS, settings.CHUNKR_SYNC_WAITS_PER_KEY = 2, 1
+    body = {"file": base64.b64encode(pdf_bytes("sync")).decode(), "async": False}
+    mine = str(ApiKey.objects.get(prefix=api_key[:10]).pk)
+    with sync_waits.slot("another key") as a, sync_waits.slot("and another") as b:  # two waits elsewhere
+        assert a and b
+        started = time.monotonic()
+        response = api.post("/tasks/parse", body)
+        assert response.status_code == 202 and response.json()["status"] == "pending"
+        assert time.monotonic() - started < 5  # answered at once, not after CHUNKR_SYNC_WAIT_SECONDS
+    created = Task.objects.count()
+    with sync_waits.slot(mine) as waiting:  # this key already waits once
+        assert waiting
+        refused = api.post("/tasks/parse", body)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "already wait for their result" in refused.json()["message"]
+    assert Task.objects.count() == created  # nothing made
+
+
 def test_url_input_is_fetched_by_the_worker_from_an_allowed_host(api, live_worker, settings):
     settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
     with serving(pdf_bytes("Fetched over HTTP")) as base:
