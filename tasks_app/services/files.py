@@ -47,26 +47,9 @@ def _mime(name: str, sniffed: Sniffed, declared: str | None) -> str:
     return declared or guessed
 
 
-def file_create(
-    *,
-    workspace: Workspace,
-    stream,
-    file_name: str | None,
-    declared_type: str | None = None,
-    metadata=None,
-    actor: AbstractBaseUser | ApiKey | None = None,
-    private: bool = False,
-) -> StoredFile:
-    """Store an input. `private`: a task's own copy of a URL/base64 input, not listed under /files."""
-    return file_store(
-        workspace=workspace,
-        stream=stream,
-        file_name=file_name,
-        declared_type=declared_type,
-        metadata=metadata,
-        actor=actor,
-        private=private,
-    )[0]
+def file_create(**kwargs) -> StoredFile:
+    """Store an input (file_store's arguments) and return its row; file_store also hands back the sniff."""
+    return file_store(**kwargs)[0]
 
 
 def file_store(
@@ -79,7 +62,8 @@ def file_store(
     actor: AbstractBaseUser | ApiKey | None = None,
     private: bool = False,
 ) -> tuple[StoredFile, Sniffed]:
-    """file_create, also handing back the sniff it made, so that nobody sniffs the same upload twice."""
+    """Store an input and hand back its row with the sniff made of it, so that nobody sniffs the same upload twice.
+    `private`: a task's own copy of a URL/base64/upload input, not listed under /files."""
     file_id = uuid.uuid4()
     name = _safe_name(file_name or "upload")
     limit = settings.CHUNKR_MAX_UPLOAD_BYTES
