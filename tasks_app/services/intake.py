@@ -202,40 +202,53 @@ def source_check(source: Task, *, task_type: str, topic: str | None) -> None:
         raise ApplicationError(f"file: the {source.task_type} task ended {source.status}: {source.message}")
 
 
-def _source(
+def _intake_derived(
     *,
     workspace: Workspace,
-    file: str,
     task_type: str,
+    file: str,
     topic: str | None,
+    configuration: dict,
+    actor: Actor,
     file_name: str | None,
     parse_configuration: dict | None,
     expires_in: int | None,
-    actor: Actor,
     client_version: object,
-) -> tuple[Task, dict | None]:
-    """The task an Extract/Split reads: an existing one named by id, or a new parse of the given file."""
+) -> Task:
+    """An Extract/Split task over the task `file` names, or over `file` as a document, parsed first (a task id is
+    never parsed a second time). `configuration`: the derived task's own, to which the parse configuration is added."""
     if is_task_reference(file):
         if file_name is not None or parse_configuration is not None:
             raise ApplicationError(
                 "file_name and parse_configuration are not allowed when file is a task id (it is already parsed)"
             )
+        queue_check()
         source = selectors.task_get(workspace=workspace, task_id=file.strip())
         source_check(source, task_type=task_type, topic=topic)
-        return source, None
-    if topic:
-        raise ApplicationError("topic: only allowed when file is a Split task id")
-    config = parse_config_check(parse_configuration)
-    source = intake_parse(
+        parse_config = None
+    else:
+        if topic:
+            raise ApplicationError("topic: only allowed when file is a Split task id")
+        config = parse_config_check(parse_configuration)
+        source = intake_parse(  # checks the queue itself
+            workspace=workspace,
+            file=file,
+            configuration=config,
+            actor=actor,
+            file_name=file_name,
+            expires_in=expires_in,
+            client_version=client_version,
+        )
+        parse_config = config.to_dict()
+    return task_create_derived(
         workspace=workspace,
-        file=file,
-        configuration=config,
+        task_type=task_type,
+        source=source,
+        configuration={**configuration, "parse_configuration": parse_config},
         actor=actor,
-        file_name=file_name,
         expires_in=expires_in,
         client_version=client_version,
     )
-    return source, config.to_dict()
 
 
 @transaction.atomic
@@ -252,35 +265,22 @@ def intake_extract(
     expires_in: int | None = None,
     client_version: object = "Unspecified",
 ) -> Task:
-    """An Extract task over a parsed task (by id) or over a document, parsed first (no second parse of a task)."""
+    """An Extract task over a parsed task (by id) or over a document, parsed first."""
     schema = extraction_schema_check(schema)  # 400 with the JSON path, before anything runs
     if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
         raise ApplicationError(f"system_prompt: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters")
-    queue_check()
-    source, parse_config = _source(
-        workspace=workspace,
-        file=file,
-        task_type=TaskType.EXTRACT,
-        topic=topic,
-        file_name=file_name,
-        parse_configuration=parse_configuration,
-        expires_in=expires_in,
-        actor=actor,
-        client_version=client_version,
-    )
-    configuration = {
-        "schema": schema,
-        "parse_configuration": parse_config,
-        "system_prompt": system_prompt or engine.DEFAULT_SYSTEM_PROMPT,
-    }
+    configuration = {"schema": schema, "system_prompt": system_prompt or engine.DEFAULT_SYSTEM_PROMPT}
     if topic:
         configuration["topic"] = topic
-    return task_create_derived(
+    return _intake_derived(
         workspace=workspace,
         task_type=TaskType.EXTRACT,
-        source=source,
+        file=file,
+        topic=topic,
         configuration=configuration,
         actor=actor,
+        file_name=file_name,
+        parse_configuration=parse_configuration,
         expires_in=expires_in,
         client_version=client_version,
     )
@@ -299,25 +299,15 @@ def intake_split(
     client_version: object = "Unspecified",
 ) -> Task:
     """A Split task (topics to pages) over a parsed task or a document, parsed first."""
-    topics = split_topics_check(topics)
-    queue_check()
-    source, parse_config = _source(
+    return _intake_derived(
         workspace=workspace,
-        file=file,
         task_type=TaskType.SPLIT,
+        file=file,
         topic=None,
+        configuration={"topics": split_topics_check(topics)},
+        actor=actor,
         file_name=file_name,
         parse_configuration=parse_configuration,
-        expires_in=expires_in,
-        actor=actor,
-        client_version=client_version,
-    )
-    return task_create_derived(
-        workspace=workspace,
-        task_type=TaskType.SPLIT,
-        source=source,
-        configuration={"topics": topics, "parse_configuration": parse_config},
-        actor=actor,
         expires_in=expires_in,
         client_version=client_version,
     )

@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
@@ -91,18 +91,19 @@ def task_claim(*, task_id, job_id: str, **updates) -> bool:
     the dead attempt wrote; after MAX_TASK_ATTEMPTS the task fails instead (a document that kills its worker each
     time), and a task whose cancel was asked for ends Cancelled. `updates`: fields the job sets as it claims."""
     now = timezone.now()
-    again = Q(status=TaskStatus.PROCESSING, job_id=job_id) if job_id else Q(pk__in=[])
-    mine = Task.objects.filter(pk=task_id).filter(Q(status=TaskStatus.STARTING) | again)
-    claimed = mine.filter(cancel_requested=False, attempts__lt=settings.MAX_TASK_ATTEMPTS).update(
-        status=TaskStatus.PROCESSING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        job_id=job_id,
+    claim = {
+        "status": TaskStatus.PROCESSING,
+        "started_at": now,
+        "heartbeat_at": now,
+        "attempts": F("attempts") + 1,
+        "job_id": job_id,
         **updates,
-    )
-    if claimed:
-        task_delete_unkept_files(task_id)  # nothing when new; a dead attempt's page images and crops otherwise
+    }
+    runnable = Task.objects.filter(pk=task_id, cancel_requested=False, attempts__lt=settings.MAX_TASK_ATTEMPTS)
+    if runnable.filter(status=TaskStatus.STARTING).update(**claim):
+        return True
+    if job_id and runnable.filter(status=TaskStatus.PROCESSING, job_id=job_id).update(**claim):
+        task_delete_unkept_files(task_id)  # what the dead attempt wrote: page images, crops
         return True
     if job_id:  # a redelivery that may not run: settle its task rather than leave it Processing
         stopped = Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING, job_id=job_id)
