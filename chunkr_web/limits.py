@@ -2,7 +2,9 @@
 
 Uploads (multipart) may be as large as CHUNKR_MAX_UPLOAD_BYTES plus the form's own overhead; every other body as
 large as DATA_UPLOAD_MAX_MEMORY_SIZE. Without the header (chunked), Django's own limit applies while reading, and
-chunkr_web/api.py answers its RequestDataTooBig with the same 413.
+chunkr_web/api.py answers its RequestDataTooBig with the same 413. What the client still sends after the 413 is
+gunicorn's to discard: it drains a bounded amount before reusing the connection and closes it past that (a
+Connection header from the app would be dropped, hop-by-hop).
 """
 
 from __future__ import annotations
@@ -44,5 +46,4 @@ class RequestSizeMiddleware:
             response = HttpResponse(body, status=413, content_type="application/json")
         else:
             response = HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
-        response["Connection"] = "close"  # the unread body must not be taken for the next request
         return response
