@@ -50,3 +50,18 @@ class SegmentType(models.TextChoices):
     TEXT = "Text"
     TITLE = "Title"
     UNKNOWN = "Unknown"
+
+
+class ReviewStatus(models.TextChoices):
+    UNREVIEWED = "unreviewed"
+    IN_REVIEW = "in_review"
+    REVIEWED = "reviewed"
+
+
+class FieldState(models.TextChoices):
+    """A reviewer's decision on one field; AUTO: accepted by the workspace's auto-accept rule, never silently."""
+
+    ACCEPTED = "accepted"
+    CORRECTED = "corrected"
+    REJECTED = "rejected"
+    AUTO = "auto"

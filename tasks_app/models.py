@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from tasks_app.choices import ROLE_RANK, TERMINAL_STATUSES, Role, TaskStatus, TaskType
+from tasks_app.choices import ROLE_RANK, TERMINAL_STATUSES, FieldState, ReviewStatus, Role, TaskStatus, TaskType
 
 
 def client_version_unspecified() -> str:
@@ -143,6 +143,9 @@ class Task(models.Model):
     # The Celery job that claimed the task (its message id): a cancel or the stale sweep stops that job by id
     # when its worker no longer answers.
     job_id = models.CharField(max_length=64, blank=True, default="")
+    # Bumped whenever the stored output changes without the task ending again (a reviewer's correction), so answers
+    # cached under the task's version (presenters.task_version) are never served stale.
+    output_revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -313,3 +316,61 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.target_type}:{self.target_id}"
+
+
+class ExtractionReview(models.Model):
+    """The review of one Succeeded Extract task: who works on it, how far it is, and the machine's own output.
+
+    Decisions change the task's stored output (TaskOutput.data), so every reader — the API, the legacy route,
+    webhooks, exports — returns the reviewed values; `machine_output` keeps what the extractor gave.
+    """
+
+    task = models.OneToOneField(Task, primary_key=True, on_delete=models.CASCADE, related_name="review")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="reviews")
+    schema_name = models.CharField(max_length=120, blank=True)
+    schema_version = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.UNREVIEWED)
+    field_count = models.PositiveIntegerField(default=0)
+    decided_count = models.PositiveIntegerField(default=0)
+    low_count = models.PositiveIntegerField(default=0)  # Low-confidence fields: the queue shows these first
+    machine_output = models.JSONField(default=dict)  # {results, citations, metrics} as the extractor gave them
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "status", "low_count"], name="review_ws_status_low"),
+            models.Index(fields=["workspace", "schema_name", "schema_version", "status"], name="review_ws_schema"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of {self.task_id} ({self.status})"
+
+
+class FieldDecision(models.Model):
+    """One decision on one field, never changed: a field's history is its decisions, the latest one counts."""
+
+    id = models.BigAutoField(primary_key=True)
+    review = models.ForeignKey(ExtractionReview, on_delete=models.CASCADE, related_name="decisions")
+    path = models.CharField(max_length=500)  # engine.path_format: line_items[2].amount
+    state = models.CharField(max_length=10, choices=FieldState.choices)
+    confidence = models.CharField(max_length=4, blank=True)  # the machine's High / Low for this field
+    machine_value = models.JSONField(null=True, blank=True)
+    previous_value = models.JSONField(null=True, blank=True)
+    value = models.JSONField(null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        indexes = [models.Index(fields=["review", "path", "decided_at"], name="decision_review_path")]
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.state}"

@@ -206,6 +206,7 @@ def task_version(task: Task) -> str:
         task.finished_at,
         task.expires_at,
         task.source_task_id,
+        task.output_revision,
         (stored.pk, stored.storage_key, stored.original_name, stored.mime_type) if stored is not None else None,
         settings.SERVER_VERSION,
     )
@@ -256,3 +257,39 @@ def user_bytes_headers(response):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self' data:; sandbox"
     return response
+
+
+def review_to_dict(review, fields) -> dict[str, Any]:
+    """GET /api/v1/tasks/{id}/review (an extension; docs/API_EXTENSIONS.md): a review and its fields' decisions."""
+
+    def decision(d) -> dict[str, Any]:
+        return {
+            "state": d.state,
+            "value": d.value,
+            "previous_value": d.previous_value,
+            "reviewer": d.reviewer.get_username() if d.reviewer else None,
+            "decided_at": iso(d.decided_at),
+        }
+
+    return {
+        "task_id": str(review.task_id),
+        "status": review.status,
+        "schema_name": review.schema_name or None,
+        "schema_version": review.schema_version,
+        "fields_total": review.field_count,
+        "fields_decided": review.decided_count,
+        "reviewed_at": iso(review.reviewed_at),
+        "fields": [
+            {
+                "path": f.path,
+                "machine_value": f.machine_value,
+                "value": f.value,
+                "confidence": f.confidence,
+                "state": f.state,
+                "reviewer": f.reviewer,
+                "decided_at": iso(f.decided_at),
+                "history": [decision(d) for d in f.history],
+            }
+            for f in fields
+        ],
+    }

@@ -209,3 +209,33 @@ class JobOut(DictOut):
     finished_at: datetime | None = None
     result: TaskOut | None = None
     error: str | None = None
+
+
+class ReviewDecisionOut(Schema):
+    state: str
+    value: Any = None
+    previous_value: Any = None
+    reviewer: str | None = None
+    decided_at: str | None = None
+
+
+class ReviewFieldOut(Schema):
+    path: str
+    machine_value: Any = None
+    value: Any = None
+    confidence: str
+    state: str | None = None
+    reviewer: str | None = None
+    decided_at: str | None = None
+    history: list[ReviewDecisionOut]
+
+
+class ReviewOut(Schema):
+    task_id: str
+    status: str
+    schema_name: str | None = None
+    schema_version: int | None = None
+    fields_total: int
+    fields_decided: int
+    reviewed_at: str | None = None
+    fields: list[ReviewFieldOut]

@@ -14,6 +14,7 @@ from tasks_app.api.schemas import (
     ExtractCreateIn,
     JobOut,
     ParseCreateIn,
+    ReviewOut,
     SplitCreateIn,
     TaskOut,
     TasksListOut,
@@ -21,9 +22,10 @@ from tasks_app.api.schemas import (
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.models import Task
-from tasks_app.presenters import client_version, job_to_dict, task_to_dict
+from tasks_app.presenters import client_version, job_to_dict, review_to_dict, task_to_dict
 from tasks_app.services import intake
 from tasks_app.services import tasks as task_services
+from tasks_app.services.review import review_for
 
 router = Router(tags=["tasks"])
 TEXT = "text/plain; charset=utf-8"
@@ -215,3 +217,19 @@ def task_cancel(request, task_id: str):
     task = _get(request, task_id)
     task_services.task_cancel(task=task, actor=request.auth)
     return HttpResponse("Task cancelled", content_type=TEXT)
+
+
+@router.get(
+    "/tasks/{task_id}/review",
+    response={200: ReviewOut, 400: ErrorOut, 404: ErrorOut},
+    summary="Get the review of an extract task (extension)",
+    description="The reviewers' decisions on each field of a succeeded Extract task: the machine's value, the value "
+    "that stands (what GET /tasks/{task_id} returns in `output.results`), the field's state and its history. "
+    "`status` is `reviewed` once every field has a decision. An extension of the Chunkr API; the official SDKs do "
+    "not call it.",
+)
+def task_review_get(request, task_id: str):
+    task = _get(request, task_id, task_type=TaskType.EXTRACT)
+    review = review_for(task=task)
+    output = selectors.task_output(task=task)
+    return review_to_dict(review, selectors.review_fields(review=review, output=output))

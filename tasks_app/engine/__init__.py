@@ -52,6 +52,20 @@ from .extract.split import validate_topics as validate_split_topics
 from .parallel import default_workers
 from .pipeline import parse_document
 from .render import LAZY_PAGE_IMAGE, render_page_png
+from .review import (
+    Box,
+    LeafField,
+    Picked,
+    ReviewValueError,
+    empty_value,
+    leaf_fields,
+    path_format,
+    path_parse,
+    tree_get,
+    tree_set,
+    value_from_text,
+    words_in_boxes,
+)
 from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
 from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
 
@@ -106,5 +120,17 @@ __all__ = [
     "TOKENIZER_ENUMS",
     "default_generation",
     "render_content",
+    "Box",
+    "LeafField",
+    "Picked",
+    "ReviewValueError",
+    "empty_value",
+    "leaf_fields",
+    "path_format",
+    "path_parse",
+    "tree_get",
+    "tree_set",
+    "value_from_text",
+    "words_in_boxes",
     "sniff",
 ]

@@ -4,11 +4,32 @@ A package by kind of read; its public names are all here, so callers write `sele
 """
 
 from tasks_app.selectors.keys import KeyedTask, api_key_active, task_for_key, workspaces_for_user
-from tasks_app.selectors.outputs import json_loads, task_output, task_outputs, task_outputs_as_read
+from tasks_app.selectors.outputs import json_loads, parse_output_of, task_output, task_outputs, task_outputs_as_read
+from tasks_app.selectors.reviews import (
+    CLAIM_IDLE,
+    ReviewField,
+    claim_is_live,
+    review_fields,
+    review_next,
+    review_queue,
+    schema_get,
+    schema_versions,
+    schemas_latest,
+)
 from tasks_app.selectors.tasks import TASK_NOT_FOUND, task_get, task_list, task_search
 from tasks_app.selectors.viewer import ViewerIndex, task_output_segments, task_segment, task_viewer_index
 
 __all__ = [
+    "CLAIM_IDLE",
+    "ReviewField",
+    "claim_is_live",
+    "parse_output_of",
+    "review_fields",
+    "review_next",
+    "review_queue",
+    "schema_get",
+    "schema_versions",
+    "schemas_latest",
     "TASK_NOT_FOUND",
     "KeyedTask",
     "ViewerIndex",

@@ -10,7 +10,7 @@ import orjson
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from tasks_app.choices import TaskStatus
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
 
 
@@ -67,3 +67,12 @@ def json_loads(text: str) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+def parse_output_of(*, task: Task) -> Any | None:
+    """The parse output an Extract/Split task reads: its source's, or for a Split source, the split's own source's.
+    None when that task or its output is gone."""
+    source = task.source_task
+    parse = source.source_task if source is not None and source.task_type == TaskType.SPLIT else source
+    row = TaskOutput.objects.filter(task=parse).only("data").first() if parse is not None else None
+    return row.data if row is not None else None

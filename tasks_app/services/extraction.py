@@ -16,12 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_app import engine
+from tasks_app import engine, selectors
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import Actor, actor_fields, audit_record
 from tasks_app.services.lifecycle import INTERNAL_ERROR, task_claim, task_ended, task_fail_waiting
 from tasks_app.services.queue import TASK_QUEUED, job_enqueue
+from tasks_app.services.review import review_open
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
 
 logger = logging.getLogger(__name__)
@@ -83,17 +84,17 @@ def _finish(task: Task, status: str, message: str, output: dict | None = None) -
             output = None
         if changed and output is not None:
             TaskOutput.objects.update_or_create(task=task, defaults={"data": output, "asset_keys": []})
+            if task.task_type == TaskType.EXTRACT and status == TaskStatus.SUCCEEDED:
+                review_open(task=task, output=output)
     if changed:
         task_ended(task.pk)
 
 
-def _parse_output_of(source: Task) -> dict:
-    """The parse output an Extract/Split reads: its source's, or for a Split source, the split's own source's."""
-    parse = source.source_task if source.task_type == TaskType.SPLIT else source
-    row = TaskOutput.objects.filter(task=parse).only("data").first() if parse else None
-    if row is None:
+def _parse_output_of(task: Task) -> dict:
+    output = selectors.parse_output_of(task=task)
+    if output is None:
         raise engine.EngineError("The parse task this task reads has been deleted.")
-    return row.data
+    return output
 
 
 def extract_options(configuration: dict, pages: tuple[int, ...] | None = None) -> engine.ExtractOptions:
@@ -134,7 +135,7 @@ def task_process_derived(*, task_id: str, job_id: str = "") -> None:
         return
     webhooks_emit_for(task.pk)
     try:
-        parse_output = _parse_output_of(source)
+        parse_output = _parse_output_of(task)
         pages = None
         if source.task_type == TaskType.SPLIT:
             split = TaskOutput.objects.get(task=source).data

@@ -22,7 +22,7 @@ from django.db import transaction
 from tasks_app import engine, selectors
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, FileTooLarge
-from tasks_app.models import StoredFile, Task, Workspace
+from tasks_app.models import ExtractionSchema, StoredFile, Task, Workspace
 from tasks_app.services.audit import Actor
 from tasks_app.services.extraction import task_create_derived
 from tasks_app.services.files import Sniffed, file_store, sniff_stored
@@ -264,12 +264,18 @@ def intake_extract(
     topic: str | None = None,
     expires_in: int | None = None,
     client_version: object = "Unspecified",
+    schema_ref: ExtractionSchema | None = None,
 ) -> Task:
-    """An Extract task over a parsed task (by id) or over a document, parsed first."""
+    """An Extract task over a parsed task (by id) or over a document, parsed first. With `schema_ref` (a saved
+    schema version: the dashboard's runs) its schema is used and the task remembers its name and version."""
+    if schema_ref is not None:
+        schema = schema_ref.schema
     schema = extraction_schema_check(schema)  # 400 with the JSON path, before anything runs
     if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
         raise ApplicationError(f"system_prompt: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters")
     configuration = {"schema": schema, "system_prompt": system_prompt or engine.DEFAULT_SYSTEM_PROMPT}
+    if schema_ref is not None:
+        configuration |= {"schema_name": schema_ref.name, "schema_version": schema_ref.version}
     if topic:
         configuration["topic"] = topic
     return _intake_derived(

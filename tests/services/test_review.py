@@ -1,0 +1,169 @@
+"""services/review.py and services/schemas.py: decisions change what every reader gets, history stays, claims hold."""
+
+import io
+
+import pymupdf
+import pytest
+from django.utils import timezone
+
+from tasks_app import engine, selectors
+from tasks_app.choices import FieldState, ReviewStatus, TaskStatus
+from tasks_app.errors import ApplicationError
+from tasks_app.models import AuditEvent, ExtractionReview, TaskOutput
+from tasks_app.presenters import task_version
+from tasks_app.services.extraction import task_process_derived
+from tasks_app.services.processing import task_process
+from tasks_app.services.review import PageBox, review_claim, review_decide, review_for
+from tasks_app.services.schemas import schema_save
+from tests.factories import extract_task, parse_task
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "invoice_number": {"type": "string"},
+        "total": {"type": "number"},
+        "issued": {"type": "string", "format": "date"},
+    },
+}
+
+
+def invoice_pdf() -> bytes:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    lines = ["ACME Supplies Ltd", "Invoice number: INV-2041", "Date: 2024-03-05", "Total: 120.50 EUR", "Paid 99.00"]
+    for i, text in enumerate(lines):
+        page.insert_text((72, 100 + 30 * i), text, fontsize=12)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def extraction(workspace):
+    source = parse_task(workspace, invoice_pdf())
+    task_process(task_id=str(source.pk))
+    task = extract_task(workspace, source, SCHEMA)
+    task_process_derived(task_id=str(task.pk))
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUCCEEDED, task.message
+    return task
+
+
+def test_a_succeeded_extraction_opens_its_review_with_the_machine_output(extraction):
+    review = ExtractionReview.objects.get(task=extraction)
+    assert (review.status, review.field_count, review.decided_count) == (ReviewStatus.UNREVIEWED, 3, 0)
+    assert review.machine_output["results"]["invoice_number"] == "INV-2041"
+
+
+def test_accept_correct_reject_change_the_stored_output_and_keep_history(extraction, make_user):
+    alice = make_user("alice")
+    version = task_version(extraction)
+    review_decide(task=extraction, path="invoice_number", action="accept", actor=alice)
+    review_decide(task=extraction, path="total", action="correct", text="1.234,50", actor=alice)
+    review_decide(task=extraction, path="issued", action="reject", actor=alice)
+
+    output = TaskOutput.objects.get(task=extraction).data
+    assert output["results"] == {"invoice_number": "INV-2041", "total": 1234.5, "issued": None}
+    assert output["citations"]["total"] == [] and output["citations"]["issued"] == []  # typed: no evidence
+    assert output["citations"]["invoice_number"]  # accepted: the machine's evidence stays
+    extraction.refresh_from_db()
+    assert task_version(extraction) != version  # cached API answers cannot outlive a correction
+
+    review = review_for(task=extraction)
+    assert (review.status, review.decided_count) == (ReviewStatus.REVIEWED, 3)
+    fields = {f.path: f for f in selectors.review_fields(review=review, output=output)}
+    assert fields["total"].machine_value == 120.5 and fields["total"].value == 1234.5
+    assert fields["total"].state == FieldState.CORRECTED and fields["total"].reviewer == "alice"
+
+    review_decide(task=extraction, path="total", action="correct", text="120.50", actor=alice)
+    fields = {
+        f.path: f for f in selectors.review_fields(review=review, output=TaskOutput.objects.get(task=extraction).data)
+    }
+    assert [d.state for d in fields["total"].history] == [FieldState.CORRECTED, FieldState.CORRECTED]
+    assert [d.value for d in fields["total"].history] == [1234.5, 120.5]
+    assert AuditEvent.objects.filter(verb="review.decided", target_id=str(extraction.pk)).count() == 4
+
+
+def test_a_box_drawn_over_words_makes_the_value_and_its_citation(extraction, make_user):
+    alice = make_user("alice")
+    parse_output = selectors.parse_output_of(task=extraction)
+    page = parse_output["pages"][0]
+    doc = pymupdf.open(stream=invoice_pdf())
+    points = doc[0].rect  # the output's page units are pixels of the page image; the test reasons in PDF points
+    scale = page["page_width"] / points.width
+    # "Paid 99.00" was written at x=72, baseline y=220 (12 pt): a box (in % of the page) around its number only.
+    box = PageBox(
+        page=1,
+        left=100 / points.width * 100,
+        top=208 / points.height * 100,
+        width=60 / points.width * 100,
+        height=16 / points.height * 100,
+    )
+    review_decide(task=extraction, path="total", action="correct", boxes=[box], actor=alice)
+    output = TaskOutput.objects.get(task=extraction).data
+    assert output["results"]["total"] == 99.0
+    citation = output["citations"]["total"][0]
+    assert citation["content"] == "99.00" and citation["page_number"] == 1
+    [bbox] = citation["bboxes"]
+    clip = pymupdf.Rect(bbox["left"], bbox["top"], bbox["left"] + bbox["width"], bbox["top"] + bbox["height"]) / scale
+    words = doc[0].get_text("text", clip=clip)
+    assert words.strip() == "99.00"  # the cited box, read back from the PDF, holds the value's text
+
+
+def test_a_value_that_does_not_fit_the_type_or_path_is_a_clear_400(extraction, make_user):
+    alice = make_user("alice")
+    with pytest.raises(ApplicationError, match="'lots' is not a number"):
+        review_decide(task=extraction, path="total", action="correct", text="lots", actor=alice)
+    with pytest.raises(ApplicationError, match="not a field of this extraction"):
+        review_decide(task=extraction, path="nope", action="accept", actor=alice)
+    with pytest.raises(ApplicationError, match="No words inside the box"):
+        review_decide(task=extraction, path="total", action="correct", boxes=[PageBox(1, 90, 90, 5, 5)], actor=alice)
+    assert TaskOutput.objects.get(task=extraction).data["results"]["total"] == 120.5
+
+
+def test_a_live_claim_keeps_a_second_reviewer_out_until_it_lapses(extraction, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    review = review_claim(review=review_for(task=extraction), user=alice)
+    assert review.status == ReviewStatus.IN_REVIEW
+    with pytest.raises(ApplicationError, match="alice is reviewing"):
+        review_claim(review=review, user=bob)
+    with pytest.raises(ApplicationError, match="alice is reviewing"):
+        review_decide(task=extraction, path="total", action="accept", actor=bob)
+    ExtractionReview.objects.filter(pk=review.pk).update(claimed_at=timezone.now() - selectors.CLAIM_IDLE)
+    review.refresh_from_db()
+    review_claim(review=review, user=bob)
+    review_decide(task=extraction, path="total", action="accept", actor=bob)
+
+
+def test_saving_a_changed_schema_adds_a_version_and_an_unchanged_one_does_not(workspace, make_user):
+    alice = make_user("alice")
+    v1, created = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=alice)
+    assert (v1.version, created) == (1, True)
+    same, created = schema_save(workspace=workspace, name="Invoice", schema=dict(SCHEMA), actor=alice)
+    assert (same.pk, created) == (v1.pk, False)
+    changed = {**SCHEMA, "properties": {**SCHEMA["properties"], "currency": {"type": "string"}}}
+    v2, created = schema_save(workspace=workspace, name="Invoice", schema=changed, actor=alice)
+    assert (v2.version, created) == (2, True)
+    assert [s.version for s in selectors.schema_versions(workspace=workspace, name="Invoice")] == [2, 1]
+    with pytest.raises(ApplicationError, match=r"Invalid schema at \$\.properties\.x"):
+        schema_save(
+            workspace=workspace,
+            name="Invoice",
+            schema={"type": "object", "properties": {"x": {"type": "nope"}}},
+            actor=alice,
+        )
+
+
+def test_leaf_paths_round_trip_through_rows_and_odd_keys():
+    schema = {
+        "type": "object",
+        "properties": {
+            "line_items": {"type": "array", "items": {"type": "object", "properties": {"amount": {"type": "number"}}}},
+            "odd": {"type": "object", "properties": {"net (EUR)": {"type": "integer"}}},
+        },
+    }
+    leaves = engine.leaf_fields(schema, {"line_items": [{"amount": 1}, {"amount": 2}]})
+    assert [leaf.path for leaf in leaves] == ["line_items[0].amount", "line_items[1].amount", 'odd["net (EUR)"]']
+    assert all(engine.path_parse(leaf.path) == leaf.keys for leaf in leaves)
