@@ -5,6 +5,7 @@ Task outputs live in their own table (TaskOutput) so that listing tasks never re
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -146,6 +147,9 @@ class Task(models.Model):
     # Bumped whenever the stored output changes without the task ending again (a reviewer's correction), so answers
     # cached under the task's version (presenters.task_version) are never served stale.
     output_revision = models.PositiveIntegerField(default=0)
+    # Extract: the schema's JSON text as it was sent. `configuration` is jsonb on PostgreSQL, which reorders object
+    # keys; the fields' order is the schema author's, and reviewers work through them in that order.
+    schema_text = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [
@@ -175,6 +179,11 @@ class Task(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def extraction_schema(self) -> dict:
+        """The Extract task's schema with its properties in the order they were written."""
+        return json.loads(self.schema_text) if self.schema_text else self.configuration.get("schema") or {}
 
     @property
     def progress_percent(self) -> int:
@@ -280,6 +289,7 @@ class ExtractionSchema(models.Model):
     version = models.PositiveIntegerField(default=1)
     description = models.TextField(blank=True)
     schema = models.JSONField()
+    schema_text = models.TextField(blank=True, default="")  # as written: jsonb reorders keys (see Task.schema_text)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -293,6 +303,10 @@ class ExtractionSchema(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def ordered_schema(self) -> dict:
+        return json.loads(self.schema_text) if self.schema_text else self.schema
 
 
 class AuditEvent(models.Model):

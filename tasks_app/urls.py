@@ -1,14 +1,19 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tasks_app.views import assets, documents, shell, upload, viewer
+from tasks_app.views import assets, documents, review, schemas, shell, upload, viewer
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     path("tasks/", documents.task_list, name="tasks"),
     path("tasks/count/", documents.task_count, name="task-count"),
     path("tasks/bulk/", documents.task_bulk, name="task-bulk"),
-    path("tasks/<uuid:task_id>/", viewer.task_detail, name="task-detail"),
+    path("tasks/<uuid:task_id>/", review.task_page, name="task-detail"),
+    path("tasks/<uuid:task_id>/review/decide/", review.review_decide_view, name="review-decide"),
+    path("tasks/<uuid:task_id>/review/pick/", review.review_pick_view, name="review-pick"),
+    path("tasks/<uuid:task_id>/extract/", review.extract_run_view, name="task-extract"),
+    path("review/", review.review_queue_view, name="review-queue"),
+    path("review/next/", review.review_next_view, name="review-next"),
     path("tasks/<uuid:task_id>/row/", documents.task_row, name="task-row"),
     path("tasks/<uuid:task_id>/chip/", documents.task_chip, name="task-chip"),
     path("tasks/<uuid:task_id>/body/", viewer.task_body, name="task-body"),
@@ -23,7 +28,13 @@ urlpatterns = [
     path("upload/panel/", upload.preset_panel, name="upload-panel"),
     path("upload/presets/", upload.preset_create, name="preset-create"),
     path("upload/presets/<uuid:preset_id>/delete/", upload.preset_remove, name="preset-delete"),
-    path("schemas/", shell.schema_list, name="schemas"),
+    path("schemas/", schemas.schema_list, name="schemas"),
+    path("schemas/new/", schemas.schema_new, name="schema-new"),
+    path("schemas/save/", schemas.schema_save_view, name="schema-save"),
+    path("schemas/check/", schemas.schema_check_view, name="schema-check"),
+    path("schemas/try/", schemas.schema_try_view, name="schema-try"),
+    path("schemas/<str:name>/", schemas.schema_detail, name="schema-detail"),
+    path("schemas/<str:name>/diff/", schemas.schema_diff, name="schema-diff"),
     path("settings/", shell.workspace_settings, name="settings"),
     path("settings/api-keys/", shell.api_key_create_view, name="api-key-create"),
     path("settings/api-keys/<uuid:key_id>/revoke/", shell.api_key_revoke_view, name="api-key-revoke"),

@@ -55,7 +55,7 @@ def schema_get(*, workspace: Workspace, schema_id) -> ExtractionSchema | None:
 def review_fields(*, review: ExtractionReview, output: dict | None) -> list[ReviewField]:
     """Every leaf field of the review's extraction, in schema order, with its current value (from the task's stored
     output, which decisions change) and its decisions, oldest first."""
-    schema = review.task.configuration.get("schema") or {}
+    schema = review.task.extraction_schema
     machine = review.machine_output or {}
     output = output or {}
     decisions: dict[str, list[FieldDecision]] = {}

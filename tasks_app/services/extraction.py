@@ -8,6 +8,7 @@ parse that ends Failed/Cancelled fails it with a message saying why.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import timedelta
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from tasks_app import engine, selectors
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
+from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import Actor, actor_fields, audit_record
 from tasks_app.services.lifecycle import INTERNAL_ERROR, task_claim, task_ended, task_fail_waiting
@@ -53,6 +55,8 @@ def task_create_derived(
         status=TaskStatus.STARTING,
         message=WAITING_FOR_PARSE if waiting else TASK_QUEUED,
         configuration=configuration,
+        # the schema as written: `configuration` (jsonb) keeps no key order, and the fields' order is the author's
+        schema_text=json.dumps(configuration["schema"], ensure_ascii=False) if "schema" in configuration else "",
         source_task=source,
         input_file=source.input_file,
         source_url=source.source_url,
@@ -147,7 +151,7 @@ def task_process_derived(*, task_id: str, job_id: str = "") -> None:
         if task.task_type == TaskType.SPLIT:
             output = engine.split_document(parse_output, task.configuration["topics"], options)
         else:
-            output = engine.run_extraction(parse_output, task.configuration["schema"], options)
+            output = engine.run_extraction(parse_output, task.extraction_schema, options)
     except engine.EngineError as exc:
         _finish(task, TaskStatus.FAILED, exc.user_message)
     except Exception:
@@ -159,3 +163,17 @@ def task_process_derived(*, task_id: str, job_id: str = "") -> None:
         if options.warnings:
             message += ". " + " ".join(dict.fromkeys(options.warnings))
         _finish(task, TaskStatus.SUCCEEDED, message, output)
+
+
+def extraction_dry_run(*, source: Task, schema: dict) -> dict:
+    """The schema editor's "Try it": `schema` run on a succeeded parse task's output, nothing stored. Raises
+    ApplicationError (a clear 400) for a document that cannot be read."""
+    if source.task_type != TaskType.PARSE or source.status != TaskStatus.SUCCEEDED:
+        raise ApplicationError("Choose a parsed document that succeeded.")
+    parse_output = selectors.task_output(task=source)
+    if parse_output is None:
+        raise ApplicationError("That document's parse output is gone.")
+    try:
+        return engine.run_extraction(parse_output, schema, extract_options({}))
+    except engine.EngineError as exc:
+        raise ApplicationError(exc.user_message) from None

@@ -269,7 +269,7 @@ def intake_extract(
     """An Extract task over a parsed task (by id) or over a document, parsed first. With `schema_ref` (a saved
     schema version: the dashboard's runs) its schema is used and the task remembers its name and version."""
     if schema_ref is not None:
-        schema = schema_ref.schema
+        schema = schema_ref.ordered_schema
     schema = extraction_schema_check(schema)  # 400 with the JSON path, before anything runs
     if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
         raise ApplicationError(f"system_prompt: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters")

@@ -30,7 +30,7 @@ CLAIMED_BY_OTHER = "{user} is reviewing this document (claimed {minutes} min ago
 
 def review_open(*, task: Task, output: dict) -> ExtractionReview:
     """The review of a just-succeeded Extract task; call in the transaction that stores its output."""
-    schema = task.configuration.get("schema") or {}
+    schema = task.extraction_schema
     leaves = engine.leaf_fields(schema, output.get("results"))
     low = sum(
         1 for leaf in leaves if (engine.tree_get(output.get("metrics"), leaf.keys) or {}).get("confidence") != "High"
@@ -209,7 +209,7 @@ def review_decide(
 
 
 def _leaf(review: ExtractionReview, path: str) -> engine.LeafField:
-    schema = review.task.configuration.get("schema") or {}
+    schema = review.task.extraction_schema
     for leaf in engine.leaf_fields(schema, (review.machine_output or {}).get("results")):
         if leaf.path == path:
             return leaf

@@ -18,7 +18,8 @@ MAX_DESCRIPTION = 2_000
 
 
 def _canonical(schema: Any) -> str:
-    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Field order counts (reordering fields is a change), whitespace does not."""
+    return json.dumps(schema, separators=(",", ":"), ensure_ascii=False)
 
 
 def schema_save(
@@ -38,7 +39,7 @@ def schema_save(
         try:
             with transaction.atomic():
                 latest = ExtractionSchema.objects.filter(workspace=workspace, name=name).order_by("-version").first()
-                if latest is not None and _canonical(latest.schema) == _canonical(schema):
+                if latest is not None and _canonical(latest.ordered_schema) == _canonical(schema):
                     if latest.description == description:
                         return latest, False
                 version = (latest.version if latest else 0) + 1
@@ -48,6 +49,7 @@ def schema_save(
                     version=version,
                     description=description,
                     schema=schema,
+                    schema_text=json.dumps(schema, ensure_ascii=False),
                     created_by=actor_fields(actor)["created_by_user"],
                 )
                 audit_record(

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from tasks_app import selectors
-from tasks_app.choices import Role
+from tasks_app.choices import Role, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.forms import SORTS, TaskFilterForm
 from tasks_app.models import ParsePreset, Task
-from tasks_app.services.intake import intake_rerun, parse_config_check
+from tasks_app.services.intake import intake_extract, intake_rerun, parse_config_check
 from tasks_app.services.tasks import task_delete, tasks_cancel
 from tasks_app.views.shell import workspace_required
 
@@ -112,6 +112,7 @@ def _list_context(request, params: QueryDict) -> dict:
         "sort_links": sort_links,
         "can_upload": request.membership.has_role(Role.MEMBER),
         "presets": ParsePreset.objects.filter(workspace=request.workspace).only("id", "name"),
+        "schemas": selectors.schemas_latest(workspace=request.workspace),
         "filtered": any(f.get(k) for k in ("status", "type", "created_from", "created_to", "q", "created_by")),
     }
 
@@ -164,10 +165,12 @@ def task_bulk(request):
 
 
 def _bulk_apply(request, action: str, tasks: list[Task]) -> tuple[str, list[str]]:
-    if action not in ("cancel", "delete", "rerun"):
+    if action not in ("cancel", "delete", "rerun", "extract"):
         return "", ["Choose an action."]
     if not tasks:
         return "", ["Select at least one task."]
+    if action == "extract":
+        return _bulk_extract(request, tasks)
     configuration = None
     if action == "rerun":
         preset_id = request.POST.get("preset", "")
@@ -199,6 +202,26 @@ def _bulk_apply(request, action: str, tasks: list[Task]) -> tuple[str, list[str]
     if refused:
         errors.insert(0, NOT_YOURS.format(n=refused))
     return f"{verb} {done} task{'s' if done != 1 else ''}.", errors
+
+
+def _bulk_extract(request, tasks: list[Task]) -> tuple[str, list[str]]:
+    """An Extract task per selected parsed document, with the chosen schema version, reading its parse output."""
+    schema = selectors.schema_get(workspace=request.workspace, schema_id=request.POST.get("schema_id") or None)
+    if schema is None:
+        return "", ["Choose a schema."]
+    done, errors = 0, []
+    for task in tasks:
+        if task.task_type != TaskType.PARSE or task.status != TaskStatus.SUCCEEDED:
+            errors.append(f"{task.file_name or task.pk}: only succeeded parse tasks can be extracted from")
+            continue
+        try:
+            intake_extract(
+                workspace=request.workspace, file=str(task.pk), schema=None, schema_ref=schema, actor=request.user
+            )
+            done += 1
+        except ApplicationError as exc:
+            errors.append(f"{task.file_name or task.pk}: {exc.message}")
+    return f"Started {done} extraction{'s' if done != 1 else ''} with {schema.name} v{schema.version}.", errors
 
 
 def _valid_ids(ids: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from tasks_app import selectors
 from tasks_app.choices import Role
 from tasks_app.errors import ApplicationError
 from tasks_app.middleware import SESSION_KEY
-from tasks_app.models import ApiKey, ExtractionSchema, WebhookDelivery, WebhookEndpoint
+from tasks_app.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from tasks_app.services.api_keys import api_key_create, api_key_revoke
 from tasks_app.services.webhooks import webhook_endpoint_create
 
@@ -39,13 +39,6 @@ def workspace_required(role: Role = Role.VIEWER):
         return wrapper
 
     return decorator
-
-
-@require_GET
-@workspace_required()
-def schema_list(request):
-    schemas = ExtractionSchema.objects.filter(workspace=request.workspace)
-    return render(request, "tasks_app/schemas.html", {"schemas": schemas, "nav": "schemas"})
 
 
 @require_GET

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tasks_app import engine, selectors
-from tasks_app.choices import Role, TaskStatus
+from tasks_app.choices import Role, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.presenters import base_url, task_to_dict
 from tasks_app.services.storage import asset_url
@@ -91,6 +91,8 @@ def _viewer_context(request, task) -> dict:
         "can_manage": can_manage(request.membership, task),
         "can_upload": request.membership.has_role(Role.MEMBER),
     }
+    if task.task_type == TaskType.PARSE and task.status == TaskStatus.SUCCEEDED and context["can_upload"]:
+        context["schemas"] = selectors.schemas_latest(workspace=task.workspace)
     if task.status != TaskStatus.SUCCEEDED:
         return context
     index = selectors.task_viewer_index(task=task)
@@ -131,6 +133,8 @@ def task_detail(request, task_id):
 def task_body(request, task_id):
     """Polled while the task runs; once it is terminal the answer is the whole viewer, without the poll."""
     task = task_or_404(request, task_id)
+    if task.task_type == TaskType.EXTRACT and task.status == TaskStatus.SUCCEEDED:
+        return HttpResponse(headers={"HX-Refresh": "true"})  # it opens as an extraction, a page of its own
     return render(request, TEMPLATE + "#body", _viewer_context(request, task))
 
 
