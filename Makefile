@@ -53,7 +53,7 @@ bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
-screenshots: $(STAMP) ## Refresh docs/screenshots/ (upload, task list, viewer) with Debian's chromium
+screenshots: $(STAMP) ## Refresh docs/screenshots/ (upload, list, viewer, schema editor, extraction view, review queue) with chromium
 	CHUNKR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py -p no:randomly -q
 
 lint: $(STAMP) ## ruff check + ruff format --check + the import contracts (docs/ARCHITECTURE.md)

@@ -145,7 +145,6 @@
       const desc = el("input", { type: "text", class: "bf-desc", value: node.description, "aria-label": "Description of " + (node.name || "field"), placeholder: "Description: what the value is and where it is", readonly });
       const req = el("label", { class: "check small bf-req" }, [el("input", { type: "checkbox", class: "bf-required", checked: node.required, disabled: readonly }), document.createTextNode("required")]);
       row.append(name, type, req, desc);
-      if (node.type === "enum") row.appendChild(el("input", { type: "text", class: "bf-enum", value: node.enumText, "aria-label": "Options of " + (node.name || "field"), placeholder: "Options, comma-separated", readonly }));
       if (!readonly) {
         const tools = el("span", { class: "bf-tools" }, [
           el("button", { type: "button", class: "btn btn-icon", "data-move": "-1", "aria-label": "Move up", title: "Move up", text: "↑" }),
@@ -155,6 +154,7 @@
         ]);
         row.appendChild(tools);
       }
+      if (node.type === "enum") row.appendChild(el("input", { type: "text", class: "bf-enum", value: node.enumText, "aria-label": "Options of " + (node.name || "field"), placeholder: "Options, comma-separated", readonly }));
       builder.appendChild(row);
       if (HAS_CHILDREN.has(node.type)) renderList(node.children, node, path + (node.type === "array_object" ? "[]." : "."), depth + 1);
     });

@@ -56,11 +56,11 @@ def review_open(*, task: Task, output: dict) -> ExtractionReview:
 
 def review_for(*, task: Task) -> ExtractionReview:
     """The task's review, opened now for an extraction that succeeded before reviews existed."""
-    if task.task_type != TaskType.EXTRACT or task.status != TaskStatus.SUCCEEDED:
-        raise ApplicationError(NOT_REVIEWABLE)
     review = ExtractionReview.objects.filter(task=task).first()
     if review is not None:
         return review
+    if task.task_type != TaskType.EXTRACT or task.status != TaskStatus.SUCCEEDED:
+        raise ApplicationError(NOT_REVIEWABLE)
     with transaction.atomic():
         output = TaskOutput.objects.select_for_update().filter(task=task).first()
         if output is None:

@@ -109,3 +109,108 @@ def test_refresh_screenshots(page, workspace, make_user, live_worker, tmp_path):
     page.locator(f'.seg[data-segment-id="{text["segment_id"]}"]').hover(position={"x": 40, "y": 10})
     page.wait_for_timeout(400)
     page.screenshot(path=str(out / "viewer.png"))
+
+
+def review_invoice_pdf(number: str, total: str) -> bytes:
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    head = [
+        ("Northwind Traders Ltd", 18),
+        ("12 Harbour Street, Leeds LS1 4AB", 10),
+        (f"Invoice number: {number}", 12),
+        ("Invoice date: 2024-03-05", 12),
+        ("Due date: 2024-04-04", 12),
+        ("Customer: Contoso GmbH", 12),
+    ]
+    y = 80
+    for text, size in head:
+        page.insert_text((72, y), text, fontsize=size)
+        y += size + 14
+    y += 10
+    for x, text in ((72, "Description"), (330, "Quantity"), (410, "Unit price"), (490, "Amount")):
+        page.insert_text((x, y), text, fontsize=11)
+    for description, qty, price, amount in (
+        ("Paper A4, 80 g", "10", "4.50", "45.00"),
+        ("Toner cartridge", "2", "32.50", "65.00"),
+        ("Delivery", "1", "10.00", "10.00"),
+    ):
+        y += 22
+        for x, text in ((72, description), (330, qty), (410, price), (490, amount)):
+            page.insert_text((x, y), text, fontsize=11)
+    for label, value in (("Subtotal:", "120.00"), ("VAT 20%:", "24.00"), ("Total:", total)):
+        y += 26
+        page.insert_text((400, y), f"{label} {value}", fontsize=12)
+    return doc.tobytes()
+
+
+def test_refresh_review_screenshots(page, workspace, make_user):
+    from tasks_app.choices import Role
+    from tasks_app.services.extraction import task_process_derived
+    from tasks_app.services.intake import intake_extract
+    from tasks_app.services.processing import task_process
+    from tasks_app.services.review import review_decide
+    from tasks_app.services.schemas import schema_save
+    from tests.factories import parse_task
+
+    out = Path(OUT)
+    out.mkdir(parents=True, exist_ok=True)
+    mia = make_user("mia", workspace=workspace, role=Role.ADMIN)
+    schema = {
+        "type": "object",
+        "properties": {
+            "vendor": {"type": "string", "description": "The seller, usually the first line"},
+            "invoice_number": {"type": "string"},
+            "invoice_date": {"type": "string", "format": "date"},
+            "due_date": {"type": "string", "format": "date"},
+            "customer": {"type": "string"},
+            "total": {"type": "number", "description": "Amount due, tax included"},
+            "currency": {"type": "string", "enum": ["EUR", "USD", "GBP"]},
+            "line_items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "description": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                        "unit_price": {"type": "number"},
+                        "amount": {"type": "number"},
+                    },
+                },
+            },
+        },
+    }
+    saved, _ = schema_save(
+        workspace=workspace, name="Invoice", schema=schema, actor=mia, description="Supplier invoices"
+    )
+    extracts = []
+    for i in range(4):
+        source = parse_task(
+            workspace, review_invoice_pdf(f"INV-20{41 + i}", f"{144 + i}.00"), name=f"invoice-{41 + i}.pdf"
+        )
+        task_process(task_id=str(source.pk))
+        extract = intake_extract(workspace=workspace, file=str(source.pk), schema=None, schema_ref=saved, actor=mia)
+        task_process_derived(task_id=str(extract.pk))
+        extracts.append(extract)
+    first = extracts[0]
+    review_decide(task=first, path="invoice_number", action="accept", actor=mia)
+    review_decide(task=first, path="invoice_date", action="accept", actor=mia)
+    review_decide(task=extracts[1], path="total", action="correct", text="145.00", actor=mia)
+    log_in(page, "mia")
+
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    page.goto(f"/schemas/{saved.name}/")
+    expect(page.locator("[data-schema-field='line_items[].amount']")).to_have_count(1)
+    page.select_option("#try-document", str(first.source_task_id))
+    page.click("[data-try]")
+    expect(page.locator("[data-testid=try-result]")).to_be_visible()
+    page.screenshot(path=str(out / "schema-editor.png"))
+
+    page.goto(f"/tasks/{first.pk}/")
+    page.locator("[data-field=total]").click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(out / "extraction-view.png"))
+
+    page.goto("/review/")
+    page.screenshot(path=str(out / "review-queue.png"))

@@ -1,0 +1,81 @@
+"""Review and schema pages: who may do what, other workspaces' objects are 404, bad input is a clear 400."""
+
+import json
+
+import pytest
+
+from tasks_app.choices import Role, TaskStatus
+from tasks_app.models import ExtractionSchema, FieldDecision
+from tasks_app.services.extraction import task_process_derived
+from tasks_app.services.schemas import schema_save
+from tests.factories import extract_task
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = {"type": "object", "properties": {"invoice_number": {"type": "string"}, "total": {"type": "number"}}}
+
+
+@pytest.fixture
+def extraction(workspace, processed):
+    source = processed("Invoice number: INV-9\nTotal: 12.00")
+    task = extract_task(workspace, source, SCHEMA)
+    task_process_derived(task_id=str(task.pk))
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUCCEEDED, task.message
+    return task
+
+
+def test_a_viewer_reads_the_extraction_but_cannot_decide_or_save_schemas(client, login, extraction, workspace):
+    login("val", Role.VIEWER)
+    page = client.get(f"/tasks/{extraction.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-field="invoice_number"' in body and 'data-review-state="unreviewed"' in body
+    assert 'aria-label="Accept"' not in body  # no buttons for what they may not do
+    answer = client.post(f"/tasks/{extraction.pk}/review/decide/", {"path": "total", "action": "accept"})
+    assert answer.status_code == 403 and not FieldDecision.objects.exists()
+    answer = client.post("/schemas/save/", {"name": "X", "schema_json": json.dumps(SCHEMA)})
+    assert answer.status_code == 403 and not ExtractionSchema.objects.exists()
+
+
+def test_a_member_decides_and_bad_input_is_a_clear_400(client, login, extraction):
+    login("mia", Role.MEMBER)
+    answer = client.post(f"/tasks/{extraction.pk}/review/decide/", {"path": "total", "action": "correct", "value": "x"})
+    assert answer.status_code == 400 and "'x' is not a number" in answer.json()["error"]
+    answer = client.post(
+        f"/tasks/{extraction.pk}/review/decide/", {"path": "total", "action": "correct", "boxes": "1:a,b"}
+    )
+    assert answer.status_code == 400 and "page:left,top,width,height" in answer.json()["error"]
+    answer = client.post(
+        f"/tasks/{extraction.pk}/review/decide/", {"path": "total", "action": "correct", "value": "13"}
+    )
+    assert answer.status_code == 200
+    data = answer.json()
+    assert (data["state"], data["decided"], data["total"]) == ("corrected", 1, 2)
+    assert 'data-review-state="corrected"' in data["html"]
+
+
+def test_another_workspace_s_extraction_review_and_schema_are_404(
+    client, make_user, other_workspace, extraction, workspace
+):
+    schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=None)
+    client.force_login(make_user("oscar", workspace=other_workspace, role=Role.ADMIN))
+    assert client.get(f"/tasks/{extraction.pk}/").status_code == 404
+    assert (
+        client.post(f"/tasks/{extraction.pk}/review/decide/", {"path": "total", "action": "accept"}).status_code == 404
+    )
+    assert client.get(f"/tasks/{extraction.pk}/review/pick/", {"boxes": "1:0,0,50,50"}).status_code == 404
+    assert client.get("/schemas/Invoice/").status_code == 404
+    assert client.get("/schemas/Invoice/diff/").status_code == 404
+    assert "INV" not in client.get("/review/").content.decode()
+
+
+def test_saving_an_invalid_schema_shows_the_json_path_and_keeps_the_text(client, login):
+    login("mia", Role.MEMBER)
+    text = '{"type": "object", "properties": {"total": {"type": "money"}}}'
+    answer = client.post("/schemas/save/", {"name": "Invoice", "schema_json": text})
+    assert answer.status_code == 400
+    body = answer.content.decode()
+    assert "$.properties.total" in body and "money" in body
+    check = client.post("/schemas/check/", {"schema_json": "{not json"}).json()
+    assert check["ok"] is False and "not valid JSON" in check["error"]
