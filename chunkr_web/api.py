@@ -17,6 +17,7 @@ from tasks_app.api.jobs import router as jobs_router
 from tasks_app.api.legacy import router as legacy_router
 from tasks_app.api.meta import router as meta_router
 from tasks_app.api.renderers import OrjsonRenderer
+from tasks_app.api.reviews import router as reviews_router
 from tasks_app.api.tasks import router as tasks_router
 from tasks_app.errors import ApplicationError
 
@@ -174,5 +175,5 @@ def on_validation_error(request, exc: ValidationError):
     return _error(request, message, 400, "invalid_request", errors=exc.errors)
 
 
-for router in (health_router, meta_router, tasks_router, files_router, legacy_router, jobs_router):
+for router in (health_router, meta_router, tasks_router, files_router, legacy_router, jobs_router, reviews_router):
     api.add_router("", router)

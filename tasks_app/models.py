@@ -372,6 +372,13 @@ class FieldDecision(models.Model):
     id = models.BigAutoField(primary_key=True)
     review = models.ForeignKey(ExtractionReview, on_delete=models.CASCADE, related_name="decisions")
     path = models.CharField(max_length=500)  # engine.path_format: line_items[2].amount
+    # What the statistics group and filter by, copied here so they are one indexed GROUP BY over the latest decisions.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    schema_name = models.CharField(max_length=120, blank=True)
+    schema_version = models.PositiveIntegerField(null=True, blank=True)
+    field_key = models.CharField(max_length=500)  # the path without row numbers: line_items[].amount
+    is_latest = models.BooleanField(default=True)  # the decision that counts for its field; older ones are history
+    machine_right = models.BooleanField(default=False)  # the machine's value stood (accepted, or rightly empty)
     state = models.CharField(max_length=10, choices=FieldState.choices)
     confidence = models.CharField(max_length=4, blank=True)  # the machine's High / Low for this field
     machine_value = models.JSONField(null=True, blank=True)
@@ -384,7 +391,57 @@ class FieldDecision(models.Model):
 
     class Meta:
         ordering = ["decided_at", "id"]
-        indexes = [models.Index(fields=["review", "path", "decided_at"], name="decision_review_path")]
+        indexes = [
+            models.Index(fields=["review", "path", "decided_at"], name="decision_review_path"),
+            models.Index(
+                fields=["workspace", "schema_name", "schema_version", "field_key"],
+                condition=models.Q(is_latest=True),
+                name="decision_latest_stats",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.path}: {self.state}"
+
+
+class AutoAcceptRule(models.Model):
+    """A workspace's decision to accept one field's High-confidence values without a reviewer (marked `auto`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="auto_accept_rules")
+    schema_name = models.CharField(max_length=120)
+    field_key = models.CharField(max_length=500)
+    # The evidence shown when the rule was switched on: reviews, right, lower bound of the precision.
+    evidence = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "schema_name", "field_key"], name="auto_accept_unique")
+        ]
+
+
+class SchemaComparison(models.Model):
+    """Compare versions: a schema version run on documents already reviewed, scored against the reviewed values."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="schema_comparisons")
+    schema_name = models.CharField(max_length=120)
+    base_version = models.PositiveIntegerField()  # the reviewed documents' version
+    new_version = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.STARTING)
+    message = models.TextField(blank=True)
+    documents_total = models.PositiveIntegerField(default=0)
+    documents_done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict)  # {field_key: {"n", "before", "after"}}
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

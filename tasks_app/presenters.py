@@ -3,16 +3,21 @@ contract's field names meet."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from datetime import UTC
 from typing import Any
 
 import orjson
 from django.conf import settings
+from django.http import HttpResponse
 
-from tasks_app import selectors
+from tasks_app import engine, selectors
 from tasks_app.choices import TaskStatus
+from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.models import StoredFile, Task
+from tasks_app.services.review import review_export_record
 from tasks_app.services.storage import (
     TASK_ASSET_URL_BUCKET_SECONDS,
     AssetLinker,
@@ -293,3 +298,90 @@ def review_to_dict(review, fields) -> dict[str, Any]:
             for f in fields
         ],
     }
+
+
+EXPORT_FORMATS = ("json", "csv", "csv-items")
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_flat(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def review_export_body(rows, schema: dict, fmt: str) -> tuple[str, str]:
+    """(body, content type) of an export of reviewed results: JSON, one object per document; CSV, one row per document
+    with a column per field (arrays of strings joined by '; '); csv-items, the rows of arrays of objects, keyed by
+    task id. Shared by the API and the dashboard."""
+    if fmt == "json":
+        documents = [
+            {
+                "task_id": r.task_id,
+                "file_name": r.file_name,
+                "review_status": r.review_status,
+                "reviewed_at": iso(r.reviewed_at),
+                "results": r.results,
+            }
+            for r in rows
+        ]
+        return orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode(), "application/json"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rows = list(rows)
+    leaves = [leaf for leaf in engine.leaf_fields(schema, {}) if not any(isinstance(k, int) for k in leaf.keys)]
+    if fmt == "csv":
+        writer.writerow(["task_id", "file_name", "review_status", *[leaf.path for leaf in leaves]])
+        for r in rows:
+            values = [_flat(engine.tree_get(r.results, leaf.keys)) for leaf in leaves]
+            writer.writerow([r.task_id, r.file_name, r.review_status, *values])
+        return out.getvalue(), "text/csv; charset=utf-8"
+    # csv-items: the rows of arrays of objects, one line each, keyed by task id, array and row number
+    lines: list[tuple[str, str, int, dict[str, str]]] = []
+    columns: dict[str, None] = {}
+    for leaf in engine.leaf_fields(schema, engine.template_results(schema)):
+        at = next((i for i, k in enumerate(leaf.keys) if isinstance(k, int)), None)
+        if at is not None:
+            columns.setdefault(engine.path_format(leaf.keys[at + 1 :]) or "value", None)
+    for r in rows:
+        by_row: dict[tuple, dict[str, str]] = {}
+        for leaf in engine.leaf_fields(schema, r.results):
+            at = next((i for i, k in enumerate(leaf.keys) if isinstance(k, int)), None)
+            if at is None:
+                continue
+            column = engine.path_format(leaf.keys[at + 1 :]) or "value"
+            columns.setdefault(column, None)
+            cells = by_row.setdefault((engine.path_format(leaf.keys[:at]), leaf.keys[at]), {})
+            cells[column] = _flat(engine.tree_get(r.results, leaf.keys))
+        lines.extend((r.task_id, array, index + 1, cells) for (array, index), cells in by_row.items())
+    writer.writerow(["task_id", "array", "row", *columns])
+    for task_id, array, number, cells in lines:
+        writer.writerow([task_id, array, number, *[cells.get(c, "") for c in columns]])
+    return out.getvalue(), "text/csv; charset=utf-8"
+
+
+def review_export_download(*, workspace, actor, schema: str, version: int | None, fmt: str) -> HttpResponse:
+    """An export of reviewed results as a download, audited; for the API and the dashboard alike."""
+    if fmt not in EXPORT_FORMATS:
+        raise ApplicationError(f"format: one of {', '.join(EXPORT_FORMATS)}")
+    versions = selectors.schema_versions(workspace=workspace, name=schema)
+    current = versions.filter(version=version).first() if version is not None else versions.first()
+    if current is None:
+        raise NotFound("No such schema (or version).")
+    rows = list(selectors.review_export(workspace=workspace, schema_name=schema, schema_version=version))
+    body, content_type = review_export_body(rows, current.ordered_schema, fmt)
+    review_export_record(
+        workspace=workspace, actor=actor, schema_name=schema, schema_version=version, fmt=fmt, documents=len(rows)
+    )
+    suffix = {"json": "json", "csv": "csv", "csv-items": "items.csv"}[fmt]
+    name = f"{schema}-v{version}" if version is not None else schema
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_safe(name)}.{suffix}"'
+    return response
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "export"

@@ -95,6 +95,20 @@ def leaf_fields(schema: dict[str, Any], results: Any) -> list[LeafField]:
     return out
 
 
+def template_results(schema: dict[str, Any]) -> Any:
+    """Empty results shaped by the schema, with one row in each array of objects: leaf_fields over it names every
+    column a table can have (exports write their headers from it)."""
+
+    def build(node: Node) -> Any:
+        if node.is_leaf:
+            return None
+        if node.kind == "object":
+            return {key: build(child) for key, child in node.properties.items()}
+        return [build(node.items)] if node.items is not None else []
+
+    return build(validate_extraction_schema(schema))
+
+
 def tree_get(tree: Any, keys: Keys, default: Any = None) -> Any:
     for key in keys:
         try:

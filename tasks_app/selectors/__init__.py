@@ -6,21 +6,37 @@ A package by kind of read; its public names are all here, so callers write `sele
 from tasks_app.selectors.keys import KeyedTask, api_key_active, task_for_key, workspaces_for_user
 from tasks_app.selectors.outputs import json_loads, parse_output_of, task_output, task_outputs, task_outputs_as_read
 from tasks_app.selectors.reviews import (
+    AUTO_ACCEPT_MIN_LOWER_BOUND,
+    AUTO_ACCEPT_MIN_REVIEWS,
     CLAIM_IDLE,
+    ExportRow,
+    FieldStats,
     ReviewField,
+    ReviewStats,
     claim_is_live,
+    review_export,
     review_fields,
     review_next,
     review_queue,
+    review_stats,
     schema_get,
     schema_versions,
     schemas_latest,
+    wilson_lower,
 )
 from tasks_app.selectors.tasks import TASK_NOT_FOUND, task_get, task_list, task_search
 from tasks_app.selectors.viewer import ViewerIndex, task_output_segments, task_segment, task_viewer_index
 
 __all__ = [
+    "AUTO_ACCEPT_MIN_LOWER_BOUND",
+    "AUTO_ACCEPT_MIN_REVIEWS",
     "CLAIM_IDLE",
+    "ExportRow",
+    "review_export",
+    "FieldStats",
+    "ReviewStats",
+    "review_stats",
+    "wilson_lower",
     "ReviewField",
     "claim_is_live",
     "parse_output_of",

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tasks_app import engine
-from tasks_app.choices import ReviewStatus
-from tasks_app.models import ExtractionReview, ExtractionSchema, FieldDecision, Workspace
+from tasks_app.choices import FieldState, ReviewStatus
+from tasks_app.models import AutoAcceptRule, ExtractionReview, ExtractionSchema, FieldDecision, Workspace
+from tasks_app.selectors.outputs import task_outputs
 
 CLAIM_IDLE = timedelta(minutes=30)  # a claim lapses after this long without a decision
 
@@ -110,3 +111,140 @@ def claim_is_live(review: ExtractionReview) -> bool:
         and review.claimed_at is not None
         and (review.claimed_at > timezone.now() - CLAIM_IDLE)
     )
+
+
+Z95 = 1.959964  # two-sided 95 %
+AUTO_ACCEPT_MIN_REVIEWS = 20
+AUTO_ACCEPT_MIN_LOWER_BOUND = 0.95
+
+
+def wilson_lower(right: int, n: int, z: float = Z95) -> float:
+    """Lower end of the Wilson score interval for right/n: what the precision is at least, at 95 %."""
+    if n == 0:
+        return 0.0
+    p = right / n
+    centre = p + z * z / (2 * n)
+    spread = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5)
+    return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+@dataclass(slots=True)
+class Rate:
+    right: int = 0
+    n: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return self.right / self.n if self.n else None
+
+    @property
+    def lower(self) -> float:
+        return wilson_lower(self.right, self.n)
+
+
+@dataclass(slots=True)
+class FieldStats:
+    field_key: str
+    all: Rate = field(default_factory=Rate)
+    high: Rate = field(default_factory=Rate)
+    low: Rate = field(default_factory=Rate)
+    auto: int = 0
+    rule: bool = False  # an auto-accept rule is on
+
+    @property
+    def recommend(self) -> bool:
+        return self.high.n >= AUTO_ACCEPT_MIN_REVIEWS and self.high.lower >= AUTO_ACCEPT_MIN_LOWER_BOUND
+
+
+@dataclass(slots=True)
+class ReviewStats:
+    documents_reviewed: int
+    documents_with_decisions: int
+    fields: list[FieldStats]
+    all: Rate
+    high: Rate
+    low: Rate
+    auto: int
+
+
+def review_stats(*, workspace: Workspace, schema_name: str, schema_version: int | None = None) -> ReviewStats:
+    """Accuracy from the reviewers' latest decisions (auto-accepted values are counted apart: nobody checked them).
+    One GROUP BY over an index of the latest decisions, whatever the number of documents."""
+    decisions = FieldDecision.objects.filter(workspace=workspace, schema_name=schema_name, is_latest=True)
+    reviews = ExtractionReview.objects.filter(workspace=workspace, schema_name=schema_name)
+    if schema_version is not None:
+        decisions = decisions.filter(schema_version=schema_version)
+        reviews = reviews.filter(schema_version=schema_version)
+    rows = decisions.values("field_key", "confidence", "state").annotate(
+        n=Count("id"), right=Count("id", filter=Q(machine_right=True))
+    )
+    by_key: dict[str, FieldStats] = {}
+    total, high, low, auto = Rate(), Rate(), Rate(), 0
+    for row in rows:
+        stats = by_key.setdefault(row["field_key"], FieldStats(row["field_key"]))
+        if row["state"] == FieldState.AUTO:
+            stats.auto += row["n"]
+            auto += row["n"]
+            continue
+        bucket = stats.high if row["confidence"] == "High" else stats.low
+        for rate in (stats.all, bucket, total, high if row["confidence"] == "High" else low):
+            rate.right += row["right"]
+            rate.n += row["n"]
+    rules = set(
+        AutoAcceptRule.objects.filter(workspace=workspace, schema_name=schema_name).values_list("field_key", flat=True)
+    )
+    for key in rules:
+        by_key.setdefault(key, FieldStats(key))
+    for key, stats in by_key.items():
+        stats.rule = key in rules
+    return ReviewStats(
+        documents_reviewed=reviews.filter(status=ReviewStatus.REVIEWED).count(),
+        documents_with_decisions=decisions.exclude(state=FieldState.AUTO).values("review_id").distinct().count(),
+        fields=sorted(by_key.values(), key=lambda s: s.field_key),
+        all=total,
+        high=high,
+        low=low,
+        auto=auto,
+    )
+
+
+@dataclass(slots=True)
+class ExportRow:
+    task_id: str
+    file_name: str
+    review_status: str
+    reviewed_at: Any
+    results: Any
+
+
+EXPORT_BATCH = 500
+
+
+def review_export(*, workspace: Workspace, schema_name: str, schema_version: int | None = None):
+    """Every succeeded extraction made with the schema (version), with the values that stand now (reviewed where
+    reviewed), oldest first; yields rows, reading outputs a batch at a time."""
+    reviews = ExtractionReview.objects.filter(workspace=workspace, schema_name=schema_name)
+    if schema_version is not None:
+        reviews = reviews.filter(schema_version=schema_version)
+    reviews = reviews.select_related("task").order_by("created_at", "task_id")
+    batch: list[ExtractionReview] = []
+
+    def flush():
+        outputs = task_outputs(task_ids=[r.task_id for r in batch], include_chunks=False)
+        for review in batch:
+            output = outputs.get(review.task_id) or {}
+            yield ExportRow(
+                task_id=str(review.task_id),
+                file_name=review.task.file_name,
+                review_status=review.status,
+                reviewed_at=review.reviewed_at,
+                results=output.get("results"),
+            )
+
+    for review in reviews.iterator(chunk_size=EXPORT_BATCH):
+        batch.append(review)
+        if len(batch) >= EXPORT_BATCH:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()

@@ -10,6 +10,7 @@ afterwards, exports) returns the reviewed values; the review keeps the machine's
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,11 @@ from django.utils import timezone
 from tasks_app import engine, selectors
 from tasks_app.choices import FieldState, ReviewStatus, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
-from tasks_app.models import ExtractionReview, FieldDecision, Task, TaskOutput
+from tasks_app.models import AutoAcceptRule, ExtractionReview, FieldDecision, Task, TaskOutput
 from tasks_app.services.audit import Actor, audit_record
 
 ACTIONS = ("accept", "correct", "reject")
+_ROW_INDEX = re.compile(r"\[\d+\]")
 NOT_REVIEWABLE = "Only a succeeded Extract task has a review."
 CLAIMED_BY_OTHER = "{user} is reviewing this document (claimed {minutes} min ago)."
 
@@ -51,6 +53,11 @@ def review_open(*, task: Task, output: dict) -> ExtractionReview:
         },
     )
     review.decisions.all().delete()  # a re-run extraction starts its review again
+    auto = _auto_accept(review, leaves, output)
+    if auto:
+        status = ReviewStatus.REVIEWED if auto >= len(leaves) else ReviewStatus.IN_REVIEW
+        ExtractionReview.objects.filter(pk=review.pk).update(decided_count=auto, status=status)
+        review.decided_count, review.status = auto, status
     return review
 
 
@@ -187,9 +194,9 @@ def review_decide(
         output_row.save(update_fields=["data"])
         Task.objects.filter(pk=task.pk).update(output_revision=F("output_revision") + 1)
         metrics = engine.tree_get(machine.get("metrics"), leaf.keys) or {}
-        decision = FieldDecision.objects.create(
-            review=review,
-            path=leaf.path,
+        decision = _decision_add(
+            review,
+            leaf,
             state=state,
             confidence=(metrics.get("confidence") if isinstance(metrics, dict) else "") or "",
             machine_value=machine_value,
@@ -206,6 +213,62 @@ def review_decide(
             data={"path": leaf.path, "state": state},  # never the value: audits hold no document content
         )
     return decision
+
+
+def field_key(path: str) -> str:
+    """A field across documents: its path without row numbers (line_items[2].amount → line_items[].amount)."""
+    return _ROW_INDEX.sub("[]", path)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two values the same for the statistics: empty is empty, whatever its form."""
+    empty = (None, "", [])
+    return (a in empty and b in empty) or a == b
+
+
+def _decision_add(review: ExtractionReview, leaf: engine.LeafField, **fields: Any) -> FieldDecision:
+    """A new latest decision on `leaf`; the one before becomes history."""
+    FieldDecision.objects.filter(review=review, path=leaf.path, is_latest=True).update(is_latest=False)
+    return FieldDecision.objects.create(
+        review=review,
+        path=leaf.path,
+        workspace_id=review.workspace_id,
+        schema_name=review.schema_name,
+        schema_version=review.schema_version,
+        field_key=field_key(leaf.path),
+        is_latest=True,
+        machine_right=_same(fields["value"], fields["machine_value"]),
+        **fields,
+    )
+
+
+def _auto_accept(review: ExtractionReview, leaves: list[engine.LeafField], output: dict) -> int:
+    """The workspace's auto-accept rules applied to a new review: High-confidence values of a ruled field get an
+    `auto` decision (shown as Auto-accepted, left out of the accuracy figures). Returns how many."""
+    if not review.schema_name:
+        return 0
+    keys = set(
+        AutoAcceptRule.objects.filter(workspace_id=review.workspace_id, schema_name=review.schema_name).values_list(
+            "field_key", flat=True
+        )
+    )
+    done = 0
+    for leaf in leaves:
+        metrics = engine.tree_get(output.get("metrics"), leaf.keys) or {}
+        if field_key(leaf.path) not in keys or not isinstance(metrics, dict) or metrics.get("confidence") != "High":
+            continue
+        value = engine.tree_get(output.get("results"), leaf.keys)
+        _decision_add(
+            review,
+            leaf,
+            state=FieldState.AUTO,
+            confidence="High",
+            machine_value=value,
+            previous_value=value,
+            value=value,
+        )
+        done += 1
+    return done
 
 
 def _leaf(review: ExtractionReview, path: str) -> engine.LeafField:
@@ -228,3 +291,43 @@ def _review_progress(review: ExtractionReview, actor: Actor) -> None:
     ExtractionReview.objects.filter(pk=review.pk).update(**changes)
     for key, value in changes.items():
         setattr(review, key, value)
+
+
+@transaction.atomic
+def auto_accept_set(
+    *, workspace, schema_name: str, field_key: str, enabled: bool, actor: Actor, evidence: dict
+) -> bool:
+    """Switch the auto-accept rule of one field on or off; returns whether anything changed. New extractions with
+    this schema then get its High-confidence values as `auto` decisions (marked, never silent)."""
+    if enabled:
+        _, created = AutoAcceptRule.objects.get_or_create(
+            workspace=workspace,
+            schema_name=schema_name,
+            field_key=field_key,
+            defaults={"evidence": evidence, "created_by": actor if getattr(actor, "is_authenticated", False) else None},
+        )
+        changed = created
+    else:
+        changed = bool(
+            AutoAcceptRule.objects.filter(workspace=workspace, schema_name=schema_name, field_key=field_key).delete()[0]
+        )
+    if changed:
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="review.auto_accept_rule." + ("enabled" if enabled else "disabled"),
+            data={"schema_name": schema_name, "field_key": field_key, "evidence": evidence},
+        )
+    return changed
+
+
+def review_export_record(
+    *, workspace, actor: Actor, schema_name: str, schema_version, fmt: str, documents: int
+) -> None:
+    """Exports are audited: who took which results out, never the results themselves."""
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        verb="review.exported",
+        data={"schema_name": schema_name, "schema_version": schema_version, "format": fmt, "documents": documents},
+    )

@@ -17,8 +17,10 @@ from tasks_app import engine, selectors
 from tasks_app.choices import Role, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task
+from tasks_app.presenters import review_export_download
 from tasks_app.services.extraction import extraction_dry_run
 from tasks_app.services.intake import extraction_schema_check
+from tasks_app.services.review import auto_accept_set
 from tasks_app.services.schemas import schema_save
 from tasks_app.views.review import citation_boxes, display_value
 from tasks_app.views.shell import workspace_required
@@ -196,3 +198,93 @@ def schema_diff(request, name: str):
         "tasks_app/schema_diff.html",
         {"nav": "schemas", "name": name, "a": a, "b": b, "diff": diff, "versions": sorted(versions, reverse=True)},
     )
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+@require_GET
+@workspace_required()
+def schema_stats(request, name: str):
+    versions = list(selectors.schema_versions(workspace=request.workspace, name=name).values_list("version", flat=True))
+    if not versions:
+        raise Http404("No such schema.")
+    wanted = request.GET.get("version", "")
+    version = int(wanted) if wanted.isdigit() and int(wanted) in versions else None
+    stats = selectors.review_stats(workspace=request.workspace, schema_name=name, schema_version=version)
+    chart_rows = []
+    for i, f in enumerate(stats.fields):
+        chart_rows.append(
+            {
+                "y": 28 + i * 34,
+                "key": f.field_key,
+                "high": _pct(f.high.share),
+                "low": _pct(f.low.share),
+                "high_n": f.high.n,
+                "low_n": f.low.n,
+                "high_w": round(3.2 * (_pct(f.high.share) or 0), 1),
+                "low_w": round(3.2 * (_pct(f.low.share) or 0), 1),
+            }
+        )
+    return render(
+        request,
+        "tasks_app/schema_stats.html",
+        {
+            "nav": "schemas",
+            "name": name,
+            "versions": versions,
+            "version": version,
+            "stats": stats,
+            "chart_rows": chart_rows,
+            "chart_height": 40 + 34 * len(chart_rows),
+            "threshold_x": 180 + 3.2 * 100 * selectors.AUTO_ACCEPT_MIN_LOWER_BOUND,
+            "min_reviews": selectors.AUTO_ACCEPT_MIN_REVIEWS,
+            "min_lower": _pct(selectors.AUTO_ACCEPT_MIN_LOWER_BOUND),
+            "can_admin": request.membership.has_role(Role.ADMIN),
+        },
+    )
+
+
+@require_POST
+@workspace_required(Role.ADMIN)
+def schema_auto_accept(request, name: str):
+    """Switch a field's auto-accept rule on (with the evidence on screen) or off."""
+    if not selectors.schema_versions(workspace=request.workspace, name=name).exists():
+        raise Http404("No such schema.")
+    key = request.POST.get("field_key", "")
+    enabled = request.POST.get("enabled") == "1"
+    stats = selectors.review_stats(workspace=request.workspace, schema_name=name)
+    field = next((f for f in stats.fields if f.field_key == key), None)
+    if field is None:
+        return HttpResponse("No such field in the reviews of this schema.", status=400)
+    evidence = {"high_right": field.high.right, "high_reviews": field.high.n, "lower_bound": round(field.high.lower, 4)}
+    auto_accept_set(
+        workspace=request.workspace,
+        schema_name=name,
+        field_key=key,
+        enabled=enabled,
+        actor=request.user,
+        evidence=evidence,
+    )
+    return redirect(
+        reverse("schema-stats", args=[name])
+        + (f"?version={request.POST['version']}" if request.POST.get("version", "").isdigit() else "")
+    )
+
+
+@require_GET
+@workspace_required()
+def schema_export(request, name: str):
+    """Reviewed results of this schema (a version, else all) as JSON, CSV or the CSV of table rows."""
+    wanted = request.GET.get("version", "")
+    try:
+        return review_export_download(
+            workspace=request.workspace,
+            actor=request.user,
+            schema=name,
+            version=int(wanted) if wanted.isdigit() else None,
+            fmt=request.GET.get("format", "json"),
+        )
+    except ApplicationError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")

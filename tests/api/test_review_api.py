@@ -62,3 +62,64 @@ def test_review_of_a_parse_task_or_another_workspace_s_task(client, api_key, ext
 def test_the_review_route_is_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert "get" in spec["paths"]["/api/v1/tasks/{task_id}/review"]
+
+
+def test_export_route_returns_reviewed_rows_of_arrays_of_objects(client, api_key, workspace, make_user):
+    import csv
+    import io
+
+    from tasks_app.services.intake import intake_extract
+    from tasks_app.services.schemas import schema_save
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "line_items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"description": {"type": "string"}, "amount": {"type": "number"}},
+                },
+            }
+        },
+    }
+    alice = make_user("alice")
+    saved, _ = schema_save(workspace=workspace, name="Lines", schema=schema, actor=alice)
+    source = parse_task(workspace, table_pdf())
+    task_process(task_id=str(source.pk))
+    task = intake_extract(workspace=workspace, file=str(source.pk), schema=None, schema_ref=saved, actor=alice)
+    task_process_derived(task_id=str(task.pk))
+    task.refresh_from_db()
+    rows = TaskOutput_rows(task)
+    answer = client.get(
+        "/api/v1/reviews/export", {"schema": "Lines", "format": "csv-items"}, headers={"Authorization": api_key}
+    )
+    assert answer.status_code == 200, answer.content
+    lines = list(csv.reader(io.StringIO(answer.content.decode())))
+    assert lines[0] == ["task_id", "array", "row", "description", "amount"]
+    assert len(lines) - 1 == len(rows)
+    if rows:
+        review_decide(task=task, path="line_items[0].amount", action="correct", text="11", actor=alice)
+        again = client.get(
+            "/api/v1/reviews/export", {"schema": "Lines", "format": "csv-items"}, headers={"Authorization": api_key}
+        )
+        assert list(csv.reader(io.StringIO(again.content.decode())))[1][4] == "11"
+    missing = client.get("/api/v1/reviews/export", {"schema": "Nope"}, headers={"Authorization": api_key})
+    assert missing.status_code == 404 and missing.json()["message"]
+
+
+def table_pdf() -> bytes:
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for y, (description, amount) in enumerate((("Description", "Amount"), ("Paper A4", "10.00"), ("Toner", "20.00"))):
+        page.insert_text((72, 100 + 24 * y), description, fontsize=12)
+        page.insert_text((300, 100 + 24 * y), amount, fontsize=12)
+    return doc.tobytes()
+
+
+def TaskOutput_rows(task):  # noqa: N802
+    from tasks_app.models import TaskOutput
+
+    return TaskOutput.objects.get(task=task).data["results"]["line_items"]

@@ -167,3 +167,51 @@ def test_leaf_paths_round_trip_through_rows_and_odd_keys():
     leaves = engine.leaf_fields(schema, {"line_items": [{"amount": 1}, {"amount": 2}]})
     assert [leaf.path for leaf in leaves] == ["line_items[0].amount", "line_items[1].amount", 'odd["net (EUR)"]']
     assert all(engine.path_parse(leaf.path) == leaf.keys for leaf in leaves)
+
+
+def test_stats_count_the_latest_human_decisions_and_recommend_auto_accept_from_them(workspace, make_user):
+    from tasks_app.models import FieldDecision
+    from tasks_app.services.review import auto_accept_set
+
+    alice = make_user("alice")
+    saved, _ = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=alice)
+    source = parse_task(workspace, invoice_pdf())
+    task_process(task_id=str(source.pk))
+    tasks = []
+    for _ in range(3):
+        task = extract_task(workspace, source, saved.ordered_schema)
+        task.configuration |= {"schema_name": "Invoice", "schema_version": 1}
+        task.save(update_fields=["configuration"])
+        task_process_derived(task_id=str(task.pk))
+        tasks.append(task)
+    confidence = {f.path: f.confidence for f in selectors.review_fields(review=review_for(task=tasks[0]), output=None)}
+    for task in tasks:
+        review_decide(task=task, path="invoice_number", action="accept", actor=alice)
+    review_decide(task=tasks[0], path="total", action="correct", text="1", actor=alice)
+    review_decide(
+        task=tasks[0], path="total", action="correct", text="120.50", actor=alice
+    )  # back: the machine was right
+    review_decide(task=tasks[1], path="total", action="correct", text="99", actor=alice)
+    stats = selectors.review_stats(workspace=workspace, schema_name="Invoice", schema_version=1)
+    by_key = {f.field_key: f for f in stats.fields}
+    assert (by_key["invoice_number"].all.right, by_key["invoice_number"].all.n) == (3, 3)
+    assert (by_key["total"].all.right, by_key["total"].all.n) == (1, 2)  # only the latest decision per field counts
+    assert stats.documents_with_decisions == 3 and stats.all.n == 5
+    bucket = by_key["invoice_number"].high if confidence["invoice_number"] == "High" else by_key["invoice_number"].low
+    assert bucket.n == 3
+    assert not by_key["invoice_number"].recommend  # 3 reviews are not evidence enough
+    assert round(selectors.wilson_lower(312, 315), 3) == 0.972
+
+    # A rule: later extractions get the field's High values as `auto`, marked, and outside the accuracy figures.
+    auto_accept_set(
+        workspace=workspace, schema_name="Invoice", field_key="invoice_number", enabled=True, actor=alice, evidence={}
+    )
+    later = extract_task(workspace, source, saved.ordered_schema)
+    later.configuration |= {"schema_name": "Invoice", "schema_version": 1}
+    later.save(update_fields=["configuration"])
+    task_process_derived(task_id=str(later.pk))
+    autos = FieldDecision.objects.filter(review__task=later, state=FieldState.AUTO)
+    assert [d.path for d in autos] == (["invoice_number"] if confidence["invoice_number"] == "High" else [])
+    again = selectors.review_stats(workspace=workspace, schema_name="Invoice")
+    assert again.all.n == 5 and again.auto == autos.count()
+    assert AuditEvent.objects.filter(verb="review.auto_accept_rule.enabled").count() == 1

@@ -79,3 +79,67 @@ def test_saving_an_invalid_schema_shows_the_json_path_and_keeps_the_text(client,
     assert "$.properties.total" in body and "money" in body
     check = client.post("/schemas/check/", {"schema_json": "{not json"}).json()
     assert check["ok"] is False and "not valid JSON" in check["error"]
+
+
+def _saved_extraction(workspace, processed, actor):
+    from tasks_app.services.intake import intake_extract
+
+    saved, _ = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA_ITEMS, actor=actor)
+    source = processed("Invoice number: INV-9", "Total: 12.00")
+    task = intake_extract(workspace=workspace, file=str(source.pk), schema=None, schema_ref=saved, actor=actor)
+    task_process_derived(task_id=str(task.pk))
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUCCEEDED, task.message
+    return task
+
+
+SCHEMA_ITEMS = {
+    "type": "object",
+    "properties": {
+        "invoice_number": {"type": "string"},
+        "total": {"type": "number"},
+        "parties": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def test_stats_page_and_the_auto_accept_switch_is_for_admins(client, login, workspace, processed):
+    from tasks_app.models import AuditEvent, AutoAcceptRule
+    from tasks_app.services.review import review_decide
+
+    mia = login("mia", Role.MEMBER)
+    task = _saved_extraction(workspace, processed, mia)
+    review_decide(task=task, path="total", action="correct", text="13", actor=mia)
+    page = client.get("/schemas/Invoice/stats/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-stats-field="total"' in body and 'data-testid="reliability-chart"' in body
+    assert client.post("/schemas/Invoice/auto-accept/", {"field_key": "total", "enabled": "1"}).status_code == 403
+    login("ada", Role.ADMIN)
+    assert client.post("/schemas/Invoice/auto-accept/", {"field_key": "total", "enabled": "1"}).status_code == 302
+    assert AutoAcceptRule.objects.filter(field_key="total").exists()
+    assert AuditEvent.objects.filter(verb="review.auto_accept_rule.enabled").exists()
+    assert client.post("/schemas/Invoice/auto-accept/", {"field_key": "nope", "enabled": "1"}).status_code == 400
+
+
+def test_exports_carry_the_reviewed_values(client, login, workspace, processed):
+    import csv
+    import io
+
+    from tasks_app.models import AuditEvent
+    from tasks_app.services.review import review_decide
+
+    mia = login("mia", Role.MEMBER)
+    task = _saved_extraction(workspace, processed, mia)
+    review_decide(task=task, path="total", action="correct", text="13", actor=mia)
+    review_decide(task=task, path="parties", action="correct", text="Acme Inc.; Beta LLC", actor=mia)
+    documents = client.get("/schemas/Invoice/export/", {"format": "json", "version": "1"})
+    assert documents["Content-Disposition"] == 'attachment; filename="Invoice-v1.json"'
+    [document] = json.loads(documents.content)
+    assert document["task_id"] == str(task.pk) and document["results"]["total"] == 13
+    assert document["review_status"] == "in_review"
+    rows = list(csv.reader(io.StringIO(client.get("/schemas/Invoice/export/", {"format": "csv"}).content.decode())))
+    assert rows[0] == ["task_id", "file_name", "review_status", "invoice_number", "total", "parties"]
+    assert rows[1][4:] == ["13", "Acme Inc.; Beta LLC"]
+    assert client.get("/schemas/Invoice/export/", {"format": "xml"}).status_code == 400
+    assert AuditEvent.objects.filter(verb="review.exported").count() == 2
