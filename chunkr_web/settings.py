@@ -196,6 +196,7 @@ CELERY_TASK_ROUTES = {
     "tasks_app.jobs.process_task_job": {"queue": "parse"},
     "tasks_app.jobs.extract_task_job": {"queue": "extract"},
     "tasks_app.jobs.split_task_job": {"queue": "split"},
+    "tasks_app.jobs.compare_schema_versions_job": {"queue": "extract"},
 }
 CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["default", "parse", "extract", "split"])
 PARSE_SOFT_TIME_LIMIT = env_int("PARSE_SOFT_TIME_LIMIT", 3600, minimum=10)

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from tasks_app.models import WebhookDelivery
+from tasks_app.services.comparison import comparison_run
 from tasks_app.services.extraction import task_process_derived
 from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale, tasks_resend_unqueued
 from tasks_app.services.processing import task_process
@@ -83,3 +84,8 @@ def deliver_webhook_job(self, delivery_id: str) -> None:
         return
     if not webhook_deliver(delivery=delivery):
         raise WebhookNotDelivered(delivery_id)
+
+
+@shared_task(ignore_result=True, **_LONG)
+def compare_schema_versions_job(comparison_id: str) -> None:
+    comparison_run(comparison_id=comparison_id)

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from tasks_app import engine
 from tasks_app.choices import FieldState, ReviewStatus
-from tasks_app.models import AutoAcceptRule, ExtractionReview, ExtractionSchema, FieldDecision, Workspace
+from tasks_app.models import (
+    AutoAcceptRule,
+    ExtractionReview,
+    ExtractionSchema,
+    FieldDecision,
+    SchemaComparison,
+    Workspace,
+)
 from tasks_app.selectors.outputs import task_outputs
 
 CLAIM_IDLE = timedelta(minutes=30)  # a claim lapses after this long without a decision
@@ -248,3 +255,11 @@ def review_export(*, workspace: Workspace, schema_name: str, schema_version: int
             batch = []
     if batch:
         yield from flush()
+
+
+def comparison_get(*, workspace: Workspace, comparison_id) -> SchemaComparison | None:
+    return SchemaComparison.objects.filter(workspace=workspace, pk=comparison_id).first()
+
+
+def comparisons_recent(*, workspace: Workspace, schema_name: str, limit: int = 10) -> list[SchemaComparison]:
+    return list(SchemaComparison.objects.filter(workspace=workspace, schema_name=schema_name)[:limit])

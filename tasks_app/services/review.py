@@ -21,7 +21,13 @@ from django.utils import timezone
 from tasks_app import engine, selectors
 from tasks_app.choices import FieldState, ReviewStatus, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
-from tasks_app.models import AutoAcceptRule, ExtractionReview, FieldDecision, Task, TaskOutput
+from tasks_app.models import (
+    AutoAcceptRule,
+    ExtractionReview,
+    FieldDecision,
+    Task,
+    TaskOutput,
+)
 from tasks_app.services.audit import Actor, audit_record
 
 ACTIONS = ("accept", "correct", "reject")
@@ -220,7 +226,7 @@ def field_key(path: str) -> str:
     return _ROW_INDEX.sub("[]", path)
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Two values the same for the statistics: empty is empty, whatever its form."""
     empty = (None, "", [])
     return (a in empty and b in empty) or a == b
@@ -237,7 +243,7 @@ def _decision_add(review: ExtractionReview, leaf: engine.LeafField, **fields: An
         schema_version=review.schema_version,
         field_key=field_key(leaf.path),
         is_latest=True,
-        machine_right=_same(fields["value"], fields["machine_value"]),
+        machine_right=same_value(fields["value"], fields["machine_value"]),
         **fields,
     )
 

@@ -18,6 +18,7 @@ from tasks_app.choices import Role, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task
 from tasks_app.presenters import review_export_download
+from tasks_app.services.comparison import comparison_start
 from tasks_app.services.extraction import extraction_dry_run
 from tasks_app.services.intake import extraction_schema_check
 from tasks_app.services.review import auto_accept_set
@@ -242,6 +243,8 @@ def schema_stats(request, name: str):
             "min_reviews": selectors.AUTO_ACCEPT_MIN_REVIEWS,
             "min_lower": _pct(selectors.AUTO_ACCEPT_MIN_LOWER_BOUND),
             "can_admin": request.membership.has_role(Role.ADMIN),
+            "can_edit": request.membership.has_role(Role.MEMBER),
+            "comparisons": selectors.comparisons_recent(workspace=request.workspace, schema_name=name),
         },
     )
 
@@ -288,3 +291,44 @@ def schema_export(request, name: str):
         )
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+@workspace_required(Role.MEMBER)
+def schema_compare_start(request, name: str):
+    try:
+        comparison = comparison_start(
+            workspace=request.workspace,
+            schema_name=name,
+            base_version=int(request.POST.get("base_version", "0") or 0),
+            new_version=int(request.POST.get("new_version", "0") or 0),
+            actor=request.user,
+        )
+    except (ApplicationError, ValueError) as exc:
+        message = exc.message if isinstance(exc, ApplicationError) else "Choose two versions."
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return redirect("schema-compare", name=name, comparison_id=comparison.pk)
+
+
+@require_GET
+@workspace_required()
+def schema_compare(request, name: str, comparison_id):
+    comparison = selectors.comparison_get(workspace=request.workspace, comparison_id=comparison_id)
+    if comparison is None or comparison.schema_name != name:
+        raise Http404("No such comparison.")
+    rows = []
+    for key, score in sorted((comparison.result or {}).items()):
+        rows.append(
+            {
+                "key": key,
+                "n": score["n"],
+                "before": score["before"],
+                "after": score["after"],
+                "delta": score["after"] - score["before"],
+            }
+        )
+    template = "tasks_app/schema_compare.html" + ("#body" if request.htmx else "")
+    totals = {k: sum(r[k] for r in rows) for k in ("n", "before", "after")}
+    return render(
+        request, template, {"nav": "schemas", "name": name, "comparison": comparison, "rows": rows, "totals": totals}
+    )

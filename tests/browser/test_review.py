@@ -1,9 +1,11 @@
 """Extraction review in Chromium: the schema editor, the extraction view with citations, keyboard review, runs
 from the task list on the prefork worker, and what the API then returns."""
 
+import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pymupdf
 import pytest
@@ -66,7 +68,8 @@ def invoice_pdf() -> bytes:
 
 def parsed(workspace, name="invoice.pdf"):
     task = parse_task(workspace, invoice_pdf(), name=name, configuration={"ocr_strategy": "Auto"})
-    task_process(task_id=str(task.pk))
+    task_process(task_id=str(task.pk))  # here, unless the session's prefork worker (if started) took the job first
+    wait_for(lambda: Task.objects.get(pk=task.pk).is_terminal, timeout=60, what="the parse to finish")
     task.refresh_from_db()
     assert task.status == TaskStatus.SUCCEEDED, task.message
     return task
@@ -215,6 +218,18 @@ def test_review_an_invoice_with_the_keyboard_and_the_api_returns_the_reviewed_va
     assert review["status"] == "reviewed" and states["total"] == "corrected" and states["currency"] == "rejected"
     assert [h["value"] for h in next(f for f in review["fields"] if f["path"] == "total")["history"]] == [95.0]
 
+    # The quality page counts these decisions; the CSV export carries the correction.
+    page.goto("/schemas/Invoice/stats/")
+    expect(page.locator("[data-stat=fields] .stat-value")).to_have_text("10")
+    expect(page.locator("[data-stat=accuracy] .stat-value")).to_have_text("80 %")  # total and currency were wrong
+    expect(page.locator("[data-stats-field=total] td").nth(2)).to_have_text("0 %")
+    expect(page.locator("[data-chart-field=total]")).to_have_count(1)
+    page.click("text=Export ▾")
+    with page.expect_download() as download:
+        page.click("text=CSV (a row per document)")
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows[1][rows[0].index("total")] == "95" and rows[1][rows[0].index("currency")] == ""
+
 
 def test_run_a_schema_on_two_documents_from_the_list_on_the_worker(page, member, workspace, live_worker):
     first, second = parsed(workspace, "a.pdf"), parsed(workspace, "b.pdf")
@@ -240,3 +255,20 @@ def test_run_a_schema_on_two_documents_from_the_list_on_the_worker(page, member,
     third = wait_for(lambda: Task.objects.filter(task_type=TaskType.EXTRACT).exclude(pk__in=known).first(), timeout=10)
     page.wait_for_url(f"**/tasks/{third.pk}/")
     expect(page.locator("[data-field=invoice_number] [data-value]")).to_have_text("INV-2041", timeout=120_000)
+
+    # Compare versions on the worker: v2 run on the documents reviewed under v1, scored per field.
+    from tasks_app.services.review import review_decide
+
+    reviewed = extracts.first()
+    for path in SCHEMA["properties"]:
+        review_decide(task=reviewed, path=path, action="accept", actor=member)
+    v2 = {"type": "object", "properties": {k: v for k, v in SCHEMA["properties"].items() if k != "customer"}}
+    schema_save(workspace=workspace, name="Invoice", schema=v2, actor=member)
+    page.goto("/schemas/Invoice/stats/")
+    page.select_option("select[name=base_version]", "1")
+    page.select_option("select[name=new_version]", "2")
+    page.click("[data-compare]")
+    result = page.locator("[data-testid=compare-result]")
+    expect(result).to_be_visible(timeout=120_000)
+    expect(result.locator("[data-compare-field=invoice_number] td").nth(3)).to_have_text("1")
+    expect(result.locator("[data-compare-field=customer] td").nth(4)).to_have_text("-1")  # v2 no longer asks for it

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tasks_app.models import Task, TaskOutput
 from tests.browser.conftest import log_in
+from tests.conftest import wait_for
 from tests.engine.docs import structured_pdf
 from tests.factories import pdf_bytes, png_bytes
 
@@ -189,9 +190,11 @@ def test_refresh_review_screenshots(page, workspace, make_user):
         source = parse_task(
             workspace, review_invoice_pdf(f"INV-20{41 + i}", f"{144 + i}.00"), name=f"invoice-{41 + i}.pdf"
         )
-        task_process(task_id=str(source.pk))
+        task_process(task_id=str(source.pk))  # here, unless the session's prefork worker took the job first
+        wait_for(lambda pk=source.pk: Task.objects.get(pk=pk).is_terminal, timeout=60, what="the parse")
         extract = intake_extract(workspace=workspace, file=str(source.pk), schema=None, schema_ref=saved, actor=mia)
         task_process_derived(task_id=str(extract.pk))
+        wait_for(lambda pk=extract.pk: Task.objects.get(pk=pk).is_terminal, timeout=60, what="the extraction")
         extracts.append(extract)
     first = extracts[0]
     review_decide(task=first, path="invoice_number", action="accept", actor=mia)

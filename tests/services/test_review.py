@@ -215,3 +215,37 @@ def test_stats_count_the_latest_human_decisions_and_recommend_auto_accept_from_t
     again = selectors.review_stats(workspace=workspace, schema_name="Invoice")
     assert again.all.n == 5 and again.auto == autos.count()
     assert AuditEvent.objects.filter(verb="review.auto_accept_rule.enabled").count() == 1
+
+
+def test_compare_versions_scores_a_new_version_against_the_reviewed_values(workspace, make_user):
+    from tasks_app.models import SchemaComparison
+    from tasks_app.services.comparison import comparison_run, comparison_start
+    from tasks_app.services.intake import intake_extract
+
+    alice = make_user("alice")
+    v1, _ = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=alice)
+    source = parse_task(workspace, invoice_pdf())
+    task_process(task_id=str(source.pk))
+    task = intake_extract(workspace=workspace, file=str(source.pk), schema=None, schema_ref=v1, actor=alice)
+    task_process_derived(task_id=str(task.pk))
+    task.refresh_from_db()
+    with pytest.raises(ApplicationError, match="No document is fully reviewed"):
+        comparison_start(workspace=workspace, schema_name="Invoice", base_version=1, new_version=1, actor=alice)
+    review_decide(task=task, path="invoice_number", action="accept", actor=alice)
+    review_decide(task=task, path="total", action="correct", text="99.00", actor=alice)  # the machine said 120.5
+    review_decide(task=task, path="issued", action="correct", text="2024-03-05", actor=alice)
+    # v2 describes total as the amount paid: the extractor still reads the labelled total, so nothing improves, and
+    # a field v2 drops (issued) can no longer match.
+    v2_schema = {"type": "object", "properties": {"invoice_number": {"type": "string"}, "total": {"type": "number"}}}
+    schema_save(workspace=workspace, name="Invoice", schema=v2_schema, actor=alice)
+    comparison = comparison_start(
+        workspace=workspace, schema_name="Invoice", base_version=1, new_version=2, actor=alice
+    )
+    assert (comparison.status, comparison.documents_total) == (TaskStatus.STARTING, 1)
+    comparison_run(comparison_id=str(comparison.pk))
+    comparison_run(comparison_id=str(comparison.pk))  # delivered twice: run once
+    comparison = SchemaComparison.objects.get(pk=comparison.pk)
+    assert comparison.status == TaskStatus.SUCCEEDED and comparison.documents_done == 1
+    assert comparison.result["invoice_number"] == {"n": 1, "before": 1, "after": 1}
+    assert comparison.result["total"] == {"n": 1, "before": 0, "after": 0}
+    assert comparison.result["issued"]["n"] == 1 and comparison.result["issued"]["after"] == 0  # v2 has no such field
