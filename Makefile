@@ -47,6 +47,9 @@ bench: $(STAMP) ## Engine speed/memory benchmarks (figures in docs/BENCHMARKS.md
 bench-api: $(STAMP) ## REST API under load from a separate process: GET/list/upload latency and throughput
 	$(PY) bench/api_bench.py $(BENCH_ARGS)
 
+bench-review: $(STAMP) ## Extraction review: the view (50 pages, 100 fields, 400 citations), a decision, quality over 10k reviews
+	$(PY) bench/review_bench.py $(BENCH_ARGS)
+
 bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH_ARGS="--ocr tesseract,rapidocr")
 	$(PY) bench/teds_bench.py $(BENCH_ARGS)
 
@@ -71,4 +74,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test test-without-tesseract bench bench-api bench-teds fuzz-api screenshots lint format lock clean
+.PHONY: help install run test test-without-tesseract bench bench-api bench-review bench-teds fuzz-api screenshots lint format lock clean
