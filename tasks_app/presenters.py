@@ -265,7 +265,7 @@ def user_bytes_headers(response):
 
 
 def review_to_dict(review, fields) -> dict[str, Any]:
-    """GET /api/v1/tasks/{id}/review (an extension; docs/API_EXTENSIONS.md): a review and its fields' decisions."""
+    """GET /api/v1/tasks/{id}/review (an extension, described in the OpenAPI document): a review and its fields."""
 
     def decision(d) -> dict[str, Any]:
         return {

@@ -217,3 +217,10 @@ def test_refresh_review_screenshots(page, workspace, make_user):
 
     page.goto("/review/")
     page.screenshot(path=str(out / "review-queue.png"))
+
+    for extract in extracts:  # a few reviewed documents for the quality page
+        for path in ("vendor", "invoice_number", "invoice_date", "due_date", "customer", "total"):
+            review_decide(task=extract, path=path, action="accept", actor=mia)
+        review_decide(task=extract, path="currency", action="correct", text="EUR", actor=mia)
+    page.goto(f"/schemas/{saved.name}/stats/")
+    page.screenshot(path=str(out / "schema-stats.png"), full_page=True)
