@@ -98,7 +98,7 @@ def test_upload_watch_progress_and_review_in_the_viewer(page, member, live_worke
 
     # Downloads are plain links.
     with page.expect_download() as download:
-        page.locator(".menu summary").click()
+        page.locator("[data-download-menu] summary").click()
         page.locator(".menu-items >> text=Markdown").click()
     assert download.value.suggested_filename == "report.md"
 

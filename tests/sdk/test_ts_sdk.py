@@ -205,3 +205,20 @@ def test_extract_from_a_parse_task_and_from_a_document(sdk_server, tmp_path):
     assert out["badSchema"]["error"]["class"] == "BadRequestError"
     assert "$" in out["badSchema"]["error"]["message"]
     assert out["parseAsExtract"]["error"]["class"] == "NotFoundError"
+
+
+def test_a_reviewed_extraction_reads_back_through_the_sdk_unchanged(sdk_server, tmp_path):
+    from tasks_app.models import Task
+    from tasks_app.services.review import review_decide
+
+    path, schema, truth = invoice_inline(tmp_path / "invoice.pdf")
+    out = run_sdk(sdk_server, "extract.mjs", {"pdf": b64(path.read_bytes()), "schema": schema})
+    task = Task.objects.get(pk=out["fromTask"]["task_id"])
+    review_decide(task=task, path="total", action="correct", text="1234.56", actor=None)
+    review_decide(task=task, path="invoice_number", action="reject", actor=None)
+    back = run_sdk(sdk_server, "reviewed.mjs", {"task_id": str(task.pk)})
+    for how in ("get", "extract"):
+        results = back[how]["output"]["results"]
+        assert results["total"] == 1234.56 and results["invoice_number"] is None, how
+        assert back[how]["output"]["citations"]["total"] == [] and back[how]["status"] == "Succeeded"
+        assert len(results["line_items"]) == len(truth["line_items"])  # untouched fields as the machine gave them
