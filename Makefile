@@ -26,6 +26,7 @@ $(JS_STAMP): tests/sdk/js/package.json tests/sdk/js/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/sdk/js --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: skipping the TypeScript SDK install (its tests will skip)"; fi
 
+run: export CHUNKR_LOCAL_RUN = 1
 run: $(STAMP) ## Migrate, create the demo workspace/user/key, start web + worker + beat (+ embedded Redis)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0

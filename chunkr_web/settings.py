@@ -30,9 +30,13 @@ SERVER_VERSION = "0.1.0"
 
 # --- Core -------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#core-settings
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = secret_key_from_env_or_file("SECRET_KEY", VAR_DIR / "secret-key", debug=DEBUG)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+# `make run` (its steps and supervisor set CHUNKR_LOCAL_RUN=1) serves one machine over loopback http with DEBUG off
+# unless DEBUG=true asks for it: no tracebacks or URL lists to a client. Like DEBUG, it may generate its own secret
+# into var/ and allows the loopback host names. manage.py and the tests keep DEBUG's default, on.
+LOCAL_RUN = env_bool("CHUNKR_LOCAL_RUN", default=False)
+DEBUG = env_bool("DEBUG", default=not LOCAL_RUN)
+SECRET_KEY = secret_key_from_env_or_file("SECRET_KEY", VAR_DIR / "secret-key", debug=DEBUG or LOCAL_RUN)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or LOCAL_RUN else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 # Absolute URL the API puts in task_url and asset links when it cannot read it off a request.
@@ -219,7 +223,7 @@ CHUNKR_LLM_TIMEOUT = env_int("CHUNKR_LLM_TIMEOUT", 120, minimum=1)
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not (DEBUG or LOCAL_RUN))  # loopback http
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -267,6 +267,7 @@ class Supervisor:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chunkr_web.settings")
+    os.environ.setdefault("CHUNKR_LOCAL_RUN", "1")  # DEBUG off unless asked (settings.py), as `make run` sets it
     return Supervisor().run()
 
 

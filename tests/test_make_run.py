@@ -146,6 +146,9 @@ def test_make_run_parses_real_files_and_stops_cleanly(tmp_path):
         assert viewer.status_code == 200 and viewer.url.path == f"/tasks/{pdf['task_id']}/"
         assert 'data-status="Succeeded"' in viewer.text and "data-segment-id" in viewer.text
         assert "report.pdf" in viewer.text
+        # DEBUG is off under make run: an unknown page is a plain 404, not Django's list of every URL pattern.
+        missing = httpx.get(f"{base}/no/such/page/", timeout=10)
+        assert missing.status_code == 404 and "URLconf" not in missing.text and "Traceback" not in missing.text
     finally:
         family |= descendants(make.pid)
         if make.poll() is None:

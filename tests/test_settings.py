@@ -55,3 +55,29 @@ def test_bad_value_fails_at_start_naming_the_variable(tmp_path, variable, value,
     result = run_check(tmp_path, **{variable: value})
     assert result.returncode != 0
     assert needle in result.stderr
+
+
+def test_make_run_serves_with_debug_off_and_its_own_secret_unless_debug_is_asked_for(tmp_path):
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, ','.join(s.ALLOWED_HOSTS), bool(s.SECRET_KEY))"
+    )
+
+    def shell(**env_overrides) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+        env.update(CHUNKR_VAR_DIR=str(tmp_path / "var"), **env_overrides)
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1].split()  # after the shell's own note on auto-imports
+
+    assert shell(CHUNKR_LOCAL_RUN="1") == ["False", "False", "127.0.0.1,localhost,[::1]", "True"]
+    assert (tmp_path / "var" / "secret-key").exists()  # generated, as with DEBUG: no setting needed for make run
+    assert shell(CHUNKR_LOCAL_RUN="1", DEBUG="true")[0] == "True"
+    assert shell()[0] == "True"  # manage.py and the tests keep DEBUG's default
