@@ -4,6 +4,7 @@ import io
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 
 
 def test_a_restart_keeps_the_demo_password_and_sessions(db, settings, tmp_path, client, monkeypatch):
@@ -13,7 +14,7 @@ def test_a_restart_keeps_the_demo_password_and_sessions(db, settings, tmp_path, 
     password = (tmp_path / "demo-password").read_text()
     user = get_user_model().objects.get(username="demo")
     hashed = user.password
-    assert client.login(username="demo", password=password)
+    assert client.login(request=HttpRequest(), username="demo", password=password)
     assert client.get("/tasks/").status_code == 200
 
     call_command("bootstrap_demo", stdout=io.StringIO())  # the next `make run`

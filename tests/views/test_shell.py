@@ -1,4 +1,5 @@
 import pytest
+from django.http import HttpRequest
 
 from tasks_app.choices import Role
 from tasks_app.models import ApiKey
@@ -31,7 +32,7 @@ def test_htmx_request_with_expired_session_gets_a_client_redirect(client, db):
 
 def test_user_without_workspace_sees_an_explanation(client, make_user):
     make_user("loner")
-    client.login(username="loner", password="pw-for-tests-1")
+    client.login(request=HttpRequest(), username="loner", password="pw-for-tests-1")
     response = client.get("/tasks/")
     assert response.status_code == 403
     assert "not in a workspace" in response.content.decode()
@@ -40,7 +41,7 @@ def test_user_without_workspace_sees_an_explanation(client, make_user):
 @pytest.mark.parametrize(("role", "allowed"), [(Role.ADMIN, True), (Role.MEMBER, False), (Role.VIEWER, False)])
 def test_only_admins_create_api_keys(client, workspace, make_user, role, allowed):
     make_user("bob", workspace=workspace, role=role)
-    client.login(username="bob", password="pw-for-tests-1")
+    client.login(request=HttpRequest(), username="bob", password="pw-for-tests-1")
     response = client.post("/settings/api-keys/", {"name": "etl"}, headers={"HX-Request": "true"})
     assert (response.status_code == 200) is allowed
     assert ApiKey.objects.filter(workspace=workspace, name="etl").exists() is allowed
@@ -52,7 +53,7 @@ def test_only_admins_create_api_keys(client, workspace, make_user, role, allowed
 
 def test_viewer_cannot_open_upload(client, workspace, make_user):
     make_user("vera", workspace=workspace, role=Role.VIEWER)
-    client.login(username="vera", password="pw-for-tests-1")
+    client.login(request=HttpRequest(), username="vera", password="pw-for-tests-1")
     assert client.get("/upload/").status_code == 403
     assert client.get("/tasks/").status_code == 200
 
@@ -60,7 +61,7 @@ def test_viewer_cannot_open_upload(client, workspace, make_user):
 def test_admin_adds_a_webhook_and_sees_its_secret(client, workspace, make_user, settings):
     settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["localhost"]
     make_user("ada", workspace=workspace, role=Role.ADMIN)
-    client.login(username="ada", password="pw-for-tests-1")
+    client.login(request=HttpRequest(), username="ada", password="pw-for-tests-1")
     refused = client.post("/settings/webhooks/", {"url": "http://127.0.0.1/x"}, headers={"HX-Request": "true"})
     assert "private or local address" in refused.content.decode()
     from tasks_app.models import WebhookEndpoint
@@ -69,3 +70,18 @@ def test_admin_adds_a_webhook_and_sees_its_secret(client, workspace, make_user, 
     ok = client.post("/settings/webhooks/", {"url": "http://localhost/x"}, headers={"HX-Request": "true"})
     body = ok.content.decode()
     assert ok.status_code == 200 and 'id="webhooks"' in body and "whsec_" in body
+
+
+def test_guessing_a_password_locks_that_name_out_from_that_address(client, workspace, make_user, settings):
+    make_user("gus", workspace=workspace)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        answer = client.post("/accounts/login/", {"username": "gus", "password": "wrong"})
+        assert answer.status_code == 200 and "didn't match" in answer.content.decode()
+    last = client.post("/accounts/login/", {"username": "gus", "password": "wrong"})
+    assert last.status_code == 429  # the limit-th failure locks
+    locked = client.post("/accounts/login/", {"username": "gus", "password": "pw-for-tests-1"})
+    assert locked.status_code == 429 and "Too many failed logins" in locked.content.decode()
+    # Another user name from the same address is not locked, and a success resets its count.
+    make_user("hal", workspace=workspace)
+    ok = client.post("/accounts/login/", {"username": "hal", "password": "pw-for-tests-1"})
+    assert ok.status_code == 302
