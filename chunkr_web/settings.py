@@ -61,6 +61,7 @@ MIDDLEWARE = [
     # Oversized bodies are refused on their Content-Length before anything reads them (chunkr_web/limits.py).
     "chunkr_web.limits.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "chunkr_web.csp.ContentSecurityPolicyMiddleware",  # dashboard pages: scripts from our origin only
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Polls of a task answered from the cache skip the rest (tasks_app/api/answers.py, cached_answer).

@@ -60,8 +60,12 @@ def page(browser, live_server):
     context.set_default_timeout(20_000)
     tab = context.new_page()
     tab.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    # The dashboard's Content-Security-Policy (chunkr_web/csp.py) must never block what our own pages do.
+    blocked: list[str] = []
+    tab.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     yield tab
     context.close()
+    assert not blocked, f"the page broke its own Content-Security-Policy: {blocked}"
 
 
 @pytest.fixture

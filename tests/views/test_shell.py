@@ -85,3 +85,12 @@ def test_guessing_a_password_locks_that_name_out_from_that_address(client, works
     make_user("hal", workspace=workspace)
     ok = client.post("/accounts/login/", {"username": "hal", "password": "pw-for-tests-1"})
     assert ok.status_code == 302
+
+
+def test_dashboard_pages_carry_a_script_policy_that_forbids_inline_code(client, workspace, make_user):
+    client.force_login(make_user("cy", workspace=workspace))
+    for url in ("/tasks/", "/upload/", "/schemas/", "/review/", "/settings/", "/accounts/login/"):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "Content-Security-Policy" not in client.get("/api/v1/health")  # JSON and text answers need none
