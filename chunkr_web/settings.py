@@ -232,8 +232,19 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not (DEBUG or 
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS (behind a TLS proxy): plain http is redirected, except the liveness probe a load balancer sends
+# from inside, and browsers are told to use HTTPS only (HSTS) for SECURE_HSTS_SECONDS (a year; 0 turns it off).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# Whether every subdomain is HTTPS-only, and whether to ask browsers to preload that, is a decision about the
+# operator's whole domain, not this app: off unless set, and `check --deploy` is not to nag about it.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 # --- Login throttling (django-axes) ------------------------------------------
 # Guessing passwords: after AXES_FAILURE_LIMIT failed logins for one user name from one address, that pair is locked

@@ -81,3 +81,28 @@ def test_make_run_serves_with_debug_off_and_its_own_secret_unless_debug_is_asked
     assert (tmp_path / "var" / "secret-key").exists()  # generated, as with DEBUG: no setting needed for make run
     assert shell(CHUNKR_LOCAL_RUN="1", DEBUG="true")[0] == "True"
     assert shell()[0] == "True"  # manage.py and the tests keep DEBUG's default
+
+
+def test_production_settings_pass_django_s_deploy_check(tmp_path):
+    """What docker/compose.yml and the README's production list set: DEBUG off, a secret, hosts, TLS at a proxy, a
+    real database and Redis. `manage.py check --deploy` then has nothing to say."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "CHUNKR_LOCAL_RUN"}}
+    env.update(
+        CHUNKR_VAR_DIR=str(tmp_path / "var"),
+        DEBUG="false",
+        SECRET_KEY="k3y-" + "".join(chr(97 + i % 26) + str(i % 10) for i in range(40)),
+        ALLOWED_HOSTS="chunkr.example.org",
+        BEHIND_TLS_PROXY="true",
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        DATABASE_URL=os.environ.get("DATABASE_URL") or "postgres://chunkr@db:5432/chunkr",
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
