@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from django.utils import timezone
 
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import ExtractionSchema, Task, TaskOutput
@@ -272,3 +273,37 @@ def test_run_a_schema_on_two_documents_from_the_list_on_the_worker(page, member,
     expect(result).to_be_visible(timeout=120_000)
     expect(result.locator("[data-compare-field=invoice_number] td").nth(3)).to_have_text("1")
     expect(result.locator("[data-compare-field=customer] td").nth(4)).to_have_text("-1")  # v2 no longer asks for it
+
+
+def test_the_queue_hands_out_documents_low_confidence_first_and_n_moves_on(page, member, workspace, make_user):
+    from tasks_app.models import ExtractionReview
+
+    source = parsed(workspace)
+    saved, _ = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=member)
+    extracts = []
+    for _ in range(3):
+        task = intake_extract(workspace=workspace, file=str(source.pk), schema=None, schema_ref=saved, actor=member)
+        task_process_derived(task_id=str(task.pk))
+        wait_for(lambda pk=task.pk: Task.objects.get(pk=pk).is_terminal, timeout=60, what="the extraction")
+        extracts.append(task)
+    ExtractionReview.objects.filter(task=extracts[2]).update(low_count=9)  # the least sure comes first
+    other = make_user("otto", workspace=workspace)
+    ExtractionReview.objects.filter(task=extracts[1]).update(claimed_by=other, claimed_at=timezone.now())
+
+    log_in(page, "mia")
+    page.goto("/review/")
+    expect(page.locator("[data-review-task]")).to_have_count(3)
+    expect(page.locator("[data-review-task]").first).to_have_attribute("data-review-task", str(extracts[2].pk))
+    page.click("[data-start-review]")
+    page.wait_for_url(f"**/tasks/{extracts[2].pk}/?queue=1")
+    assert ExtractionReview.objects.get(task=extracts[2]).claimed_by_id == member.pk
+    page.keyboard.press("n")  # otto holds the second: the third in line is next
+    page.wait_for_url(f"**/tasks/{extracts[0].pk}/?queue=1")
+    expect(page.locator("[data-field]").first).to_be_visible()
+    # otto's document says who has it, and refuses decisions while the claim is live.
+    page.goto(f"/tasks/{extracts[1].pk}/")
+    expect(page.locator(".alert-warn")).to_contain_text("otto is reviewing this document")
+    page.locator("[data-field=total]").click()
+    page.keyboard.press("a")
+    expect(page.locator("[data-review-error]")).to_contain_text("otto is reviewing")
+    expect(page.locator("[data-field=total]")).to_have_attribute("data-review-state", "unreviewed")
