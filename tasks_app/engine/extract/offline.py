@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import fallbacks as fb
+from . import finders as fd
 from . import labels as lb
 from .candidates import Cand, candidates
 from .coerce import Coerced, coerce_text, coerce_words, ocr_digits, parse_date, parse_number
@@ -37,12 +38,17 @@ TOP_K = 32  # scored candidates kept per field (the assignment needs a few spare
 _EVIDENCE_K = 32  # fallback matches kept per field (earlier ones may be taken by labelled fields)
 _TOTALS = re.compile(
     r"^(sub\s*-?\s*total|total|grand total|tax|vat|gst|hst|sales tax|balance|amount due|shipping|freight|discount|"
-    r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|rounding)\b",
+    r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|rounding|"
+    r"netto|brutto|summe|zwischensumme|gesamtbetrag|rechnungssumme|mwst|ust|tva|btw|totaal|sous-total|montant|"
+    r"total ht|total ttc)\b",
     re.I,
 )
 _ID_WORDS = frozenset({"number", "id", "code", "reference", "no", "identifier", "ref", "nr"})
 # Words that qualify a party field without changing what it asks for ("billing name" is the name).
 _QUALIFIERS = frozenset({"billing", "bill", "legal", "registered", "official"})
+# Fields whose typed finder beats a label match that is not sure of itself (finders.py).
+_FINDER_FIRST = frozenset({"total", "jurisdiction", "duration", "parties", "company", "address", "rate"})
+_FINDER_ALWAYS = frozenset({"total"})  # the totals block knows the grand total from a subtotal
 _DATE_CONCEPTS = frozenset({"issue_date", "due_date", "birth_date", "effective_date", "end_date", "signature_date"})
 _AMOUNT_CONCEPTS = frozenset({"total", "subtotal", "tax", "discount", "shipping", "tip", "unit_price", "line_amount"})
 
@@ -240,6 +246,9 @@ class LeafFinder:
         self._prev: Page | None = None
         self._first_page = True
         self._parties_done = not any(e.kind == "parties" for e in self.evidence.values())
+        self.hints = {fi: h for fi, f in enumerate(self.fields) if (h := fd.field_hint(f)) is not None}
+        kinds = frozenset(h.kind for h in self.hints.values())
+        self.doc = fd.DocEvidence(day_first, kinds) if self.hints else None
 
     def add_page(self, page: Page, next_page: Page | None = None) -> None:
         if self.fields:
@@ -262,6 +271,8 @@ class LeafFinder:
                         heapq.heapreplace(heap, entry)
         if self.evidence:
             self._gather(page, next_page)
+        if self.doc is not None:
+            self.doc.add_page(page)
         self._prev = page
         self._first_page = False
 
@@ -284,6 +295,17 @@ class LeafFinder:
                 continue
             taken_words |= ids
             found[f.path] = Found(value, list(words), high=ls >= _HIGH_LABEL and strength >= 0.95)
+        for fi, hint in self.hints.items():
+            f = self.fields[fi]
+            have = found.get(f.path)
+            if have is not None and hint.kind not in _FINDER_FIRST or have is not None and have.high and \
+                    hint.kind not in _FINDER_ALWAYS:  # fmt: skip
+                continue
+            got = self.doc.resolve(hint, f) if self.doc is not None else None
+            if got is not None:
+                got.high = got.evidence in fd.CONFIDENT
+                found[f.path] = got
+                taken_words |= {id(w) for w in got.words}
         for fi, f in enumerate(self.fields):
             ev = self.evidence.get(fi)
             if f.path in found or ev is None:

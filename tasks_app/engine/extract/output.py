@@ -21,6 +21,7 @@ class Found:
     value: Any
     words: list[Word] = field(default_factory=list)
     high: bool = False
+    evidence: str = ""  # the kind of evidence a finder read it from (finders.py), "" for a label match
 
 
 @dataclass(slots=True)
