@@ -80,12 +80,16 @@ def field_hint(f: Field) -> Hint | None:
         return Hint("jurisdiction", position, concepts)
     if node.kind == "string" and (words & {"term", "duration", "period"}) and not (words & {"payment", "terms"}):
         return Hint("duration", position, concepts)
+    if "currency" in words or "currency" in named:
+        return Hint("currency", position, concepts)
     if words & {"address", "addr"} or "address" in named:
         return Hint("address", position, concepts)
     if words & {"rate", "percent", "percentage"} or "tax_rate" in named or "percent" in desc:
         return Hint("rate", position, concepts)
     if "total" in named or words & {"total"}:
         return Hint("total", position, concepts)
+    if f.is_id and (named & {"invoice_number", "receipt_number"} or words & {"invoice", "receipt", "bill"}):
+        return Hint("doc_number", position, concepts)
     if node.kind == "string" and (node.fmt in ("date", "date-time") or f.expects == "date" or "date" in words):
         return Hint("date", position, concepts)
     orgish = {"company", "issuer", "merchant", "shop", "store", "seller", "vendor", "supplier", "business"}
@@ -107,6 +111,46 @@ def joined(words: list[Word]) -> tuple[str, list[int]]:
 
 def span_words(words: list[Word], starts: list[int], s: int, e: int) -> list[Word]:
     return [w for w, st in zip(words, starts, strict=True) if st < e and st + len(w.text) > s]
+
+
+# ---------------------------------------------------------------- the document's title line
+
+_TITLE = re.compile(
+    r"^\s*(?:[\w-]*rechnung|invoice|tax invoice|facture|factuur|avoir|credit note|gutschrift|bill|receipt|nota)\b"
+    r"\s*(?:\(\d+\)\s*)?(?:nr\.?|no\.?|n°|number|nummer|num[eé]ro|#)?\s*:?\s*"
+    r"(?P<id>[A-Z0-9][\w\-/.]*\d[\w\-/]*)(?:\s+(?:vom|du|of|dated|van|from|le)\s+(?P<date>.{6,24}?))?\s*$",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class TitleLine:
+    """'Rechnung Nr. TX-471102 vom 30.10.2019', 'Invoice FA-2017-0008': the document's number (and date)."""
+
+    number: Found
+    date: Found | None
+
+
+def title_line(page: Page, day_first: bool | None) -> TitleLine | None:
+    limit = (page.height or max((ln.y1 for ln in page.lines), default=0)) * 0.5
+    for ln in page.lines:
+        if ln.y0 > limit:
+            break
+        for p in ln.phrases if len(ln.phrases) > 1 else [ln]:
+            text, starts = joined(p.words)
+            m = _TITLE.match(text)
+            if not m or parse_date(m.group("id"), day_first) is not None:
+                continue
+            ident = m.group("id").rstrip(".")
+            words = span_words(p.words, starts, m.start("id"), m.start("id") + len(ident))
+            date = None
+            if m.group("date"):
+                parsed = parse_date(m.group("date").rstrip("."), day_first)
+                if parsed is not None:
+                    dws = span_words(p.words, starts, m.start("date"), m.end("date"))
+                    date = Found(parsed[0].date().isoformat(), dws, evidence="title-date")
+            return TitleLine(Found(ident, words, evidence="title-number"), date)
+    return None
 
 
 # ---------------------------------------------------------------- amounts and totals
@@ -214,6 +258,45 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
     if head and top:
         return head[0], "company-first"
     return None
+
+
+_ORG = re.compile(
+    r"(?P<name>[A-Z0-9ÄÖÜÉ](?:[\w'’.&-]*,?\s+){1,6}?(?:GmbH(?:\s*&\s*Co\.?\s*KG)?|AG|KG|SE|"
+    r"SARL|S\.?A\.?R\.?L\.?|SAS|S\.A\.S\.|S\.A\.|SA|Ltd\.?|Limited|Inc\.?|LLC|L\.L\.C\.|BV|B\.V\.|BVBA|NV|N\.V\.|"
+    r"Sdn\.?\s*Bhd\.?|Pty\.?\s*Ltd\.?|plc|PLC|LLP|S\.r\.l\.|S\.p\.A\.|Oy|AB|e\.\s?K\.))(?![\w])"
+)
+_SEPARATORS = re.compile(r"\s+[•·|–-]\s+|\s{3,}")
+
+
+@dataclass(slots=True)
+class OrgHit:
+    key: str
+    found: Found
+    top: bool
+
+
+def org_hits(page: Page) -> list[OrgHit]:
+    """Names with a legal form ('Hetzner Online GmbH', 'Au bon moulin SARL'), each piece of a line on its own."""
+    out = []
+    height = page.height or max((ln.y1 for ln in page.lines), default=1.0)
+    for ln in page.lines:
+        for p in ln.phrases:
+            text, starts = joined(p.words)
+            pos = 0
+            for piece in _SEPARATORS.split(text):
+                at = text.find(piece, pos)
+                pos = at + len(piece)
+                m = _ORG.match(piece.strip())
+                if not m or _letters(m.group("name")) < 0.6 or len(m.group("name").split()) < 2:
+                    continue
+                if ":" in m.group("name") or _is_doc_word(m.group("name")):
+                    continue
+                s = at + (len(piece) - len(piece.lstrip()))
+                ws = span_words(p.words, starts, s, s + len(m.group("name")))
+                if ws:
+                    name = _clean_party(m.group("name"))
+                    out.append(OrgHit(normalize(name), Found(name, ws, evidence="org"), ln.y0 < 0.3 * height))
+    return out
 
 
 _ADDR_STOP = re.compile(
@@ -477,6 +560,9 @@ class DocEvidence:
     juris: list[tuple[float, int, Found]] = field(default_factory=list)
     terms: list[tuple[float, int, Found]] = field(default_factory=list)
     dates: list[DateHit] = field(default_factory=list)
+    title: TitleLine | None = None
+    orgs: list[OrgHit] = field(default_factory=list)  # the first page's, then the last page's too
+    last_orgs: list[OrgHit] = field(default_factory=list)
     pages: int = 0
 
     def add_page(self, page: Page) -> None:
@@ -484,6 +570,13 @@ class DocEvidence:
         kinds = self.kinds
         if self.pages == 1 and kinds & {"company", "address"}:
             self.head = page.lines[:40]
+        if "company" in kinds:
+            if self.pages == 1:
+                self.orgs = org_hits(page)[:64]
+            else:
+                self.last_orgs = org_hits(page)[:64]
+        if self.pages == 1 and kinds & {"doc_number", "date"}:
+            self.title = title_line(page, self.day_first)
         if "parties" in kinds and len(self.preamble) < _KEEP_WORDS:
             self.preamble.extend(page.words[: _KEEP_WORDS - len(self.preamble)])
         if "date" in kinds and self.pages <= 3:
@@ -528,6 +621,18 @@ class DocEvidence:
             return parties(self.preamble)
         if kind == "company":
             got = company_line(self.head, top=hint.position == "top")
+            if got is not None and hint.position == "top":
+                ln, ev = got
+                return self._typed(Found(_clean_party(ln.text), list(ln.words), evidence=ev), node, ev)
+            hits = [*self.orgs, *self.last_orgs]
+            if hits:
+                counts: dict[str, int] = {}
+                for h in hits:
+                    counts[h.key] = counts.get(h.key, 0) + 1
+                best = max(hits, key=lambda h: (counts[h.key] + (1 if h.top else 0), -hits.index(h)))
+                if counts[best.key] >= 2 or best.top:
+                    ev = "org-repeated" if counts[best.key] >= 2 else "org-top"
+                    return self._typed(Found(best.found.value, best.found.words, evidence=ev), node, ev)
             if got is not None:
                 ln, ev = got
                 return self._typed(Found(_clean_party(ln.text), list(ln.words), evidence=ev), node, ev)
@@ -538,6 +643,14 @@ class DocEvidence:
                 words = [w for ln in block for w in ln.words]
                 return self._typed(Found(" ".join(ln.text for ln in block), words, evidence="address-block"), node,
                                    "address-block")  # fmt: skip
+        if kind == "doc_number" and self.title is not None:
+            return self._typed(self.title.number, node, "title-number")
+        issue = "issue_date" in hint.concepts or "issue" in (node.description or "").lower()
+        if kind == "date" and issue and self.title is not None and self.title.date is not None:
+            got = self.title.date
+            if node.fmt in ("date", "date-time"):
+                return got
+            return Found(" ".join(w.text for w in got.words), got.words, evidence=got.evidence)
         if kind == "date" and self.dates:
             effective = "effective_date" in hint.concepts or "effective" in (node.description or "").lower()
             hits = self.dates
@@ -545,6 +658,8 @@ class DocEvidence:
                 best = max(hits, key=lambda h: (h.score, -h.order))
                 if best.score < 2:
                     return None
+                best = DateHit(best.score, best.order, Found(best.found.value, best.found.words,
+                               evidence="date-context"), best.printed)  # fmt: skip
             else:
                 best = min(hits, key=lambda h: h.order)
             if node.fmt in ("date", "date-time"):

@@ -118,7 +118,7 @@ _CONCEPTS_INTL: dict[str, tuple[str, ...]] = {
     "tax": ("mwst", "ust", "umsatzsteuer", "mehrwertsteuer", "tva", "montant tva", "total tva", "btw",
             "totaal bedrag btw", "btw bedrag", "iva"),
     "tax_rate": ("mwst satz", "ust satz", "steuersatz", "taux tva", "taux", "btw tarief", "perc", "btw percentage",
-                 "vat percentage", "vat", "tax"),
+                 "vat percentage"),
     "vendor": ("issuer", "verkaufer", "lieferant", "rechnungssteller", "fournisseur", "vendeur", "emetteur",
                "leverancier", "verkoper", "issued by", "sender"),
     "customer": ("kunde", "rechnungsempfanger", "client", "acheteur", "klant", "destinataire"),

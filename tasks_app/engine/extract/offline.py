@@ -26,7 +26,7 @@ from . import fallbacks as fb
 from . import finders as fd
 from . import labels as lb
 from .candidates import Cand, candidates
-from .coerce import Coerced, coerce_text, coerce_words, ocr_digits, parse_date, parse_number
+from .coerce import Coerced, coerce_text, coerce_words, currency_of, ocr_digits, parse_date, parse_number
 from .document import Page, Word
 from .fields import Field
 from .output import Found, KeyPath
@@ -47,8 +47,10 @@ _ID_WORDS = frozenset({"number", "id", "code", "reference", "no", "identifier", 
 # Words that qualify a party field without changing what it asks for ("billing name" is the name).
 _QUALIFIERS = frozenset({"billing", "bill", "legal", "registered", "official"})
 # Fields whose typed finder beats a label match that is not sure of itself (finders.py).
-_FINDER_FIRST = frozenset({"total", "jurisdiction", "duration", "parties", "company", "address", "rate"})
-_FINDER_ALWAYS = frozenset({"total"})  # the totals block knows the grand total from a subtotal
+_FINDER_FIRST = frozenset(
+    {"total", "jurisdiction", "duration", "parties", "company", "address", "rate", "doc_number", "date"}
+)
+_FINDER_ALWAYS = frozenset({"total", "rate"})  # the totals block knows the grand total from a subtotal
 _DATE_CONCEPTS = frozenset({"issue_date", "due_date", "birth_date", "effective_date", "end_date", "signature_date"})
 _AMOUNT_CONCEPTS = frozenset({"total", "subtotal", "tax", "discount", "shipping", "tip", "unit_price", "line_amount"})
 
@@ -298,10 +300,15 @@ class LeafFinder:
         for fi, hint in self.hints.items():
             f = self.fields[fi]
             have = found.get(f.path)
+            if hint.kind == "currency":
+                _currency_code(have, f)
+                continue
             if have is not None and hint.kind not in _FINDER_FIRST or have is not None and have.high and \
                     hint.kind not in _FINDER_ALWAYS:  # fmt: skip
                 continue
             got = self.doc.resolve(hint, f) if self.doc is not None else None
+            if got is not None and have is not None and hint.kind == "date" and got.evidence == "date":
+                continue  # the first date in the text is no better than a label's date
             if got is not None:
                 got.high = got.evidence in fd.CONFIDENT
                 found[f.path] = got
@@ -361,6 +368,18 @@ class LeafFinder:
                 got = next((fd for fd in ev.header if not any(id(w) in taken for w in fd.words)), None)
             return got
         return ev.first[0] if ev.first else None
+
+
+def _currency_code(found: Found | None, f: Field) -> None:
+    """'EURO (EUR)', '€' -> 'EUR' for a free-text currency field: the code is what a currency is named by."""
+    if found is None or not isinstance(found.value, str) or f.node.enum is not None:
+        return
+    code = re.search(r"\b([A-Z]{3})\b", found.value)
+    sym = currency_of(found.value)
+    if code and code.group(1) != found.value and code.group(1) == (sym or code.group(1)):
+        found.value = code.group(1)
+    elif sym and sym != found.value and len(found.value) <= 3:
+        found.value = sym
 
 
 def _score_array(day_first: bool | None, f: Field, c: Cand) -> tuple | None:
