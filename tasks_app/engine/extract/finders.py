@@ -390,6 +390,13 @@ _TERM_CONTEXT = re.compile(
     r"terminate|expire|expiration|in effect for|duration|effective for)\b",
     re.I,
 )
+_TERM_SUBJECT = re.compile(r"\b(?:this|the)\s+(?:letter\s+)?agreement\b|\bterm\b|\bobligations?\b", re.I)
+# Periods that are not the agreement's own: employment covenants, severance, standstills, options.
+_OTHER_PERIOD = re.compile(
+    r"\b(employ\w*|thereafter|salary|payroll|installments?|stockholder|options?|solicit\w*|compet\w*|standstill|"
+    r"engagement|relationship with)\b",
+    re.I,
+)
 _NOT_TERM = re.compile(r"\b(within|notice|prior|after receipt|days after|following|per annum|age)\b", re.I)
 
 
@@ -404,12 +411,14 @@ def durations(words: list[Word]) -> list[tuple[float, Found]]:
             continue
         n_val = float(n)
         unit = m.group("unit").lower()
-        before = text[max(0, m.start() - 120) : m.start()]
+        before = text[max(0, m.start() - 140) : m.start()]
+        around = before + text[m.end() : m.end() + 40]
         score = 0.0
-        ctx = list(_TERM_CONTEXT.finditer(before))
-        if ctx:
-            score += 2.0 if len(before) - ctx[-1].end() < 60 else 1.0
-        if _NOT_TERM.search(text[max(0, m.start() - 25) : m.start()]):
+        if _TERM_SUBJECT.search(before):
+            score += 1.0
+        if _TERM_CONTEXT.search(before):
+            score += 1.0
+        if _NOT_TERM.search(text[max(0, m.start() - 25) : m.start()]) or _OTHER_PERIOD.search(around):
             score -= 2.0
         if unit in ("year", "month"):
             score += 0.5
@@ -447,6 +456,30 @@ def _clean_party(text: str) -> str:
     return " ".join(text.split())
 
 
+_ROLES = frozenset(
+    "company the company recipient discloser disclosing party receiving party parties party each of you your me "
+    "myself i we us the undersigned undersigned employee executive buyer seller purchaser consultant contractor "
+    "licensor licensee investor bank client customer supplier vendor".split(" ")
+)
+_CONNECTORS = frozenset("of and the de du la le des van von & d/b/a for in".split())
+
+
+def _name_like(name: str) -> bool:
+    """A proper name: capitalised words (connectors aside), not a role ('the Company', 'you'), not a clause."""
+    words = name.split()
+    if not words or len(words) > 8 or len(name) < 3 or not name[0].isupper():
+        return False
+    if normalize(name) in _ROLES or normalize(re.sub(r"^the\s+", "", name, flags=re.I)) in _ROLES:
+        return False
+    for w in words:
+        core = w.strip(",.;:()“”\"'’")
+        if not core or core.lower() in _CONNECTORS or not core[0].isalpha():
+            continue
+        if not core[0].isupper():
+            return False
+    return True
+
+
 def parties(words: list[Word]) -> Found | None:
     """Names in the preamble: 'by and between A (..., "X") and B (...)', each cut at its description."""
     text, starts = joined(words)
@@ -481,9 +514,7 @@ def parties(words: list[Word]) -> Found | None:
         name_end = cut.start() if cut else len(seg)
         raw = seg[lead:name_end]
         name = _clean_party(raw)
-        if not name or not name[0].isupper() or len(name.split()) > 10 or len(name) < 3:
-            continue
-        if normalize(name) in ("company", "the company", "recipient", "discloser", "parties", "each of"):
+        if not _name_like(name):
             continue
         base = m.end() + s + lead
         ws = span_words(words, starts, base, base + len(raw.rstrip(" ,")))
@@ -616,7 +647,7 @@ class DocEvidence:
             return fd if score >= 1 else None
         if kind == "duration" and self.terms:
             score, _, fd = self.terms[-1]
-            return fd if score >= 2.5 else None
+            return fd if score >= 2.5 else None  # a period no clause ties to the agreement is no term
         if kind == "parties":
             return parties(self.preamble)
         if kind == "company":

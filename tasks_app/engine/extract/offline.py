@@ -50,7 +50,9 @@ _QUALIFIERS = frozenset({"billing", "bill", "legal", "registered", "official"})
 _FINDER_FIRST = frozenset(
     {"total", "jurisdiction", "duration", "parties", "company", "address", "rate", "doc_number", "date"}
 )
-_FINDER_ALWAYS = frozenset({"total", "rate"})  # the totals block knows the grand total from a subtotal
+_FINDER_ALWAYS = frozenset(
+    {"total", "rate", "jurisdiction", "duration", "parties"}
+)  # the totals block knows the grand total from a subtotal
 _DATE_CONCEPTS = frozenset({"issue_date", "due_date", "birth_date", "effective_date", "end_date", "signature_date"})
 _AMOUNT_CONCEPTS = frozenset({"total", "subtotal", "tax", "discount", "shipping", "tip", "unit_price", "line_amount"})
 
@@ -317,6 +319,9 @@ class LeafFinder:
             ev = self.evidence.get(fi)
             if f.path in found or ev is None:
                 continue
+            hint = self.hints.get(fi)
+            if hint is not None and hint.kind == "parties":
+                continue  # the preamble finder read the same sentence, and keeps names only
             got = self._resolve(ev, taken_words)
             if got is not None:
                 found[f.path] = got
