@@ -31,7 +31,7 @@ CONFIDENT: frozenset[str] = frozenset()
 _LEGAL_FORM = re.compile(
     r"(?:,?\s+|\b)(inc|incorporated|corp|corporation|co|company|llc|l\.l\.c|llp|l\.l\.p|lp|l\.p|ltd|limited|plc|"
     r"gmbh|mbh|ag|kg|gmbh\s*&\s*co\.?\s*kg|se|sa|s\.a|sas|s\.a\.s|sarl|s\.a\.r\.l|eurl|bv|b\.v|bvba|nv|n\.v|"
-    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|sdn\.?\s*bhd|bhd|berhad|enterprise|enterprises|trading|"
+    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|enterprise|enterprises|trading|"
     r"holdings|group|l\.?p\.?)\.?\s*$",
     re.I,
 )
@@ -207,7 +207,8 @@ def totals(page: Page) -> list[_Total]:
         value = parse_number(" ".join(w.text for w in amt).replace("RM", ""))
         if value is None:
             continue
-        out.append(_Total(0.5 if bad else 1.0, value, amt, amt[0].order))
+        rank = 0.5 if bad else 1.25 if re.search(r"\bround", label) else 1.0
+        out.append(_Total(rank, value, amt, amt[0].order))
     return out
 
 
@@ -242,19 +243,28 @@ def _is_doc_word(text: str) -> bool:
     return normalize(text) in _DOC_WORDS
 
 
+_REG_NO = re.compile(r"\s*[\(\[][^()]*\d[^()]*[\)\]]\s*$")  # "(417940-M)": a registration number after the name
+
+
 def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
     """The issuer's name in the head of the first page: a line ending in a legal form, else the first name-like line."""
-    head = [ln for ln in lines[:8] if _letters(ln.text) >= 0.6 and len(ln.text) >= 3 and not _is_doc_word(ln.text)]
+    head = [ln for ln in lines[:10] if _letters(ln.text) >= 0.6 and len(ln.text) >= 3 and not _is_doc_word(ln.text)]
     legal = [
         ln
-        for ln in head[:5]
-        if (m := _LEGAL_FORM.search(ln.text.rstrip(" .,")))
+        for ln in head[:8]
+        if (m := _LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,")))
         and len(ln.words) <= 8
         and _letters(ln.text[: m.start()]) > 0.5
         and len(ln.text[: m.start()].strip()) >= 2
     ]
     if legal:
-        return legal[0], "company-legal"
+        ln = legal[0]
+        at = lines.index(ln)
+        if at > 0 and ln.text.count(")") > ln.text.count("(") and lines[at - 1].text.count("(") > 0:
+            # "AIK HUAT HARDWARE ENTERPRISE (SETIA" / "ALAM) SDN BHD": a name broken over two lines
+            prev = lines[at - 1]
+            return Line(prev.index, prev.page, [*prev.words, *ln.words], [*prev.phrases, *ln.phrases]), "company-legal"
+        return ln, "company-legal"
     if head and top:
         return head[0], "company-first"
     return None
@@ -301,7 +311,7 @@ def org_hits(page: Page) -> list[OrgHit]:
 
 _ADDR_STOP = re.compile(
     r"\b(tel|telephone|phone|fax|hp|h/p|email|e-mail|gst|sst|reg|invoice|receipt|cashier|date|tax|website|"
-    r"www|http|bill|table|order|counter|member|slip|no\.?\s*:)\b|@",
+    r"www|http|bill|table|order|counter|member|slip|check|roc|reg\.?\s*no|company\s*no|no\.?\s*:)\b|@",
     re.I,
 )
 _REG_LINE = re.compile(r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b", re.I)
@@ -532,7 +542,7 @@ def parties(words: list[Word]) -> Found | None:
 
 # ---------------------------------------------------------------- dates in running text
 
-_DATE_SPAN = re.compile(
+DATE_SPAN = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+(?:day\s+of\s+|of\s+)?[A-Za-zéûä]+\.?,?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|"
     r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b",
     re.I,
@@ -552,7 +562,7 @@ class DateHit:
 def dates_in(words: list[Word], day_first: bool | None, first_page: bool) -> list[DateHit]:
     text, starts = joined(words)
     out = []
-    for m in _DATE_SPAN.finditer(text):
+    for m in DATE_SPAN.finditer(text):
         printed = m.group(0).rstrip(".,")
         parsed = parse_date(printed, day_first)
         if parsed is None:
@@ -614,7 +624,7 @@ class DocEvidence:
             self.dates.extend(dates_in(page.words, self.day_first, self.pages == 1)[:64])
         if "total" in kinds:
             self.totals.extend(totals(page))
-            self.totals = sorted(self.totals, key=lambda t: (t.rank, abs(t.value), t.order))[-16:]
+            self.totals = sorted(self.totals, key=lambda t: (t.rank, t.order))[-16:]
         if "rate" in kinds and len(self.rates) < 64:
             self.rates.extend(rates(page)[: 64 - len(self.rates)])
         if "jurisdiction" in kinds:
@@ -630,7 +640,11 @@ class DocEvidence:
         node = f.node
         kind = hint.kind
         if kind == "total" and self.totals:
-            best = self.totals[-1]
+            # The best-ranked total lines; of those near the largest amount, the last (after a rounding line).
+            rank = max(t.rank for t in self.totals)
+            top = [t for t in self.totals if t.rank == rank]
+            largest = max(abs(t.value) for t in top)
+            best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
             if hint.position == "end" or best.rank >= 1.0:
                 text = " ".join(w.text for w in best.words)
                 value: Any = best.value if node.kind in ("number", "integer") else text.replace("RM", "").strip()
@@ -654,7 +668,12 @@ class DocEvidence:
             got = company_line(self.head, top=hint.position == "top")
             if got is not None and hint.position == "top":
                 ln, ev = got
-                return self._typed(Found(_clean_party(ln.text), list(ln.words), evidence=ev), node, ev)
+                words = list(ln.words)
+                text, starts = joined(words)
+                cut = _REG_NO.search(text)
+                if cut is not None and cut.start() > 0:
+                    words = span_words(words, starts, 0, cut.start())
+                return self._typed(Found(_clean_party(" ".join(w.text for w in words)), words, evidence=ev), node, ev)
             hits = [*self.orgs, *self.last_orgs]
             if hits:
                 counts: dict[str, int] = {}

@@ -305,12 +305,16 @@ class LeafFinder:
             if hint.kind == "currency":
                 _currency_code(have, f)
                 continue
+            if hint.kind == "date" and have is not None:
+                _date_only(have, f)
             if have is not None and hint.kind not in _FINDER_FIRST or have is not None and have.high and \
                     hint.kind not in _FINDER_ALWAYS:  # fmt: skip
                 continue
             got = self.doc.resolve(hint, f) if self.doc is not None else None
             if got is not None and have is not None and hint.kind == "date" and got.evidence == "date":
                 continue  # the first date in the text is no better than a label's date
+            if got is not None and hint.kind == "date":
+                _date_only(got, f)
             if got is not None:
                 got.high = got.evidence in fd.CONFIDENT
                 found[f.path] = got
@@ -373,6 +377,20 @@ class LeafFinder:
                 got = next((fd for fd in ev.header if not any(id(w) in taken for w in fd.words)), None)
             return got
         return ev.first[0] if ev.first else None
+
+
+def _date_only(found: Found, f: Field) -> None:
+    """'25/12/2018 8:13:39 PM' -> '25/12/2018' for a date kept as printed: the words of the date, not the time."""
+    if f.node.kind != "string" or f.node.fmt or not isinstance(found.value, str):
+        return
+    text, starts = fd.joined(found.words)
+    m = fd.DATE_SPAN.search(text)
+    if m is None or (m.start() == 0 and m.end() == len(text)):
+        return
+    words = fd.span_words(found.words, starts, m.start(), m.end())
+    if words:
+        found.value = " ".join(w.text for w in words)
+        found.words = words
 
 
 def _currency_code(found: Found | None, f: Field) -> None:
