@@ -40,7 +40,7 @@ _TOTALS = re.compile(
     r"^(sub\s*-?\s*total|total|grand total|tax|vat|gst|hst|sales tax|balance|amount due|shipping|freight|discount|"
     r"net|gross|tip|gratuity|change|cash|card|paid|payment|deposit|less|rounding|"
     r"netto|brutto|summe|zwischensumme|gesamtbetrag|rechnungssumme|mwst|ust|tva|btw|totaal|sous-total|montant|"
-    r"total ht|total ttc)\b",
+    r"total ht|total ttc|taxe|taxes|r[eè]glement|solde|betaling)\b",
     re.I,
 )
 _ID_WORDS = frozenset({"number", "id", "code", "reference", "no", "identifier", "ref", "nr"})
