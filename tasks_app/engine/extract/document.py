@@ -52,6 +52,7 @@ class Word:
     order: int  # reading order over the document
     line: int = -1
     cell: str | None = None  # spreadsheets: the range (e.g. "B4") of the cell the word is in
+    ocr: bool = False  # read by OCR (its result carried a confidence), not from a text layer
 
     @property
     def h(self) -> float:
@@ -256,6 +257,9 @@ def _page(number: int, raws: list[dict[str, Any]], order: int, line_index: int, 
                 px1 = x0 + w * (cursor + len(p)) / max(1, total)
                 words.append(Word(p, px0, y0, px1, y0 + _num(b.get("height")), number, info, order + len(words)))
                 cursor += len(p) + 1
+            if o.get("confidence") is not None:
+                for w in words[len(words) - len(parts) :]:
+                    w.ocr = True
             got = True
         if not got and info.text.strip():
             # No word boxes (e.g. generated content): the segment's own box is the finest evidence.
