@@ -116,7 +116,9 @@ def parse_date(text: str, day_first: bool | None = None) -> tuple[datetime, bool
                 mo, d = a, b
             else:
                 sure = a == b
-                d, mo = (a, b) if day_first else (b, a)
+                # 01.11.2023: dotted dates are day-first wherever they are written (DE, FR, NL ...); slashes vary.
+                dotted = day_first is None and re.match(r"^\d{1,2}\.\d{1,2}\.", t) is not None
+                d, mo = (a, b) if day_first or dotted else (b, a)
         elif kind == "dmy_name":
             d, mo, y, rest = int(g[0]), _MONTHS[g[1].lower()], int(g[2]), g[3:]
         else:

@@ -424,6 +424,9 @@ def durations(words: list[Word]) -> list[tuple[float, Found]]:
         n_val = float(n)
         unit = m.group("unit").lower()
         before = text[max(0, m.start() - 140) : m.start()]
+        ends = list(re.finditer(r"[.;:]\s+(?=[A-Z0-9(])", before))
+        if ends:
+            before = before[ends[-1].end() :]  # the clause the period is in, not the one before it
         around = before + text[m.end() : m.end() + 40]
         score = 0.0
         if _TERM_SUBJECT.search(before):
