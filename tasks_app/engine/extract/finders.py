@@ -313,7 +313,7 @@ def org_hits(page: Page) -> list[OrgHit]:
 
 _ADDR_STOP = re.compile(
     r"\b(tel|telephone|phone|fax|hp|h/p|email|e-mail|gst|sst|reg|invoice|receipt|cashier|date|tax|website|"
-    r"www|http|bill|table|order|counter|member|slip|check|roc|reg\.?\s*no|company\s*no|no\.?\s*:)\b|@",
+    r"www|http|bill|table|order|counter|member|slip|check|roc|document|reg\.?\s*no|company\s*no|no\.?\s*:)\b|@",
     re.I,
 )
 _REG_LINE = re.compile(r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b", re.I)
@@ -332,13 +332,15 @@ def address_block(lines: list[Line], after: Line | None) -> list[Line]:
             break
         if _letters(text) < 0.3 and not _POSTCODE.search(text):
             break
+        if not block and not re.search(r"\d", text):
+            continue  # a branch or trade name under the company ('BISTRO & CAFE'): an address has numbers
         block.append(ln)
         if len(block) >= 6:
             break
         if _POSTCODE.search(text) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",.")):
             nxt = lines[lines.index(ln) + 1] if lines.index(ln) + 1 < len(lines) else None
-            if nxt is None or len(nxt.words) > 3 or re.search(r"\d", nxt.text) or _ADDR_STOP.search(nxt.text):
-                break
+            if nxt is None or len(nxt.words) > 1 or re.search(r"\d", nxt.text) or _ADDR_STOP.search(nxt.text):
+                break  # a postcode line ends the address; only a lone state or country word may follow
     return block
 
 

@@ -305,6 +305,7 @@ class LeafFinder:
         for fi, hint in self.hints.items():
             f = self.fields[fi]
             have = found.get(f.path)
+            sure = have is not None and have.high
             if have is not None and hint.kind in _LABEL_UNSURE:
                 have.high = False
             if hint.kind == "currency":
@@ -312,8 +313,7 @@ class LeafFinder:
                 continue
             if hint.kind == "date" and have is not None:
                 _date_only(have, f)
-            if have is not None and hint.kind not in _FINDER_FIRST or have is not None and have.high and \
-                    hint.kind not in _FINDER_ALWAYS:  # fmt: skip
+            if have is not None and hint.kind not in _FINDER_FIRST or sure and hint.kind not in _FINDER_ALWAYS:
                 continue
             got = self.doc.resolve(hint, f) if self.doc is not None else None
             if got is not None and have is not None and hint.kind == "date" and got.evidence == "date":
