@@ -30,7 +30,7 @@ from .output import Found
 # number on an invoice's title line (14/14 on invoices-dev); rate: the one percentage beside a tax word (11/11).
 CONFIDENT: frozenset[str] = frozenset({"jurisdiction-2", "title-number", "rate"})
 
-_LEGAL_FORM = re.compile(
+LEGAL_FORM = re.compile(
     r"(?:,?\s+|\b)(inc|incorporated|corp|corporation|co|company|llc|l\.l\.c|llp|l\.l\.p|lp|l\.p|ltd|limited|plc|"
     r"gmbh|mbh|ag|kg|gmbh\s*&\s*co\.?\s*kg|se|sa|s\.a|sas|s\.a\.s|sarl|s\.a\.r\.l|eurl|bv|b\.v|bvba|nv|n\.v|"
     r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|enterprise|enterprises|trading|"
@@ -117,7 +117,7 @@ def span_words(words: list[Word], starts: list[int], s: int, e: int) -> list[Wor
 
 # ---------------------------------------------------------------- the document's title line
 
-_TITLE = re.compile(
+TITLE_LINE = re.compile(
     r"^\s*(?:[\w-]*rechnung|invoice|tax invoice|facture|factuur|avoir|credit note|gutschrift|bill|receipt|nota)\b"
     r"\s*(?:\(\d+\)\s*)?(?:nr\.?|no\.?|n°|number|nummer|num[eé]ro|#)?\s*:?\s*"
     r"(?P<id>[A-Z0-9][\w\-/.]*\d[\w\-/]*)(?:\s+(?:vom|du|of|dated|van|from|le)\s+(?P<date>.{6,24}?))?\s*$",
@@ -140,7 +140,7 @@ def title_line(page: Page, day_first: bool | None) -> TitleLine | None:
             break
         for p in ln.phrases if len(ln.phrases) > 1 else [ln]:
             text, starts = joined(p.words)
-            m = _TITLE.match(text)
+            m = TITLE_LINE.match(text)
             if not m or parse_date(m.group("id"), day_first) is not None:
                 continue
             ident = m.group("id").rstrip(".")
@@ -254,7 +254,7 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
     legal = [
         ln
         for ln in head[:8]
-        if (m := _LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,")))
+        if (m := LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,")))
         and len(ln.words) <= 8
         and _letters(ln.text[: m.start()]) > 0.5
         and len(ln.text[: m.start()].strip()) >= 2
@@ -326,7 +326,7 @@ def address_block(lines: list[Line], after: Line | None) -> list[Line]:
     block: list[Line] = []
     for ln in lines[start : start + 10]:
         text = ln.text
-        if not block and (_REG_LINE.search(text.strip()) or _LEGAL_FORM.search(text.rstrip(" .,"))):
+        if not block and (_REG_LINE.search(text.strip()) or LEGAL_FORM.search(text.rstrip(" .,"))):
             continue  # the company's registration number or legal name under its trading name
         if _ADDR_STOP.search(text) or parse_date(text.strip(), None) is not None:
             break

@@ -89,6 +89,31 @@ def _field(path: KeyPath, node: Node) -> Field:
     return Field(path, node, phrases, lb.description_words(node.description), party, sub, is_id, expects)
 
 
+def _name_value(value: Any) -> bool:
+    """A company name, not a code ('CO-123/V2A'), a bank code ('PBNKDEFF') or a heading ('SELLER TRADE NAME')."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    text = value.strip()
+    if re.search(r"\d", text) and not fd.LEGAL_FORM.search(text):
+        return False
+    if re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?", text):
+        return False
+    if "@" in text or lb.norm_label(text) in ("number", "name", "nummer"):
+        return False
+    return "name" not in lb.norm_label(text).split()  # 'SELLER TRADE NAME' is the heading, not the name
+
+
+_NAME_WORDS = frozenset({"name", "trade", "company", "legal", "registered", "details", "information", "of", "the"})
+
+
+def _party_word(party: str, label: str) -> bool:
+    """'SELLER TRADE NAME', 'Verkäufer (Name)': a short heading one of whose words names the party."""
+    words = lb.norm_label(label).split()
+    hits = [w for w in words if len(w) >= 5 and party in lb.concepts(w)]
+    rest = set(words) - set(hits)
+    return 1 < len(words) <= 4 and bool(hits) and rest <= _NAME_WORDS
+
+
 def _value_plausible(f: Field, text: str, value: Any) -> float:
     """Down-weight values that cannot be what the field asks for (0: rule it out)."""
     if f.node.kind != "string" or f.node.enum is not None or f.node.fmt:
@@ -114,7 +139,7 @@ def _score_leaf(day_first: bool | None, f: Field, c: Cand) -> tuple[float, Any, 
     """-> (score, value, value words, label score, coercion strength)."""
     node = f.node
     ls = lb.label_score(f.phrases, f.desc, c.label)
-    party_hit = bool(f.party and f.party in lb.concepts(c.label))
+    party_hit = bool(f.party and (f.party in lb.concepts(c.label) or _party_word(f.party, c.label)))
     if party_hit:
         ls = max(ls, 94.0)
     if ls < _MIN_LABEL:
@@ -305,6 +330,9 @@ class LeafFinder:
         for fi, hint in self.hints.items():
             f = self.fields[fi]
             have = found.get(f.path)
+            if have is not None and hint.kind == "company" and not _name_value(have.value):
+                del found[f.path]
+                have = None
             sure = have is not None and have.high
             if have is not None and hint.kind in _LABEL_UNSURE:
                 have.high = False
