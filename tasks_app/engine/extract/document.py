@@ -407,10 +407,22 @@ def _is_mark(text: str) -> bool:
 _NUM_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
 
 
+# Words of documents written where numeric dates are day-first (French, German, Dutch, Spanish, Italian): with no
+# unambiguous date to vote, 02/11/2019 on a 'facture' is the 2nd of November.
+_DAY_FIRST_WORDS = frozenset(
+    "facture factures rechnung rechnungsdatum datum factuur factuurdatum fecha factura fattura montant tva mwst "
+    "ust btw iva betrag bedrag totaal janvier février mars avril juin juillet août septembre octobre novembre "
+    "décembre januar februar märz juni juli oktober dezember januari februari maart mei augustus".split()
+)
+
+
 def _infer_day_first(texts: Iterable[str]) -> bool | None:
     """Decide dd/mm vs mm/dd for the whole document from its unambiguous numeric dates."""
     votes = 0
+    european = False
     for text in texts:
+        if not european and text.lower().strip(".,:;()") in _DAY_FIRST_WORDS:
+            european = True
         m = _NUM_DATE.search(text)
         if m:
             a, b = int(m.group(1)), int(m.group(2))
@@ -422,4 +434,4 @@ def _infer_day_first(texts: Iterable[str]) -> bool | None:
         return True
     if votes < 0:
         return False
-    return None
+    return True if european else None
