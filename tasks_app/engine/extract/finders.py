@@ -618,7 +618,7 @@ class DocEvidence:
         kinds = self.kinds
         if self.pages == 1 and kinds & {"company", "address"}:
             self.head = page.lines[:40]
-        if "company" in kinds:
+        if kinds & {"company", "parties"}:
             if self.pages == 1:
                 self.orgs = org_hits(page)[:64]
             else:
@@ -670,7 +670,20 @@ class DocEvidence:
             score, _, fd = self.terms[-1]
             return fd if score >= 2.5 else None  # a period no clause ties to the agreement is no term
         if kind == "parties":
-            return parties(self.preamble)
+            got = parties(self.preamble)
+            if got is not None:
+                return got
+            # A letter agreement names 'you' and 'the Company' in its text: the names with a legal form that its
+            # letterhead and signature block repeat are the parties then.
+            counts: dict[str, list[OrgHit]] = {}
+            for h in [*self.orgs, *self.last_orgs]:
+                counts.setdefault(h.key, []).append(h)
+            named = [hs for hs in counts.values() if len(hs) >= 2 and _name_like(hs[0].found.value)]
+            named.sort(key=lambda hs: -len(hs))
+            if not named:
+                return None
+            return Found([hs[0].found.value for hs in named[:2]], [w for hs in named[:2] for w in hs[0].found.words],
+                         evidence="parties-repeated")  # fmt: skip
         if kind == "company":
             got = company_line(self.head, top=hint.position == "top")
             if got is not None and hint.position == "top":
