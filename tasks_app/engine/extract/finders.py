@@ -119,6 +119,8 @@ def span_words(words: list[Word], starts: list[int], s: int, e: int) -> list[Wor
 
 TITLE_LINE = re.compile(
     r"^\s*(?:[\w-]*rechnung|invoice|tax invoice|facture|factuur|avoir|credit note|gutschrift|bill|receipt|nota)\b"
+    # a qualifier word before the type code or 'Nr.': 'Teilrechnung Bau (875) Nr. 210111'
+    r"(?:\s+[A-Za-zÄÖÜäöüß]{2,20}(?=\s+\(\d+\))|\s+[A-Za-zÄÖÜäöüß]{2,20}(?=\s+(?:nr|no|n°)\.?\s))?"
     r"\s*(?:\(\d+\)\s*)?(?:nr\.?|no\.?|n°|number|nummer|num[eé]ro|#)?\s*:?\s*"
     r"(?P<id>[A-Z0-9][\w\-/.]*\d[\w\-/]*)(?:\s+(?:vom|du|of|dated|van|from|le)\s+(?P<date>.{6,24}?))?\s*$",
     re.I,
