@@ -163,7 +163,7 @@ _AMOUNT = re.compile(r"^[-(]?(?:RM|\$|€|£|EUR|USD|GBP)?[-(]?\d{1,3}(?:[.,' ]\
 _TOTAL_WORDS = re.compile(
     r"\b(total|grand total|amount due|balance due|amount payable|brutto|gesamtbetrag|gesamtsumme|endbetrag|"
     r"zahlbetrag|rechnungsbetrag|rechnungssumme|ttc|net a payer|totaal|te betalen|montant total|nett total|"
-    r"net total|rounded|payable)\b"
+    r"net total|rounded|payable|summe|endsumme|gesamt|total general)\b"
 )
 _NOT_TOTAL = re.compile(
     r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
@@ -207,7 +207,7 @@ def totals(page: Page) -> list[_Total]:
         label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
         if not _TOTAL_WORDS.search(label):
             continue
-        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inclusive|including|ttc|brutto)\b", label)
+        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
         value = parse_number(" ".join(w.text for w in amt).replace("RM", ""))
         if value is None:
             continue
