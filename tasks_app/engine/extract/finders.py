@@ -556,8 +556,12 @@ DATE_SPAN = re.compile(
     r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b",
     re.I,
 )
-_EFFECTIVE = re.compile(r"(as of|dated|effective|made on|entered into on|made and entered into|this)\s*(?:the\s*)?$",
-                        re.I)  # fmt: skip
+_EFFECTIVE = re.compile(
+    r"(as of|dated|effective|made|made on|entered into on|made and entered into|this)\s*(?:the\s*)?$", re.I
+)
+
+
+_LETTER_HEAD = 60  # words: a date this close to the top of the first page dates the document
 
 
 @dataclass(slots=True)
@@ -588,6 +592,10 @@ def dates_in(words: list[Word], day_first: bool | None, first_page: bool) -> lis
             score += 2.0
         if first_page:
             score += 0.5
+            if ws[0].order - words[0].order < _LETTER_HEAD:
+                score += 1.5  # a letter's own date, above 'Ladies and Gentlemen'
+        if re.search(r"\bdate\s*:\s*$", before, re.I):
+            score += 1.5  # 'Date: March 1, 2005' by a signature: the date it was signed, when no other is given
         out.append(DateHit(score, ws[0].order, Found(parsed[0].date().isoformat(), ws, evidence="date"), printed))
     return out
 
