@@ -223,11 +223,20 @@ _TAX_WORDS = re.compile(r"\b(vat|tax|gst|sst|mwst|ust|umsatzsteuer|mehrwertsteue
 
 
 def rates(page: Page) -> list[Found]:
+    """Percentages on a line with a tax word, or in a column headed by one ('USt.' over '7 %' in an item row)."""
     out = []
+    heads: list[tuple[float, float]] = []  # x-ranges of tax-word header cells seen above
     for ln in page.lines:
         text, starts = joined(ln.words)
         if not _TAX_WORDS.search(normalize(text)):
+            for m in _PERCENT.finditer(text):
+                ws = span_words(ln.words, starts, m.start(), m.end())
+                cx = (ws[0].x0 + ws[-1].x1) / 2 if ws else -1.0
+                v = parse_number(m.group(1))
+                if ws and v is not None and v <= 30 and any(x0 - 10 <= cx <= x1 + 10 for x0, x1 in heads):
+                    out.append(Found(v, ws, evidence="rate-column"))
             continue
+        heads.extend((p.x0, p.x1) for p in ln.phrases if _TAX_WORDS.search(normalize(p.text)) and len(p.words) <= 3)
         for m in _PERCENT.finditer(text):
             v = parse_number(m.group(1))
             if v is None or v > 30:
@@ -672,7 +681,7 @@ class DocEvidence:
                 counts[fd.value] = counts.get(fd.value, 0) + 1
             top = max(counts.values())
             pick = next(fd for fd in self.rates if counts[fd.value] == top)
-            return self._typed(pick, node, "rate")
+            return self._typed(pick, node, pick.evidence)
         if kind == "jurisdiction" and self.juris:
             score, _, fd = self.juris[-1]
             return fd if score >= 1 else None
