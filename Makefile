@@ -54,6 +54,10 @@ bench-review: $(STAMP) ## Extraction review: the view (50 pages, 100 fields, 400
 bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH_ARGS="--ocr tesseract,rapidocr")
 	$(PY) bench/teds_bench.py $(BENCH_ARGS)
 
+# Parse outputs are cached under var/bench-extract/ (the receipts' OCR takes ~10 min on 2 cores the first time).
+bench-extract: $(STAMP) ## Extraction on real receipts, NDAs, invoices vs a regex baseline (BENCH_ARGS="--limit 20 -v")
+	$(PY) bench/extract_real.py $(BENCH_ARGS)
+
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
@@ -75,4 +79,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test test-without-tesseract bench bench-api bench-review bench-teds fuzz-api screenshots lint format lock clean
+.PHONY: help install run test test-without-tesseract bench bench-api bench-review bench-teds bench-extract fuzz-api screenshots lint format lock clean

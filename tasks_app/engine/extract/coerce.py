@@ -68,26 +68,21 @@ def parse_number(text: str) -> float | None:
     return -value if negative else value
 
 
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan", "janvier", "januar", "enero"),
-            ("february", "feb", "février", "fevrier", "februar", "febrero"),
-            ("march", "mar", "mars", "märz", "marzo"),
-            ("april", "apr", "avril", "abril"),
-            ("may", "mai", "mayo"),
-            ("june", "jun", "juin", "juni", "junio"),
-            ("july", "jul", "juillet", "juli", "julio"),
-            ("august", "aug", "août", "aout", "agosto"),
-            ("september", "sep", "sept", "septembre", "septiembre"),
-            ("october", "oct", "octobre", "oktober", "octubre"),
-            ("november", "nov", "novembre", "noviembre"),
-            ("december", "dec", "décembre", "decembre", "dezember", "diciembre"),
-        ]
-    )
-    for m in names
-}
+_MONTH_NAMES = (
+    ("january", "jan", "janvier", "januar", "enero", "januari", "jänner", "janv"),
+    ("february", "feb", "février", "fevrier", "februar", "febrero", "februari", "févr", "fevr"),
+    ("march", "mar", "mars", "märz", "marzo", "maart", "mrt", "maerz", "mär"),
+    ("april", "apr", "avril", "abril", "avr"),
+    ("may", "mai", "mayo", "mei"),
+    ("june", "jun", "juin", "juni", "junio"),
+    ("july", "jul", "juillet", "juli", "julio", "juil"),
+    ("august", "aug", "août", "aout", "agosto", "augustus"),
+    ("september", "sep", "sept", "septembre", "septiembre"),
+    ("october", "oct", "octobre", "oktober", "octubre", "okt"),
+    ("november", "nov", "novembre", "noviembre"),
+    ("december", "dec", "décembre", "decembre", "dezember", "diciembre", "dez", "déc"),
+)  # English, French, German, Spanish and Dutch names and their usual abbreviations
+_MONTHS = {m: i + 1 for i, names in enumerate(_MONTH_NAMES) for m in names}
 _MONTH_RE = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _TIME = r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?"
 _DATE_PATTERNS = [
@@ -102,6 +97,9 @@ _DATE_PATTERNS = [
 def parse_date(text: str, day_first: bool | None = None) -> tuple[datetime, bool, bool] | None:
     """-> (datetime, has_time, unambiguous). day_first decides 03/04/2024 when neither part is > 12."""
     t = " ".join(text.strip().strip(",;").split())
+    t = re.sub(r"(\d)(?:st|nd|rd|th)?\s+day\s+of\s+", r"\1 ", t, flags=re.I)  # "the 3rd day of March, 2011"
+    t = re.sub(r"^(?:the|this)\s+", "", t, flags=re.I)
+    t = re.sub(r"^(\d{1,2})er\b", r"\1", t)  # "1er novembre 2023"
     for kind, rx in _DATE_PATTERNS:
         m = rx.match(t)
         if not m:
@@ -118,7 +116,9 @@ def parse_date(text: str, day_first: bool | None = None) -> tuple[datetime, bool
                 mo, d = a, b
             else:
                 sure = a == b
-                d, mo = (a, b) if day_first else (b, a)
+                # 01.11.2023: dotted dates are day-first wherever they are written (DE, FR, NL ...); slashes vary.
+                dotted = day_first is None and re.match(r"^\d{1,2}\.\d{1,2}\.", t) is not None
+                d, mo = (a, b) if day_first or dotted else (b, a)
         elif kind == "dmy_name":
             d, mo, y, rest = int(g[0]), _MONTHS[g[1].lower()], int(g[2]), g[3:]
         else:

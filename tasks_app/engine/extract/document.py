@@ -52,6 +52,7 @@ class Word:
     order: int  # reading order over the document
     line: int = -1
     cell: str | None = None  # spreadsheets: the range (e.g. "B4") of the cell the word is in
+    ocr: bool = False  # read by OCR (its result carried a confidence), not from a text layer
 
     @property
     def h(self) -> float:
@@ -256,6 +257,9 @@ def _page(number: int, raws: list[dict[str, Any]], order: int, line_index: int, 
                 px1 = x0 + w * (cursor + len(p)) / max(1, total)
                 words.append(Word(p, px0, y0, px1, y0 + _num(b.get("height")), number, info, order + len(words)))
                 cursor += len(p) + 1
+            if o.get("confidence") is not None:
+                for w in words[len(words) - len(parts) :]:
+                    w.ocr = True
             got = True
         if not got and info.text.strip():
             # No word boxes (e.g. generated content): the segment's own box is the finest evidence.
@@ -403,10 +407,22 @@ def _is_mark(text: str) -> bool:
 _NUM_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
 
 
+# Words of documents written where numeric dates are day-first (French, German, Dutch, Spanish, Italian): with no
+# unambiguous date to vote, 02/11/2019 on a 'facture' is the 2nd of November.
+_DAY_FIRST_WORDS = frozenset(
+    "facture factures rechnung rechnungsdatum datum factuur factuurdatum fecha factura fattura montant tva mwst "
+    "ust btw iva betrag bedrag totaal janvier février mars avril juin juillet août septembre octobre novembre "
+    "décembre januar februar märz juni juli oktober dezember januari februari maart mei augustus".split()
+)
+
+
 def _infer_day_first(texts: Iterable[str]) -> bool | None:
     """Decide dd/mm vs mm/dd for the whole document from its unambiguous numeric dates."""
     votes = 0
+    european = False
     for text in texts:
+        if not european and text.lower().strip(".,:;()") in _DAY_FIRST_WORDS:
+            european = True
         m = _NUM_DATE.search(text)
         if m:
             a, b = int(m.group(1)), int(m.group(2))
@@ -418,4 +434,4 @@ def _infer_day_first(texts: Iterable[str]) -> bool | None:
         return True
     if votes < 0:
         return False
-    return None
+    return True if european else None

@@ -98,6 +98,43 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
                "gst number", "abn"),
 }  # fmt: skip
 
+# The same concepts as printed on German, French and Dutch documents (accents and case are normalised away;
+# "Nr."/"N°" read as "number" already). Real invoices label their fields in the issuer's language.
+_CONCEPTS_INTL: dict[str, tuple[str, ...]] = {
+    "invoice_number": ("rechnungsnummer", "rechnung number", "rechnungs number", "belegnummer", "facture number",
+                       "number de facture", "numero de facture", "numero facture", "factuurnummer",
+                       "factuur number", "invoice no", "bill no", "invoice"),
+    "receipt_number": ("bill no", "receipt no", "doc no", "document no", "inv no", "trans no", "cash bill"),
+    "issue_date": ("rechnungsdatum", "datum", "belegdatum", "liefer und rechnungsdatum", "date de facture",
+                   "date facture", "date d emission", "factuurdatum", "fecha", "fecha de factura", "date"),
+    "due_date": ("falligkeitsdatum", "faellig am", "zahlbar bis", "date d echeance", "echeance", "vervaldatum"),
+    "total": ("rechnungssumme brutto", "brutto", "gesamtbetrag", "gesamtsumme", "endbetrag", "zahlbetrag",
+              "rechnungsbetrag", "bruttobetrag", "gesamt brutto", "summe brutto", "total ttc", "montant ttc",
+              "net a payer", "montant total", "total a payer", "totaal", "totaal bedrag incl btw", "te betalen",
+              "totaal incl btw", "total incl vat", "total including vat", "rounded total", "total rounded",
+              "nett total", "total sales", "total amount payable", "total inclusive gst", "total incl gst"),
+    "subtotal": ("netto", "rechnungssumme netto", "nettobetrag", "summe netto", "gesamt netto", "total ht",
+                 "montant ht", "total hors taxes", "totaal bedrag excl btw", "totaal excl btw", "subtotaal"),
+    "tax": ("mwst", "ust", "umsatzsteuer", "mehrwertsteuer", "tva", "montant tva", "total tva", "btw",
+            "totaal bedrag btw", "btw bedrag", "iva"),
+    "tax_rate": ("mwst satz", "ust satz", "steuersatz", "taux tva", "taux", "btw tarief", "perc", "btw percentage",
+                 "vat percentage"),
+    "vendor": ("issuer", "verkaufer", "lieferant", "rechnungssteller", "fournisseur", "vendeur", "emetteur",
+               "leverancier", "verkoper", "issued by", "sender"),
+    "customer": ("kunde", "rechnungsempfanger", "client", "acheteur", "klant", "destinataire"),
+    "quantity": ("menge", "anzahl", "quantite", "aantal", "stuck", "qte"),
+    "unit_price": ("preis", "einzelpreis", "e preis", "stuckpreis", "prix unitaire", "prix", "p u ht", "pu ht",
+                   "prijs", "eenheidsprijs", "unit price"),
+    "line_amount": ("betrag", "gesamtpreis", "gesamt", "montant", "montant ht", "total ht", "bedrag",
+                    "totaalbedrag", "prix total", "amount"),
+    "description": ("artikelbeschreibung", "bezeichnung", "beschreibung", "artikel", "produkt", "leistung",
+                    "produkt beschreibung", "artikelbezeichnung", "designation", "libelle", "nom et designation",
+                    "omschrijving", "article"),
+    "currency": ("wahrung", "devise", "valuta"),
+}  # fmt: skip
+for _c, _names in _CONCEPTS_INTL.items():
+    _CONCEPTS[_c] = (*_CONCEPTS[_c], *_names)
+
 _STOP = frozenset(
     "a an the of for to in on at by and or is was be this that which with from as its it their his her our your "
     "value field document number of any if when where who whom".split()

@@ -21,6 +21,7 @@ class Found:
     value: Any
     words: list[Word] = field(default_factory=list)
     high: bool = False
+    evidence: str = ""  # the kind of evidence a finder read it from (finders.py), "" for a label match
 
 
 @dataclass(slots=True)
@@ -96,7 +97,10 @@ def _empty(node: Node) -> Any:
 def _leaf(node: Node, found: Found | None) -> tuple[Any, Any, Any]:
     if found is None or found.value is None or (isinstance(found.value, list) and not found.value):
         return _empty(node), [], {"confidence": "Low"}
-    return found.value, citations_for(found.words), {"confidence": "High" if found.high else "Low"}
+    # OCR'd words are never High: on scanned receipts a label match that is right 97 % of the time on text layers
+    # is right 81 % of the time (bench/extract_real.py, issue 16); a misread digit looks like any other.
+    high = found.high and not any(w.ocr for w in found.words)
+    return found.value, citations_for(found.words), {"confidence": "High" if high else "Low"}
 
 
 def _walk(node: Node, path: KeyPath, leaves: dict[KeyPath, Found], findings: Findings | None) -> tuple[Any, Any, Any]:

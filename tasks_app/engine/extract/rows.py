@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from . import labels as lb
-from .coerce import coerce_words
+from .coerce import coerce_words, parse_number
 from .document import Line, Phrase, Word
 from .offline import _TOTALS
 from .output import BuiltRows, Found, KeyPath
@@ -112,6 +112,16 @@ class TableRows:
         self.built = built
         self.rows: list[dict[KeyPath, Found]] = []
         self.table: _Table | None = None
+        # The numeric properties that multiply out (quantity x unit price = amount), by concept.
+        self.roles: dict[str, KeyPath] = {}
+        for p, n, phrases, _ in self.props:
+            if n.kind not in ("number", "integer"):
+                continue
+            named = set().union(*(lb.concepts(ph) for ph in phrases))
+            for role in ("quantity", "unit_price", "line_amount"):
+                if role in named and role not in self.roles and p not in self.roles.values():
+                    self.roles[role] = p
+                    break
 
     def feed(self, line: Line, page_height: float) -> None:
         if not self.props:
@@ -161,6 +171,10 @@ class _Table:
                 self.last_y = ln.y1
                 return True
         gap = ln.y0 - self.last_y
+        if self.current is None and not self.pitches and gap < 1.5 * ln.height and not re.search(r"\d", ln.text):
+            # The header's second line ("Price w/o" / "Description Quantity Unit Price" / "Tax").
+            self.last_y = ln.y1
+            return True
         typical = sorted(self.pitches)[len(self.pitches) // 2] if self.pitches else self.pitch
         if gap > max(2.5 * typical, 3.0 * ln.height):
             return False
@@ -206,13 +220,62 @@ class _Table:
                 continue
             used = ws[got.start : got.end]
             row[c.prop] = Found(got.value, used, high=c.score >= 88 and got.strength >= 0.95)
-        if not row:
-            return
+        self._arithmetic(cells, row)
+        if not row or (self.owner.roles and not any(p in row for p in self.owner.roles.values())):
+            return  # a row without any of the item's numbers is a note under the table, not an item
         owner = self.owner
         if owner.built is not None and owner.item is not None:
             owner.built.add(owner.item, row)
         else:
             owner.rows.append(row)
+
+    def _arithmetic(self, cells: dict[int, list[Word]], row: dict[KeyPath, Found]) -> None:
+        """Quantity x unit price = amount: the row's own numbers say which is which.
+
+        Real tables head their columns in words no synonym list holds ('Netto', 'Price w/o Tax') and print units
+        beside quantities ('8 Unit(s)'); the three numbers that multiply out, read left to right, are the
+        quantity, the unit price and the amount, whatever the header said.
+        """
+        roles = self.owner.roles
+        if len(roles) < 3:
+            return
+        nums: list[tuple[float, Word]] = []
+        discount = 0.0
+        for ci in sorted(cells, key=lambda i: self.cols[i].x0):
+            for w in cells[ci]:
+                if w.text.endswith("%"):
+                    discount = parse_number(w.text) or 0.0
+                    continue
+                v = parse_number(w.text)
+                if v is not None and re.search(r"\d", w.text):
+                    nums.append((v, w))
+        col_of = {id(w): ci for ci, ws in cells.items() for w in ws}
+        qty_path = roles["quantity"]
+
+        def header_says_quantity(w: Word) -> bool:
+            return self.cols[col_of[id(w)]].prop == qty_path
+
+        for k in range(len(nums) - 1, 1, -1):
+            a = abs(nums[k][0])
+            for j in range(k - 1, 0, -1):
+                for i in range(j - 1, -1, -1):
+                    q, p = abs(nums[i][0]), abs(nums[j][0])
+                    net = (q * p - a, q * p * (1 - discount / 100) - a)  # a line discount in % may sit between
+                    if not (a and q and min(abs(d) for d in net) <= max(0.011, 0.005 * a)):
+                        continue
+                    first, second = nums[i], nums[j]
+                    if header_says_quantity(second[1]) and not header_says_quantity(first[1]):
+                        first, second = second, first  # 'P.U. HT | Qté': the header knows the order
+                    for role, (_, w) in zip(("quantity", "unit_price", "line_amount"), (first, second, nums[k]),
+                                            strict=True):  # fmt: skip
+                        path = roles[role]
+                        have = row.get(path)
+                        if have is not None and any(x is w for x in have.words):
+                            continue
+                        got = coerce_words([w.text], self.nodes[path], self.owner.day_first)
+                        if got is not None:
+                            row[path] = Found(got.value, [w], high=False)
+                    return
 
 
 def phrase_of(words: list[Word]) -> Phrase:

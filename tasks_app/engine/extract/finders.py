@@ -1,0 +1,765 @@
+"""Typed value finders and document zones: values that no label names, found by what they look like and where.
+
+Real documents mostly do not label their values: a receipt's shop name is its first line and its address
+the lines under it; a contract names its parties in the preamble ("between A and B"), its governing law in a
+clause ("the laws of the State of New York") and its term in words ("two (2) years"); an invoice's total is
+the largest amount in its totals block. The schema says which of these a field is (`field_hint`: its name,
+title, type, format and description, with position words such as "first line" or "at the end"); each finder
+reads the parse output's lines and words page by page (`DocEvidence.add_page`, a bounded amount kept per
+page) and answers with the exact words it read, so citations stay word-precise.
+
+Every finding carries the kind of evidence it rests on (`Found.evidence`); `CONFIDENT` lists the kinds whose
+measured precision on the development sets is at least 95 % (bench/extract_real.py), the only ones that
+may say High.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import labels as lb
+from .coerce import coerce_text, normalize, parse_date, parse_number
+from .document import Line, Page, Word
+from .fields import Field
+from .output import Found
+
+# Evidence kinds whose precision measured >= 95 % (see docs/BENCHMARKS.md, issue 16).
+# jurisdiction-2: "governed by ... the laws of the State of X" (205/207 on kleister-nda-train); title-number: the
+# number on an invoice's title line (14/14 on invoices-dev); rate: the one percentage beside a tax word (11/11).
+CONFIDENT: frozenset[str] = frozenset({"jurisdiction-2", "title-number", "rate"})
+
+LEGAL_FORM = re.compile(
+    r"(?:,?\s+|\b)(inc|incorporated|corp|corporation|co|company|llc|l\.l\.c|llp|l\.l\.p|lp|l\.p|ltd|limited|plc|"
+    r"gmbh|mbh|ag|kg|gmbh\s*&\s*co\.?\s*kg|se|sa|s\.a|sas|s\.a\.s|sarl|s\.a\.r\.l|eurl|bv|b\.v|bvba|nv|n\.v|"
+    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|enterprise|enterprises|trading|"
+    r"holdings|group|l\.?p\.?)\.?\s*$",
+    re.I,
+)
+_DOC_WORDS = frozenset(
+    "invoice tax invoice receipt official receipt cash receipt sales receipt cash bill simplified tax invoice "
+    "statement bill quote quotation estimate credit note facture rechnung factuur agreement contract page".split()
+)
+
+# ---------------------------------------------------------------- what the schema asks for
+
+_POS_TOP = re.compile(r"\b(first line|top|header|heading|letterhead|at the start|beginning|logo)\b", re.I)
+_POS_END = re.compile(r"\b(at the end|final|bottom|last|foot|end of)\b", re.I)
+
+
+@dataclass(slots=True)
+class Hint:
+    kind: str  # company, address, total, rate, jurisdiction, duration, parties, date
+    position: str | None = None  # top, end
+    concepts: frozenset[str] = frozenset()
+
+
+def _words_of(f: Field) -> set[str]:
+    text = " ".join([*f.phrases, f.node.title or ""])
+    return set(lb.norm_label(text).split())
+
+
+def field_hint(f: Field) -> Hint | None:
+    """The typed finder that fits a field, from its name, title, type, format and description."""
+    node = f.node
+    desc = (node.description or "").lower()
+    words = _words_of(f)
+    named: set[str] = set()
+    for p in f.phrases:
+        named |= lb.concepts(p)
+        for w in p.split():
+            named |= lb.concepts(w) if len(w) > 3 else set()
+    position = "top" if _POS_TOP.search(desc) else "end" if _POS_END.search(desc) else None
+    concepts = frozenset(named)
+    if node.kind == "array":
+        if node.items is not None and node.items.kind == "string" and words & {"party", "parties", "signatories"}:
+            return Hint("parties", position, concepts)
+        return None
+    if node.kind not in ("string", "number", "integer") or node.enum is not None:
+        return None
+    if words & {"jurisdiction", "law"} or "governing_law" in named or re.search(r"\blaws?\b.*\bgovern", desc):
+        return Hint("jurisdiction", position, concepts)
+    if node.kind == "string" and (words & {"term", "duration", "period"}) and not (words & {"payment", "terms"}):
+        return Hint("duration", position, concepts)
+    if "currency" in words or "currency" in named:
+        return Hint("currency", position, concepts)
+    if words & {"address", "addr"} or "address" in named:
+        return Hint("address", position, concepts)
+    if words & {"rate", "percent", "percentage"} or "tax_rate" in named or "percent" in desc:
+        return Hint("rate", position, concepts)
+    if "total" in named or words & {"total"}:
+        return Hint("total", position, concepts)
+    if f.is_id and (named & {"invoice_number", "receipt_number"} or words & {"invoice", "receipt", "bill"}):
+        return Hint("doc_number", position, concepts)
+    if node.kind == "string" and (node.fmt in ("date", "date-time") or f.expects == "date" or "date" in words):
+        return Hint("date", position, concepts)
+    orgish = {"company", "issuer", "merchant", "shop", "store", "seller", "vendor", "supplier", "business"}
+    if node.kind == "string" and (words & orgish or f.party == "vendor") and f.sub in ("", "name", "company"):
+        return Hint("company", position, concepts)
+    return None
+
+
+# ---------------------------------------------------------------- text over words
+
+
+def joined(words: list[Word]) -> tuple[str, list[int]]:
+    starts, pos = [], 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w.text) + 1
+    return " ".join(w.text for w in words), starts
+
+
+def span_words(words: list[Word], starts: list[int], s: int, e: int) -> list[Word]:
+    return [w for w, st in zip(words, starts, strict=True) if st < e and st + len(w.text) > s]
+
+
+# ---------------------------------------------------------------- the document's title line
+
+TITLE_LINE = re.compile(
+    r"^\s*(?:[\w-]*rechnung|invoice|tax invoice|facture|factuur|avoir|credit note|gutschrift|bill|receipt|nota)\b"
+    # a qualifier word before the type code or 'Nr.': 'Teilrechnung Bau (875) Nr. 210111'
+    r"(?:\s+[A-Za-zÄÖÜäöüß]{2,20}(?=\s+\(\d+\))|\s+[A-Za-zÄÖÜäöüß]{2,20}(?=\s+(?:nr|no|n°)\.?\s))?"
+    r"\s*(?:\(\d+\)\s*)?(?:nr\.?|no\.?|n°|number|nummer|num[eé]ro|#)?\s*:?\s*"
+    r"(?P<id>[A-Z0-9][\w\-/.]*\d[\w\-/]*)(?:\s+(?:vom|du|of|dated|van|from|le)\s+(?P<date>.{6,24}?))?\s*$",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class TitleLine:
+    """'Rechnung Nr. TX-471102 vom 30.10.2019', 'Invoice FA-2017-0008': the document's number (and date)."""
+
+    number: Found
+    date: Found | None
+
+
+def title_line(page: Page, day_first: bool | None) -> TitleLine | None:
+    limit = (page.height or max((ln.y1 for ln in page.lines), default=0)) * 0.5
+    for ln in page.lines:
+        if ln.y0 > limit:
+            break
+        for p in ln.phrases if len(ln.phrases) > 1 else [ln]:
+            text, starts = joined(p.words)
+            m = TITLE_LINE.match(text)
+            if not m or parse_date(m.group("id"), day_first) is not None:
+                continue
+            ident = m.group("id").rstrip(".")
+            words = span_words(p.words, starts, m.start("id"), m.start("id") + len(ident))
+            date = None
+            if m.group("date"):
+                parsed = parse_date(m.group("date").rstrip("."), day_first)
+                if parsed is not None:
+                    dws = span_words(p.words, starts, m.start("date"), m.end("date"))
+                    date = Found(parsed[0].date().isoformat(), dws, evidence="title-date")
+            return TitleLine(Found(ident, words, evidence="title-number"), date)
+    return None
+
+
+# ---------------------------------------------------------------- amounts and totals
+
+_AMOUNT = re.compile(r"^[-(]?(?:RM|\$|€|£|EUR|USD|GBP)?[-(]?\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}\)?(?:€|\$|£|-)?$", re.I)
+_TOTAL_WORDS = re.compile(
+    r"\b(total|grand total|amount due|balance due|amount payable|brutto|gesamtbetrag|gesamtsumme|endbetrag|"
+    r"zahlbetrag|rechnungsbetrag|rechnungssumme|ttc|net a payer|totaal|te betalen|montant total|nett total|"
+    r"net total|rounded|payable|summe|endsumme|gesamt|total general)\b"
+)
+_NOT_TOTAL = re.compile(
+    r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
+    r"netto|ht|excl|excluding|hors|before|tax|gst|vat|tva|mwst|ust|btw|rounding adj|change|cash|tendered|"
+    r"qty|quantity|items?|saving|discount)\b"
+)
+
+
+@dataclass(slots=True)
+class _Total:
+    rank: float
+    value: float
+    words: list[Word]
+    order: int
+
+
+def _line_amount(ln: Line) -> list[Word] | None:
+    ws = ln.words
+    for i in range(len(ws) - 1, -1, -1):
+        t = ws[i].text
+        if _AMOUNT.match(t):
+            j = i
+            if j > 0 and ws[j - 1].text.upper() in ("RM", "$", "€", "£", "EUR", "USD", "GBP", "-"):
+                j -= 1
+            return ws[j : i + 1] if ws[j].text == "-" else ws[i : i + 1]
+        if i < len(ws) - 1 and i < len(ws) - 3:
+            break
+    return None
+
+
+def totals(page: Page) -> list[_Total]:
+    """Amounts on lines whose words say total (multilingual), not a subtotal, a tax or a tendered amount."""
+    out = []
+    for ln in page.lines:
+        head = normalize(" ".join(w.text for w in ln.words[:-1]))
+        if not _TOTAL_WORDS.search(head):
+            continue
+        amt = _line_amount(ln)
+        if amt is None or amt[0] in ln.words[:1]:
+            continue
+        label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
+        if not _TOTAL_WORDS.search(label):
+            continue
+        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
+        value = parse_number(" ".join(w.text for w in amt).replace("RM", ""))
+        if value is None:
+            continue
+        rank = 0.5 if bad else 1.25 if re.search(r"\bround", label) else 1.0
+        out.append(_Total(rank, value, amt, amt[0].order))
+    return out
+
+
+# ---------------------------------------------------------------- percentages
+
+_PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+_TAX_WORDS = re.compile(r"\b(vat|tax|gst|sst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva|btw|iva|steuer|taux)\b", re.I)
+
+
+def rates(page: Page) -> list[Found]:
+    """Percentages on a line with a tax word, or in a column headed by one ('USt.' over '7 %' in an item row)."""
+    out = []
+    heads: list[tuple[float, float]] = []  # x-ranges of tax-word header cells seen above
+    for ln in page.lines:
+        text, starts = joined(ln.words)
+        if not _TAX_WORDS.search(normalize(text)):
+            for m in _PERCENT.finditer(text):
+                ws = span_words(ln.words, starts, m.start(), m.end())
+                cx = (ws[0].x0 + ws[-1].x1) / 2 if ws else -1.0
+                v = parse_number(m.group(1))
+                if ws and v is not None and v <= 30 and any(x0 - 10 <= cx <= x1 + 10 for x0, x1 in heads):
+                    out.append(Found(v, ws, evidence="rate-column"))
+            continue
+        heads.extend((p.x0, p.x1) for p in ln.phrases if _TAX_WORDS.search(normalize(p.text)) and len(p.words) <= 3)
+        for m in _PERCENT.finditer(text):
+            v = parse_number(m.group(1))
+            if v is None or v > 30:
+                continue
+            out.append(Found(v, span_words(ln.words, starts, m.start(), m.end()), evidence="rate"))
+    return out
+
+
+# ---------------------------------------------------------------- companies and addresses (receipt/letter head)
+
+
+def _letters(text: str) -> float:
+    return sum(c.isalpha() for c in text) / max(1, len(text.replace(" ", "")))
+
+
+def _is_doc_word(text: str) -> bool:
+    return normalize(text) in _DOC_WORDS
+
+
+_REG_NO = re.compile(r"\s*[\(\[][^()]*\d[^()]*[\)\]]\s*$")  # "(417940-M)": a registration number after the name
+
+
+def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
+    """The issuer's name in the head of the first page: a line ending in a legal form, else the first name-like line."""
+    head = [ln for ln in lines[:10] if _letters(ln.text) >= 0.6 and len(ln.text) >= 3 and not _is_doc_word(ln.text)]
+    legal = [
+        ln
+        for ln in head[:8]
+        if (m := LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,")))
+        and len(ln.words) <= 8
+        and _letters(ln.text[: m.start()]) > 0.5
+        and len(ln.text[: m.start()].strip()) >= 2
+    ]
+    if legal:
+        ln = legal[0]
+        at = lines.index(ln)
+        if at > 0 and ln.text.count(")") > ln.text.count("(") and lines[at - 1].text.count("(") > 0:
+            # "AIK HUAT HARDWARE ENTERPRISE (SETIA" / "ALAM) SDN BHD": a name broken over two lines
+            prev = lines[at - 1]
+            return Line(prev.index, prev.page, [*prev.words, *ln.words], [*prev.phrases, *ln.phrases]), "company-legal"
+        return ln, "company-legal"
+    if head and top:
+        return head[0], "company-first"
+    return None
+
+
+_ORG = re.compile(
+    r"(?P<name>[A-Z0-9ÄÖÜÉ](?:[\w'’.&-]*,?\s+){1,6}?(?:GmbH(?:\s*&\s*Co\.?\s*KG)?|AG|KG|SE|"
+    r"SARL|S\.?A\.?R\.?L\.?|SAS|S\.A\.S\.|S\.A\.|SA|Ltd\.?|Limited|Inc\.?|LLC|L\.L\.C\.|BV|B\.V\.|BVBA|NV|N\.V\.|"
+    r"Sdn\.?\s*Bhd\.?|Pty\.?\s*Ltd\.?|plc|PLC|LLP|S\.r\.l\.|S\.p\.A\.|Oy|AB|e\.\s?K\.))(?![\w])"
+)
+_SEPARATORS = re.compile(r"\s+[•·|–-]\s+|\s{3,}")
+
+
+@dataclass(slots=True)
+class OrgHit:
+    key: str
+    found: Found
+    top: bool
+
+
+def org_hits(page: Page) -> list[OrgHit]:
+    """Names with a legal form ('Hetzner Online GmbH', 'Au bon moulin SARL'), each piece of a line on its own."""
+    out = []
+    height = page.height or max((ln.y1 for ln in page.lines), default=1.0)
+    for ln in page.lines:
+        for p in ln.phrases:
+            text, starts = joined(p.words)
+            pos = 0
+            for piece in _SEPARATORS.split(text):
+                at = text.find(piece, pos)
+                pos = at + len(piece)
+                m = _ORG.match(piece.strip())
+                if not m or _letters(m.group("name")) < 0.6 or len(m.group("name").split()) < 2:
+                    continue
+                if ":" in m.group("name") or _is_doc_word(m.group("name")):
+                    continue
+                s = at + (len(piece) - len(piece.lstrip()))
+                ws = span_words(p.words, starts, s, s + len(m.group("name")))
+                if ws:
+                    name = _clean_party(m.group("name"))
+                    out.append(OrgHit(normalize(name), Found(name, ws, evidence="org"), ln.y0 < 0.3 * height))
+    return out
+
+
+_ADDR_STOP = re.compile(
+    r"\b(tel|telephone|phone|fax|hp|h/p|email|e-mail|gst|sst|reg|invoice|receipt|cashier|date|tax|website|"
+    r"www|http|bill|table|order|counter|member|slip|check|roc|document|reg\.?\s*no|company\s*no|no\.?\s*:)\b|@",
+    re.I,
+)
+_REG_LINE = re.compile(r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b", re.I)
+_POSTCODE = re.compile(r"\b\d{5}\b")
+
+
+def address_block(lines: list[Line], after: Line | None) -> list[Line]:
+    """The lines of a postal address under the issuer's name: to a phone/tax/date line, a postcode line closing it."""
+    start = lines.index(after) + 1 if after is not None and after in lines else 0
+    block: list[Line] = []
+    for ln in lines[start : start + 10]:
+        text = ln.text
+        if not block and (_REG_LINE.search(text.strip()) or LEGAL_FORM.search(text.rstrip(" .,"))):
+            continue  # the company's registration number or legal name under its trading name
+        if _ADDR_STOP.search(text) or parse_date(text.strip(), None) is not None:
+            break
+        if _letters(text) < 0.3 and not _POSTCODE.search(text):
+            break
+        if not block and not re.search(r"\d", text):
+            continue  # a branch or trade name under the company ('BISTRO & CAFE'): an address has numbers
+        block.append(ln)
+        if len(block) >= 6:
+            break
+        if _POSTCODE.search(text) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",.")):
+            nxt = lines[lines.index(ln) + 1] if lines.index(ln) + 1 < len(lines) else None
+            if nxt is None or len(nxt.words) > 1 or re.search(r"\d", nxt.text) or _ADDR_STOP.search(nxt.text):
+                break  # a postcode line ends the address; only a lone state or country word may follow
+    return block
+
+
+# ---------------------------------------------------------------- contract clauses
+
+_JURIS = re.compile(
+    r"\blaws?\s+(?:of|in)\s+(?:the\s+)?(?:(?:State|Commonwealth|Province|Republic|Kingdom)\s+of\s+)?"
+    r"(?P<name>[A-Z][A-Za-z]+(?:\s+(?:[A-Z][A-Za-z]+|of))*)"
+    r"|\b(?P<name2>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+law\b"
+)
+_GOVERN = re.compile(r"govern|constru|interpret|enforced|applicable law|governing", re.I)
+_NOT_PLACE = frozenset(
+    "the this such any its his her their united agreement company state states federal applicable conflict "
+    "conflicts delaware's".split()
+)
+
+
+def jurisdictions(words: list[Word]) -> list[tuple[int, Found]]:
+    text, starts = joined(words)
+    out = []
+    for m in _JURIS.finditer(text):
+        g = "name" if m.group("name") else "name2"
+        name = m.group(g)
+        parts = name.split()
+        while parts and parts[-1] in ("of", "Of"):
+            parts.pop()
+        # "laws of the United States of America" is a country; "laws of New York State" -> New York.
+        if parts and parts[-1] == "State" and len(parts) > 1:
+            parts.pop()
+        if not parts or parts[0].lower() in _NOT_PLACE and " ".join(parts) != "United States" and \
+                not name.startswith("United"):  # fmt: skip
+            continue
+        if len(parts) > 4:
+            parts = parts[:2]
+        value = " ".join(parts)
+        s = m.start(g)
+        e = s + len(value)
+        before = text[max(0, m.start() - 160) : m.start()]
+        score = 2 if _GOVERN.search(before) else 1
+        if g == "name2":
+            score -= 0.5
+        ws = span_words(words, starts, s, e)
+        if ws:
+            out.append((score, Found(value.strip(",.;"), ws, evidence=f"jurisdiction-{score}")))
+    return out
+
+
+_NUM_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18,
+    "twenty": 20, "twenty-four": 24, "thirty": 30, "thirty-six": 36, "sixty": 60, "ninety": 90,
+}  # fmt: skip
+_DURATION = re.compile(
+    r"\b(?:(?P<w>[A-Za-z]+(?:-[A-Za-z]+)?)\s*\(\s*(?P<n>\d+(?:\.\d+)?)\s*\)|(?P<d>\d+(?:\.\d+)?)|"
+    r"(?P<w2>one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|twenty-four|thirty-six))"
+    r"[\s-]*(?P<unit>year|month|week|day)s?\b",
+    re.I,
+)
+_TERM_CONTEXT = re.compile(
+    r"\b(term of|period of|remain in (?:full )?(?:force|effect)|continue in (?:full )?(?:force|effect)|"
+    r"terminate|expire|expiration|in effect for|duration|effective for)\b",
+    re.I,
+)
+_TERM_SUBJECT = re.compile(r"\b(?:this|the)\s+(?:letter\s+)?agreement\b|\bterm\b|\bobligations?\b", re.I)
+# Periods that are not the agreement's own: employment covenants, severance, standstills, options.
+_OTHER_PERIOD = re.compile(
+    r"\b(employ\w*|thereafter|salary|payroll|installments?|stockholder|options?|solicit\w*|compet\w*|standstill|"
+    r"engagement|relationship with)\b",
+    re.I,
+)
+_NOT_TERM = re.compile(r"\b(within|notice|prior|after receipt|days after|following|per annum|age)\b", re.I)
+
+
+def durations(words: list[Word]) -> list[tuple[float, Found]]:
+    text, starts = joined(words)
+    out = []
+    for m in _DURATION.finditer(text):
+        n = m.group("n") or m.group("d")
+        if n is None:
+            n = _NUM_WORDS.get((m.group("w2") or "").lower())
+        if n is None:
+            continue
+        n_val = float(n)
+        unit = m.group("unit").lower()
+        before = text[max(0, m.start() - 140) : m.start()]
+        ends = list(re.finditer(r"[.;:]\s+(?=[A-Z0-9(])", before))
+        if ends:
+            before = before[ends[-1].end() :]  # the clause the period is in, not the one before it
+        around = before + text[m.end() : m.end() + 40]
+        score = 0.0
+        if _TERM_SUBJECT.search(before):
+            score += 1.0
+        if _TERM_CONTEXT.search(before):
+            score += 1.0
+        if _NOT_TERM.search(text[max(0, m.start() - 25) : m.start()]) or _OTHER_PERIOD.search(around):
+            score -= 2.0
+        if unit in ("year", "month"):
+            score += 0.5
+        if m.group("n"):
+            score += 0.25  # "two (2) years": how contracts state a term
+        if n_val <= 0 or (unit == "year" and n_val > 20):
+            continue
+        num = f"{n_val:g}"
+        value = f"{num} {unit}" + ("" if n_val == 1 else "s")
+        ws = span_words(words, starts, m.start(), m.end())
+        out.append((score, Found(value, ws, evidence="duration")))
+    return out
+
+
+_BETWEEN = re.compile(r"\b(?:by\s+and\s+)?between\b|\bPARTIES\s*:", re.I)
+_PREAMBLE_END = re.compile(
+    r"\b(WHEREAS|W\s?I\s?T\s?N\s?E\s?S\s?S\s?E\s?T\s?H|RECITALS|NOW,?\s+THEREFORE|BACKGROUND)\b|"
+    r"(?:(?<=[a-z]{3})|(?<=[)”\"]))\.\s+(?=[A-Z1-9])"
+)
+_PREAMBLE_CHARS = 3000  # "between" further on is a clause, not the preamble
+_TITLES = re.compile(r",?\s+(?:M\.D\.|Ph\.D\.|Esq\.?|Jr\.|Sr\.)$")
+_CUT = re.compile(
+    r"\(|,?\s+(?:a|an)\s+(?:[A-Z][a-z]+\s+)?(?:corporation|company|limited|partnership|individual|resident|"
+    r"Delaware|Nevada|California|New|[A-Z][a-z]+)\b|,\s+(?:having|with|whose|located|residing|organized|"
+    r"incorporated|its|of|on behalf)\b|\s+(?:having|with its|whose|located at|residing at|organized under)\b|"
+    r",\s+(?:\d|a\s)|[\"“”]|;|\s+hereinafter\b|\s+on behalf\b",
+)
+
+
+def _clean_party(text: str) -> str:
+    text = re.sub(r"^\s*(?:the|and|,)\s+", "", text.strip(), flags=re.I).strip(" ,;:\"“”'")
+    text = _TITLES.sub("", text)
+    text = re.sub(r",\s*(?=(?:inc|ltd|llc|l\.l\.c|corp|co|plc|lp|l\.p|n\.a|s\.a|b\.v|n\.v|gmbh|ag)\b\.?)", " ", text,
+                  flags=re.I)  # fmt: skip
+    return " ".join(text.split())
+
+
+_ROLES = frozenset(
+    "company the company recipient discloser disclosing party receiving party parties party each of you your me "
+    "myself i we us the undersigned undersigned employee executive buyer seller purchaser consultant contractor "
+    "licensor licensee investor bank client customer supplier vendor".split(" ")
+)
+_CONNECTORS = frozenset("of and the de du la le des van von & d/b/a for in".split())
+
+
+def _name_like(name: str) -> bool:
+    """A proper name: capitalised words (connectors aside), not a role ('the Company', 'you'), not a clause."""
+    words = name.split()
+    if not words or len(words) > 8 or len(name) < 3 or not name[0].isupper():
+        return False
+    if normalize(name) in _ROLES or normalize(re.sub(r"^the\s+", "", name, flags=re.I)) in _ROLES:
+        return False
+    for w in words:
+        core = w.strip(",.;:()“”\"'’")
+        if not core or core.lower() in _CONNECTORS or not core[0].isalpha():
+            continue
+        if not core[0].isupper():
+            return False
+    return True
+
+
+def parties(words: list[Word]) -> Found | None:
+    """Names in the preamble: 'by and between A (..., "X") and B (...)', each cut at its description."""
+    text, starts = joined(words)
+    m = _BETWEEN.search(text, 0, _PREAMBLE_CHARS)
+    if not m:
+        return None
+    end_m = _PREAMBLE_END.search(text, m.end())
+    end = end_m.start() if end_m else min(len(text), m.end() + 800)
+    body = text[m.end() : min(end, m.end() + 1200)]
+    # Split at top-level " and " (outside parentheses and quotes).
+    pieces: list[tuple[int, int]] = []
+    depth, last = 0, 0
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and body.startswith(" and ", i):
+            pieces.append((last, i))
+            last = i + 5
+            i += 5
+            continue
+        i += 1
+    pieces.append((last, len(body)))
+    vals, used = [], []
+    for s, e in pieces:
+        seg = body[s:e]
+        lead = len(seg) - len(seg.lstrip(" ,:"))
+        cut = _CUT.search(seg, lead + 1)
+        name_end = cut.start() if cut else len(seg)
+        raw = seg[lead:name_end]
+        name = _clean_party(raw)
+        if not _name_like(name):
+            continue
+        base = m.end() + s + lead
+        ws = span_words(words, starts, base, base + len(raw.rstrip(" ,")))
+        if not ws:
+            continue
+        if name not in vals:
+            vals.append(name)
+            used.extend(ws)
+        if len(vals) >= 4:
+            break
+    if not vals:
+        return None
+    return Found(vals, used, evidence="parties-preamble")
+
+
+# ---------------------------------------------------------------- dates in running text
+
+DATE_SPAN = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+(?:day\s+of\s+|of\s+)?[A-Za-zéûä]+\.?,?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|"
+    r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b",
+    re.I,
+)
+_EFFECTIVE = re.compile(
+    r"(as of|dated|effective|made|made on|entered into on|made and entered into|this)\s*(?:the\s*)?$", re.I
+)
+
+
+_LETTER_HEAD = 60  # words: a date this close to the top of the first page dates the document
+
+
+@dataclass(slots=True)
+class DateHit:
+    score: float
+    order: int
+    found: Found
+    printed: str
+
+
+def dates_in(words: list[Word], day_first: bool | None, first_page: bool) -> list[DateHit]:
+    text, starts = joined(words)
+    out = []
+    for m in DATE_SPAN.finditer(text):
+        printed = m.group(0).rstrip(".,")
+        parsed = parse_date(printed, day_first)
+        if parsed is None:
+            continue
+        ws = span_words(words, starts, m.start(), m.start() + len(printed))
+        if not ws:
+            continue
+        before = text[max(0, m.start() - 40) : m.start()]
+        after = text[m.end() : m.end() + 60]
+        score = 0.0
+        if _EFFECTIVE.search(before):
+            score += 2.0
+        if re.search(r"effective date|\"?effective\"?\s*\)", after, re.I):
+            score += 2.0
+        if first_page:
+            score += 0.5
+            if ws[0].order - words[0].order < _LETTER_HEAD:
+                score += 1.5  # a letter's own date, above 'Ladies and Gentlemen'
+        if re.search(r"\bdate\s*:\s*$", before, re.I):
+            score += 1.5  # 'Date: March 1, 2005' by a signature: the date it was signed, when no other is given
+        out.append(DateHit(score, ws[0].order, Found(parsed[0].date().isoformat(), ws, evidence="date"), printed))
+    return out
+
+
+# ---------------------------------------------------------------- evidence gathered page by page
+
+_KEEP_WORDS = 1500  # words of the first pages kept for the preamble (parties, effective date)
+
+
+@dataclass(slots=True)
+class DocEvidence:
+    """What the finders saw, bounded: the first page's head, the preamble's words, totals, rates, clauses."""
+
+    day_first: bool | None
+    kinds: frozenset[str]  # the hints asked for: nothing else is read or kept
+    head: list[Line] = field(default_factory=list)
+    preamble: list[Word] = field(default_factory=list)
+    totals: list[_Total] = field(default_factory=list)
+    rates: list[Found] = field(default_factory=list)
+    juris: list[tuple[float, int, Found]] = field(default_factory=list)
+    terms: list[tuple[float, int, Found]] = field(default_factory=list)
+    dates: list[DateHit] = field(default_factory=list)
+    title: TitleLine | None = None
+    orgs: list[OrgHit] = field(default_factory=list)  # the first page's, then the last page's too
+    last_orgs: list[OrgHit] = field(default_factory=list)
+    pages: int = 0
+
+    def add_page(self, page: Page) -> None:
+        self.pages += 1
+        kinds = self.kinds
+        if self.pages == 1 and kinds & {"company", "address"}:
+            self.head = page.lines[:40]
+        if kinds & {"company", "parties"}:
+            if self.pages == 1:
+                self.orgs = org_hits(page)[:64]
+            else:
+                self.last_orgs = org_hits(page)[:64]
+        if self.pages == 1 and kinds & {"doc_number", "date"}:
+            self.title = title_line(page, self.day_first)
+        if "parties" in kinds and len(self.preamble) < _KEEP_WORDS:
+            self.preamble.extend(page.words[: _KEEP_WORDS - len(self.preamble)])
+        if "date" in kinds and self.pages <= 3:
+            self.dates.extend(dates_in(page.words, self.day_first, self.pages == 1)[:64])
+        if "total" in kinds:
+            self.totals.extend(totals(page))
+            self.totals = sorted(self.totals, key=lambda t: (t.rank, t.order))[-16:]
+        if "rate" in kinds and len(self.rates) < 64:
+            self.rates.extend(rates(page)[: 64 - len(self.rates)])
+        if "jurisdiction" in kinds:
+            for score, fd in jurisdictions(page.words):
+                self.juris.append((score, -fd.words[0].order, fd))
+            self.juris = sorted(self.juris, key=lambda t: t[:2])[-8:]
+        if "duration" in kinds:
+            for score, fd in durations(page.words):
+                self.terms.append((score, -fd.words[0].order, fd))
+            self.terms = sorted(self.terms, key=lambda t: t[:2])[-8:]
+
+    def resolve(self, hint: Hint, f: Field) -> Found | None:
+        node = f.node
+        kind = hint.kind
+        if kind == "total" and self.totals:
+            # The best-ranked total lines; of those near the largest amount, the last (after a rounding line).
+            rank = max(t.rank for t in self.totals)
+            top = [t for t in self.totals if t.rank == rank]
+            largest = max(abs(t.value) for t in top)
+            best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
+            if hint.position == "end" or best.rank >= 1.0:
+                text = " ".join(w.text for w in best.words)
+                value: Any = best.value if node.kind in ("number", "integer") else text.replace("RM", "").strip()
+                return Found(value, best.words, evidence="total-block")
+        if kind == "rate" and self.rates:
+            counts: dict[float, int] = {}
+            for fd in self.rates:
+                counts[fd.value] = counts.get(fd.value, 0) + 1
+            top = max(counts.values())
+            pick = next(fd for fd in self.rates if counts[fd.value] == top)
+            return self._typed(pick, node, pick.evidence)
+        if kind == "jurisdiction" and self.juris:
+            score, _, fd = self.juris[-1]
+            return fd if score >= 1 else None
+        if kind == "duration" and self.terms:
+            score, _, fd = self.terms[-1]
+            return fd if score >= 2.5 else None  # a period no clause ties to the agreement is no term
+        if kind == "parties":
+            got = parties(self.preamble)
+            if got is not None:
+                return got
+            # A letter agreement names 'you' and 'the Company' in its text: the names with a legal form that its
+            # letterhead and signature block repeat are the parties then.
+            counts: dict[str, list[OrgHit]] = {}
+            for h in [*self.orgs, *self.last_orgs]:
+                counts.setdefault(h.key, []).append(h)
+            named = [hs for hs in counts.values() if len(hs) >= 2 and _name_like(hs[0].found.value)]
+            named.sort(key=lambda hs: -len(hs))
+            if not named:
+                return None
+            return Found([hs[0].found.value for hs in named[:2]], [w for hs in named[:2] for w in hs[0].found.words],
+                         evidence="parties-repeated")  # fmt: skip
+        if kind == "company":
+            got = company_line(self.head, top=hint.position == "top")
+            if got is not None and hint.position == "top":
+                ln, ev = got
+                words = list(ln.words)
+                text, starts = joined(words)
+                cut = _REG_NO.search(text)
+                if cut is not None and cut.start() > 0:
+                    words = span_words(words, starts, 0, cut.start())
+                return self._typed(Found(_clean_party(" ".join(w.text for w in words)), words, evidence=ev), node, ev)
+            hits = [*self.orgs, *self.last_orgs]
+            if hits:
+                counts: dict[str, int] = {}
+                for h in hits:
+                    counts[h.key] = counts.get(h.key, 0) + 1
+                best = max(hits, key=lambda h: (counts[h.key] + (1 if h.top else 0), -hits.index(h)))
+                if counts[best.key] >= 2 or best.top:
+                    ev = "org-repeated" if counts[best.key] >= 2 else "org-top"
+                    return self._typed(Found(best.found.value, best.found.words, evidence=ev), node, ev)
+            if got is not None:
+                ln, ev = got
+                return self._typed(Found(_clean_party(ln.text), list(ln.words), evidence=ev), node, ev)
+        if kind == "address":
+            got = company_line(self.head, top=True)
+            block = address_block(self.head, got[0] if got else None)
+            if block:
+                words = [w for ln in block for w in ln.words]
+                return self._typed(Found(" ".join(ln.text for ln in block), words, evidence="address-block"), node,
+                                   "address-block")  # fmt: skip
+        if kind == "doc_number" and self.title is not None:
+            return self._typed(self.title.number, node, "title-number")
+        issue = "issue_date" in hint.concepts or "issue" in (node.description or "").lower()
+        if kind == "date" and issue and self.title is not None and self.title.date is not None:
+            got = self.title.date
+            if node.fmt in ("date", "date-time"):
+                return got
+            return Found(" ".join(w.text for w in got.words), got.words, evidence=got.evidence)
+        if kind == "date" and self.dates:
+            effective = "effective_date" in hint.concepts or "effective" in (node.description or "").lower()
+            hits = self.dates
+            if effective:
+                best = max(hits, key=lambda h: (h.score, -h.order))
+                if best.score < 2:
+                    return None
+                best = DateHit(best.score, best.order, Found(best.found.value, best.found.words,
+                               evidence="date-context"), best.printed)  # fmt: skip
+            else:
+                best = min(hits, key=lambda h: h.order)
+            if node.fmt in ("date", "date-time"):
+                return best.found
+            return Found(best.printed, best.found.words, evidence="date")
+        return None
+
+    @staticmethod
+    def _typed(fd: Found, node: Any, evidence: str) -> Found | None:
+        text = fd.value if isinstance(fd.value, str) else f"{fd.value:g}"
+        got = coerce_text(text, node)
+        if got is None:
+            return None
+        return Found(got[0], fd.words, evidence=evidence)
