@@ -50,6 +50,9 @@ bench-api: $(STAMP) ## REST API under load from a separate process: GET/list/upl
 bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH_ARGS="--ocr tesseract,rapidocr")
 	$(PY) bench/teds_bench.py $(BENCH_ARGS)
 
+bench-quality: $(STAMP) ## Table cells beside PyMuPDF's own finder and pymupdf4llm, same run (BENCH_ARGS="--per-table")
+	$(PY) bench/quality_bench.py $(BENCH_ARGS)
+
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
@@ -71,4 +74,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test test-without-tesseract bench bench-api bench-teds fuzz-api screenshots lint format lock clean
+.PHONY: help install run test test-without-tesseract bench bench-api bench-teds bench-quality fuzz-api screenshots lint format lock clean

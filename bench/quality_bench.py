@@ -1,0 +1,360 @@
+"""Parse quality side by side with PyMuPDF's own table finder, in the same run (issue 17).
+
+    .venv/bin/python bench/quality_bench.py [--corpus DIR] [--only SUBSTRING ...] [--per-table] [--systems a,b,c]
+
+Reads ../shared/corpus/tables-born-digital (28 tables from 23 born-digital PDFs with upstream's expected cells; not
+copied into this repository; `--corpus` points elsewhere) and skips with a message when it is absent. Each table's
+page is cut out as a one-page PDF and read by every system:
+
+* "ours": `parse_document` (LayoutAnalysis, the engine's defaults); every Table segment's HTML.
+* "find_tables": plain `page.find_tables()` on the upright page, each table's `extract()`.
+* "pymupdf4llm": the tables pymupdf4llm's HTML table output reads: `page.find_tables(use_layout=True, union=True,
+  refine=True)` on the upright page, each table's `to_html()` (its span placements).
+
+Scoring follows the corpus README: spans expanded with the text in the top-left slot, NFKC and whitespace
+normalised, empty rows and columns dropped; the reference is matched to the predicted table that shares the most
+cells with it. Where the reference has an `area`, predicted rows with no cell text inside that area are dropped
+first (the same for every system), so a header row the upstream test left out costs nobody. Measures, summed over
+tables (micro) and split by `ruled`/`unruled`:
+
+* cell-adjacency F1 (ICDAR 2013): (cell, next non-empty cell to the right/below, direction) tuples;
+* exact-row rate: recall = share of reference rows found as a predicted row, precision the other way.
+
+`--per-table` prints each table's figures, so lost cells can be traced to a table. docs/BENCHMARKS.md records the
+figures with this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pymupdf
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared/corpus/tables-born-digital"
+SYSTEMS = ("ours", "find_tables", "pymupdf4llm")
+
+Grid = list[list[str]]
+
+
+# ---------------------------------------------------------------- normalising and scoring
+
+
+def norm(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def clean(grid: Grid) -> Grid:
+    """Normalise cells; drop rows and columns that are empty throughout."""
+    rows = [[norm(c) for c in row] for row in grid]
+    rows = [r for r in rows if any(r)]
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    keep = [k for k in range(width) if any(r[k] for r in rows)]
+    return [[r[k] for k in keep] for r in rows]
+
+
+def adjacency(grid: Grid) -> Counter:
+    out: Counter = Counter()
+    n_rows = len(grid)
+    for i, row in enumerate(grid):
+        for j, cell in enumerate(row):
+            if not cell:
+                continue
+            right = next((c for c in row[j + 1 :] if c), None)
+            if right is not None:
+                out[(cell, right, "h")] += 1
+            below = next((grid[k][j] for k in range(i + 1, n_rows) if grid[k][j]), None)
+            if below is not None:
+                out[(cell, below, "v")] += 1
+    return out
+
+
+def cell_bag(grid: Grid) -> Counter:
+    return Counter(c for row in grid for c in row if c)
+
+
+@dataclass(slots=True)
+class Score:
+    adj_tp: int = 0
+    adj_pred: int = 0
+    adj_ref: int = 0
+    row_hit_ref: int = 0
+    rows_ref: int = 0
+    row_hit_pred: int = 0
+    rows_pred: int = 0
+    tables: int = 0
+    found: int = 0
+
+    def add(self, other: Score) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @staticmethod
+    def _f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def adj(self) -> tuple[float, float, float]:
+        p = self.adj_tp / self.adj_pred if self.adj_pred else 0.0
+        r = self.adj_tp / self.adj_ref if self.adj_ref else 0.0
+        return p, r, self._f1(p, r)
+
+    @property
+    def rows(self) -> tuple[float, float, float]:
+        p = self.row_hit_pred / self.rows_pred if self.rows_pred else 0.0
+        r = self.row_hit_ref / self.rows_ref if self.rows_ref else 0.0
+        return p, r, self._f1(p, r)
+
+
+def score(pred: Grid | None, ref: Grid) -> Score:
+    s = Score(tables=1)
+    ref_adj = adjacency(ref)
+    s.adj_ref = sum(ref_adj.values())
+    ref_rows = Counter(tuple(r) for r in ref)
+    s.rows_ref = len(ref)
+    if pred is None:
+        return s
+    s.found = 1
+    pred_adj = adjacency(pred)
+    s.adj_pred = sum(pred_adj.values())
+    s.adj_tp = sum((pred_adj & ref_adj).values())
+    pred_rows = Counter(tuple(r) for r in pred)
+    s.rows_pred = len(pred)
+    s.row_hit_ref = sum((ref_rows & pred_rows).values())
+    s.row_hit_pred = s.row_hit_ref
+    return s
+
+
+# ---------------------------------------------------------------- HTML tables to grids
+
+
+class _TableParser(HTMLParser):
+    """<table> elements to grids: rowspan/colspan expanded, text in the top-left slot."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[Grid] = []
+        self._rows: list[list[tuple[str, int, int]]] | None = None
+        self._cell: list[str] | None = None
+        self._span = (1, 1)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._rows = []
+        elif tag == "tr" and self._rows is not None:
+            self._rows.append([])
+        elif tag in ("td", "th") and self._rows is not None:
+            a = dict(attrs)
+            self._span = (int(a.get("rowspan") or 1), int(a.get("colspan") or 1))
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._rows:
+            self._rows[-1].append(("".join(self._cell), *self._span))
+            self._cell = None
+        elif tag == "table" and self._rows is not None:
+            self.tables.append(_expand(self._rows))
+            self._rows = None
+
+
+def _expand(rows: list[list[tuple[str, int, int]]]) -> Grid:
+    taken: dict[tuple[int, int], str] = {}
+    for i, row in enumerate(rows):
+        j = 0
+        for text, rowspan, colspan in row:
+            while (i, j) in taken:
+                j += 1
+            for di in range(rowspan):
+                for dj in range(colspan):
+                    taken[(i + di, j + dj)] = text if di == dj == 0 else ""
+            j += colspan
+    if not taken:
+        return []
+    n_rows = max(i for i, _ in taken) + 1
+    n_cols = max(j for _, j in taken) + 1
+    return [[taken.get((i, j), "") for j in range(n_cols)] for i in range(n_rows)]
+
+
+def html_tables(markup: str) -> list[Grid]:
+    parser = _TableParser()
+    parser.feed(markup)
+    parser.close()
+    return parser.tables
+
+
+# ---------------------------------------------------------------- the systems
+
+
+def one_page_pdf(pdf: Path, page: int, out: Path) -> Path:
+    src = pymupdf.open(pdf)
+    dst = pymupdf.open()
+    dst.insert_pdf(src, from_page=page - 1, to_page=page - 1)
+    dst.save(out)
+    dst.close()
+    src.close()
+    return out
+
+
+def upright(pdf: Path) -> tuple[pymupdf.Document, pymupdf.Page]:
+    doc = pymupdf.open(pdf)
+    page = doc[0]
+    page.remove_rotation()
+    return doc, page
+
+
+def run_ours(pdf: Path) -> list[Grid]:
+    from tasks_app.engine import NullSink, ParseOptions, parse_document
+
+    result = parse_document(pdf, ParseOptions(page_images="lazy"), NullSink())
+    return [g for s in result.segments if s.segment_type == "Table" for g in html_tables(s.html)]
+
+
+def run_find_tables(pdf: Path) -> list[Grid]:
+    doc, page = upright(pdf)
+    try:
+        return [[[c or "" for c in row] for row in tab.extract()] for tab in page.find_tables().tables]
+    finally:
+        doc.close()
+
+
+def run_pymupdf4llm(pdf: Path) -> list[Grid]:
+    """The tables pymupdf4llm's HTML table output reads (helpers/table_html: the upright page, then
+    `find_tables(use_layout=True, union=True, refine=True)` and each table's span placements)."""
+    doc, page = upright(pdf)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            found = page.find_tables(use_layout=True, union=True, refine=True)
+        return [g for tab in found.tables for g in html_tables(tab.to_html())]
+    finally:
+        doc.close()
+
+
+RUNNERS = {"ours": run_ours, "find_tables": run_find_tables, "pymupdf4llm": run_pymupdf4llm}
+
+
+def area_text(pdf: Path, area: list[float] | None) -> str | None:
+    if not area:
+        return None
+    doc, page = upright(pdf)
+    try:
+        return norm(page.get_text("text", clip=pymupdf.Rect(area) + (-2, -2, 2, 2)))
+    finally:
+        doc.close()
+
+
+def in_area(grid: Grid, text: str | None) -> Grid:
+    if text is None:
+        return grid
+    return [r for r in grid if any(c and c in text for c in r)]
+
+
+def best_match(preds: list[Grid], ref: Grid) -> Grid | None:
+    ref_bag = cell_bag(ref)
+    best, best_shared = None, 0
+    for g in preds:
+        shared = sum((cell_bag(g) & ref_bag).values())
+        if shared > best_shared:
+            best, best_shared = g, shared
+    return best
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(slots=True)
+class Totals:
+    by_kind: dict[str, Score] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, kind: str, s: Score) -> None:
+        for k in (kind, "all"):
+            self.by_kind.setdefault(k, Score()).add(s)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--only", nargs="*", help="tables whose ref name contains one of these")
+    parser.add_argument("--per-table", action="store_true")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    args = parser.parse_args()
+    systems = [s for s in args.systems.split(",") if s]
+    if not (args.corpus / "ref").is_dir():
+        print(f"skipped: {args.corpus} not found (pass --corpus)")
+        return 0
+    refs = sorted((args.corpus / "ref").glob("*.json"))
+    if args.only:
+        refs = [r for r in refs if any(o in r.stem for o in args.only)]
+    by_page: dict[tuple[str, int], list[tuple[str, dict]]] = {}
+    for path in refs:
+        ref = json.loads(path.read_text())
+        by_page.setdefault((ref["pdf"], ref["page"]), []).append((path.stem, ref))
+
+    totals = {s: Totals() for s in systems}
+    rows_out: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for (pdf_name, page), tables in sorted(by_page.items()):
+            pdf = one_page_pdf(args.corpus / pdf_name, page, Path(tmp) / f"{Path(pdf_name).stem}-{page}.pdf")
+            preds: dict[str, list[Grid]] = {}
+            for system in systems:
+                started = time.perf_counter()
+                try:
+                    preds[system] = RUNNERS[system](pdf)
+                except Exception as exc:  # noqa: BLE001 - a failing system scores 0 on the table, not the run
+                    print(f"{system} failed on {pdf_name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    preds[system] = []
+                totals[system].seconds += time.perf_counter() - started
+            for name, ref in tables:
+                ref_grid = clean(ref["rows"])
+                text = area_text(pdf, ref.get("area"))
+                line = [name, ref["kind"]]
+                for system in systems:
+                    candidates = [in_area(clean(g), text) for g in preds[system]]
+                    s = score(best_match(candidates, ref_grid), ref_grid)
+                    totals[system].add(ref["kind"], s)
+                    line.append(f"{s.adj[2]:.3f} / {s.rows[1]:.2f}")
+                rows_out.append("| " + " | ".join(line) + " |")
+
+    if args.per_table:
+        print("Per table: cell-adjacency F1 / exact-row recall\n")
+        print("| table | kind | " + " | ".join(systems) + " |")
+        print("|---|---|" + "---|" * len(systems))
+        print("\n".join(rows_out))
+        print()
+    print("| system | tables | found | adj. P | adj. R | adj. F1 | row P | row R | F1 ruled | F1 unruled | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for system in systems:
+        t = totals[system]
+        a = t.by_kind.get("all", Score())
+        ruled = t.by_kind.get("ruled", Score()).adj[2]
+        unruled = t.by_kind.get("unruled", Score()).adj[2]
+        p, r, f1 = a.adj
+        rp, rr, _ = a.rows
+        print(
+            f"| {system} | {a.tables} | {a.found} | {p:.3f} | {r:.3f} | {f1:.3f} | {rp:.3f} | {rr:.3f} "
+            f"| {ruled:.3f} | {unruled:.3f} | {t.seconds:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
