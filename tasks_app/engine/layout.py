@@ -15,7 +15,7 @@ from typing import Any
 import onnxruntime as ort
 import pymupdf
 
-from .tables import Word, words_in
+from .tables import TableGrid, Word, find_table_grid, grid_from_placements, words_in
 
 # The ONNX session is shared process-wide and is not documented as re-entrant.
 _LOCK = threading.RLock()
@@ -57,6 +57,7 @@ class LayoutBox:
     confidence: float | None = None
     words: list[Word] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+    grid: TableGrid | None = None  # a Table's structure when it was read here (born-digital pages), else None
 
 
 def _activate() -> None:
@@ -282,7 +283,11 @@ def _order_columns(boxes: list[LayoutBox], page_rect: pymupdf.Rect) -> list[Layo
     )
 
 
-def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False) -> list[LayoutBox]:
+def analyze(
+    page: pymupdf.Page, words: list[Word], *, image_input: bool = False, text_layer: bool = False
+) -> list[LayoutBox]:
+    """Typed boxes in reading order. `text_layer`: the words are the page's own (born-digital), not OCR's, so
+    PyMuPDF's table finder may read the tables (see _fit_tables)."""
     raws = page_layout(page, image_input=image_input)
     boxes: list[LayoutBox] = []
     for r in raws:
@@ -321,6 +326,8 @@ def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False)
             unassigned.append(w)
 
     kept.extend(_leftover_boxes(unassigned))
+    if text_layer and any(b.segment_type == "Table" for b in kept):
+        kept = _fit_tables(page, kept, refined_tables(page))
     kept.extend(_image_boxes(page, kept))
     _promote_title(page, kept)
     for b in kept:
@@ -331,6 +338,132 @@ def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False)
     # A text box with no words is noise, except pictures/tables which are visual.
     kept = [b for b in kept if b.words or b.segment_type in ("Picture", "Table", "Formula")]
     return _order_columns(kept, page.rect)
+
+
+def refined_tables(page: pymupdf.Page) -> list[Any]:
+    """PyMuPDF's table finder as pymupdf4llm runs it for HTML tables: the layout model's table grids fused with the
+    ruling-line candidates, each grid refined (rows/columns the lines merged split by text and shading) and its
+    spans and header rows resolved. It reuses the layout this page already has (`page.layout_information`)."""
+    _activate()
+    try:
+        with _LOCK:
+            found = page.find_tables(use_layout=True, union=True, refine=True)
+    except Exception:  # noqa: BLE001 - a heuristic: the layout model's own grids stand
+        return []
+    return [t for t in found.tables if getattr(t, "placements", None)]
+
+
+# Two finder tables this close, one under the other with as many columns, are one table the finder cut at a
+# repeated header row (points).
+_STACK_GAP = 3.0
+
+
+def _stacked(tables: list[Any]) -> list[list[Any]]:
+    groups: list[list[Any]] = []
+    for t in sorted(tables, key=lambda t: t.bbox[1]):
+        if groups:
+            last = groups[-1][-1]
+            lx0, _, lx1, ly1 = last.bbox
+            x0, y0, x1, _ = t.bbox
+            overlap = min(lx1, x1) - max(lx0, x0)
+            if (
+                0 <= y0 - ly1 + 0.5 <= _STACK_GAP
+                and overlap >= 0.8 * min(lx1 - lx0, x1 - x0)
+                and last.col_count == t.col_count
+            ):
+                groups[-1].append(t)
+                continue
+        groups.append([t])
+    return groups
+
+
+# A side of the finder's table this close inside the layout box's side (snapped to the ruled frame) is the same
+# side: the finder boxes the cells' text, the frame is drawn a few points out (points).
+_HUG = 12.0
+
+
+def _with_spans(
+    page: pymupdf.Page, rect: tuple[float, float, float, float], words: list[Word], raw: Any, refined: TableGrid
+) -> TableGrid:
+    if all(c.text.strip() for c in refined.cells):
+        return refined  # a flattened span leaves an empty slot; without one there is nothing to recover
+    try:
+        ours = find_table_grid(page, rect, words, raw)
+    except Exception:  # noqa: BLE001 - the refined grid stands
+        return refined
+    if (
+        ours is not None
+        and (ours.n_rows, ours.n_cols) == (refined.n_rows, refined.n_cols)
+        and any(c.rowspan > 1 or c.colspan > 1 for c in ours.cells)
+        and _cell_texts(ours) == _cell_texts(refined)
+    ):
+        return ours
+    return refined
+
+
+def _cell_texts(grid: TableGrid) -> dict[tuple[int, int], str]:
+    return {(c.row, c.col): "".join(c.text.split()) for c in grid.cells if c.text.strip()}
+
+
+def _group_rect(group: list[Any]) -> tuple[float, float, float, float]:
+    return (
+        min(t.bbox[0] for t in group),
+        min(t.bbox[1] for t in group),
+        max(t.bbox[2] for t in group),
+        max(t.bbox[3] for t in group),
+    )
+
+
+def _grown(r: tuple[float, ...], d: float) -> tuple[float, float, float, float]:
+    return (r[0] - d, r[1] - d, r[2] + d, r[3] + d)
+
+
+def _hug(rect: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> tuple[float, ...]:
+    x0, y0, x1, y1 = rect
+    return (
+        box[0] if 0 <= x0 - box[0] <= _HUG else x0,
+        box[1] if 0 <= y0 - box[1] <= _HUG else y0,
+        box[2] if 0 <= box[2] - x1 <= _HUG else x1,
+        box[3] if 0 <= box[3] - y1 <= _HUG else y1,
+    )
+
+
+def _fit_tables(page: pymupdf.Page, boxes: list[LayoutBox], tables: list[Any]) -> list[LayoutBox]:
+    """On a born-digital page, a Table box's structure comes from PyMuPDF's refined table finder wherever that
+    finder found tables inside the box: it keeps cells that the layout model's grid merges or drops (issue 17:
+    cell-adjacency F1 on tables-born-digital, docs/BENCHMARKS.md). A box holding several of them (two tables and
+    the text between them, boxed as one) becomes one Table per table, the text between them Text boxes by its
+    text-layer blocks; a box the finder found nothing in keeps the layout model's grid.
+
+    The refined finder flattens spans (a header over two columns comes out as the header and an empty cell), which
+    the ruling-line cells (find_table_grid) keep: where those give the same cells, each in the same top-left slot,
+    and spans besides, that grid stands.
+    """
+    out: list[LayoutBox] = []
+    for b in boxes:
+        if b.segment_type != "Table":
+            out.append(b)
+            continue
+        inside = [t for t in tables if _intersection(_rect(t.bbox), b.rect) >= 0.6 * _area(_rect(t.bbox))]
+        grids = [(g, grid_from_placements(g)) for g in _stacked(inside)]
+        grids = [(g, grid) for g, grid in grids if grid is not None and grid.n_rows * grid.n_cols > 1]
+        if not grids:
+            out.append(b)
+            continue
+        rest = list(b.words)
+        if len(grids) == 1 and len(words_in(rest, _grown(_group_rect(grids[0][0]), 1))) == len(rest):
+            # The box is this table alone: keep the box, which was snapped to its ruled frame.
+            grid = _with_spans(page, b.rect, rest, b.raw, grids[0][1])
+            out.append(LayoutBox("Table", b.rect, b.confidence, rest, b.raw, grid))
+            continue
+        for group, grid in grids:
+            rect = _hug(_group_rect(group), b.rect)
+            mine = words_in(rest, _grown(rect, 1))
+            taken = set(map(id, mine))
+            rest = [w for w in rest if id(w) not in taken]
+            out.append(LayoutBox("Table", rect, b.confidence, mine, b.raw, _with_spans(page, rect, mine, b.raw, grid)))
+        out.extend(_leftover_boxes(rest))
+    return out
 
 
 def _snap_tables_to_rulings(page: pymupdf.Page, boxes: list[LayoutBox]) -> None:

@@ -158,12 +158,13 @@ def page_segments(ctx: PageContext, words: list[Any], config: ParseConfig, token
             return []
         return [make_segment(ctx, "Page", tuple(page.rect), words, gen, tokenizer, sink, None)]
     segments = []
-    for box in layout_mod.analyze(page, words, image_input=ctx.image_input):
+    text_layer = not ctx.ocr and not ctx.image_input
+    for box in layout_mod.analyze(page, words, image_input=ctx.image_input, text_layer=text_layer):
         gen = config.generation(box.segment_type)
         if gen.strategy == "Ignore":
             continue
-        grid = None
-        if box.segment_type == "Table":
+        grid = box.grid
+        if box.segment_type == "Table" and grid is None:
             grid = find_table_grid(page, box.rect, box.words, box.raw)
         segments.append(
             make_segment(ctx, box.segment_type, box.rect, box.words, gen, tokenizer, sink, box.confidence, grid)
