@@ -499,7 +499,11 @@ def _image_boxes(page: pymupdf.Page, boxes: list[LayoutBox]) -> list[LayoutBox]:
         r = pymupdf.Rect(info["bbox"]) & page.rect
         rect = _rect(r)
         a = _area(rect)
-        if r.is_empty or a < 0.01 * page_area or r.width < 20 or r.height < 20:
+        if r.is_empty:
+            continue
+        # Small images are decoration (bullets, rules, logos' slivers), unless the image is most of the page: an image
+        # input, or a PDF page that is one picture, is its content however few points it measures.
+        if a < 0.5 * page_area and (a < 0.01 * page_area or r.width < 20 or r.height < 20):
             continue
         if a > 0.9 * page_area and any(b.words for b in boxes):
             continue  # a full-page scan/background under text is not a figure

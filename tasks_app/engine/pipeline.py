@@ -69,6 +69,15 @@ def _group_chunks(segments: list[Segment], target_length: int, tokenizer: str, w
     return [list(g) for g in groups]
 
 
+def no_text_message(pages: Sequence[int], total: int) -> str:
+    """The task message's note on pages that gave no text (a picture is still a Picture segment)."""
+    if total == 1:
+        return "No text was found in this document: it holds images without readable text, or nothing."
+    listed = ", ".join(str(n) for n in pages[:10]) + (f" and {len(pages) - 10} more" if len(pages) > 10 else "")
+    which = f"page {listed}" if len(pages) == 1 else f"pages {listed}"
+    return f"No text was found on {which}: images without readable text, or blank."
+
+
 def _first_page_scanned(doc: pymupdf.Document, kind: str) -> bool:
     """Whether the first page will need OCR, which tells how heavy the document's pages are before choosing how
     many processes to give it."""
@@ -133,6 +142,7 @@ def parse_document(
         else:
             outcomes = _serial_pages(doc, opened, path, job, sheets, sink, should_cancel)
         llm_report = generate_mod.LlmReport()
+        textless: list[int] = []
         for outcome in outcomes:
             llm_report += outcome.llm
             if outcome.assets:  # produced in a pool process: store them here, under the keys the sink gives
@@ -143,10 +153,14 @@ def parse_document(
                 outcome = outcome.with_keys(stored)
             for message in outcome.warnings:
                 warnings.add(message)
+            if outcome.no_text:
+                textless.append(outcome.page.page_number)
             pages.append(outcome.page)
             segments.extend(outcome.segments)
             if progress:
                 progress(outcome.page.page_number, total)
+        if textless:
+            warnings.add(no_text_message(textless, total))
         if llm_report.failed:
             warnings.add(llm_report.warning())  # one note for the document, however many segments failed
         groups = _group_chunks(segments, config.chunk_processing.target_length, tokenizer, warnings)
