@@ -10,6 +10,10 @@ image input, is OCRed through `.ocr` and the words are written back as an invisi
 layout analysis treats scans like born-digital pages. Without an OCR backend such pages fail the
 task (`error_handling: Fail`) or come out without text plus a warning (`Continue`).
 
+Chunks: page headers, footers and page numbers stay segments but are left out of every chunk's text, riding in
+the chunk before them, unless `ignore_headers_and_footers` is explicitly false (see `_attach_furniture`). Pages
+that gave no text are named in one warning, which the service appends to the task's message.
+
 Segment types configured with `strategy: LLM` or `description: true` are then sent to the model endpoint, page
 by page while the page is still open (`.generate`).
 """
@@ -27,7 +31,7 @@ from . import generate as generate_mod
 from . import layout as layout_mod
 from . import parallel as parallel_mod
 from .assets import NullSink
-from .chunking import build_chunks, count_tokens
+from .chunking import FURNITURE_TYPES, ChunkItem, build_chunks, count_tokens
 from .config import ParseOptions, tokenizer_name
 from .errors import Cancelled
 from .pages import PageJob, PageOutcome, PreparedPage, Warnings, ocr_ahead, page_needs_ocr, prepare_page, process_page
@@ -59,14 +63,47 @@ def _fallback_chunks(lengths: Sequence[int], target_length: int) -> list[list[in
     return groups
 
 
-def _group_chunks(segments: list[Segment], target_length: int, tokenizer: str, warnings: Warnings) -> list[list[int]]:
-    # Header/footer dropping is decided by segment strategies (Ignore) upstream; here they become own chunks.
-    groups = build_chunks(segments, target_length, tokenizer, ignore_headers_and_footers=False)
+def _group_chunks(
+    segments: list[Segment], target_length: int, tokenizer: str, warnings: Warnings, *, furniture_as_text: bool = False
+) -> list[list[int]]:
+    """Chunks as lists of segment indexes (chunking.build_chunks), each page header, footer and page number placed
+    in the chunk of the body segment before it (see _attach_furniture); with `furniture_as_text` they are chunked
+    like body text instead."""
+    items = [
+        ChunkItem(
+            "Text" if furniture_as_text and s.segment_type in FURNITURE_TYPES else s.segment_type,
+            s.embed or "",
+            s.page_number,
+        )
+        for s in segments
+    ]
+    groups = build_chunks(items, target_length, tokenizer, ignore_headers_and_footers=True)
+    if not furniture_as_text:
+        groups = _attach_furniture(groups, segments)
     flat = sorted(i for g in groups for i in g)
     if flat != list(range(len(segments))):
         warnings.add("Chunk grouping returned an inconsistent result; used simple grouping instead.")
         return _fallback_chunks([s.segment_length or 0 for s in segments], target_length)
     return [list(g) for g in groups]
+
+
+def _attach_furniture(groups: list[list[int]], segments: list[Segment]) -> list[list[int]]:
+    """Page headers, footers and page numbers stay segments (the viewer draws them; the API lists them) but are
+    neither chunks of their own nor part of any chunk's text: each rides in the chunk of the body segment before it
+    (the first chunk, before any body), and parse_document leaves it out of that chunk's content and embed. A
+    running header as a chunk of its own was a retrieval hit on every page (issue 17)."""
+    furniture = [i for i, s in enumerate(segments) if s.segment_type in FURNITURE_TYPES]
+    if not furniture:
+        return groups
+    if not groups:
+        return [furniture]
+    owner = {i: k for k, g in enumerate(groups) for i in g}
+    body = sorted(owner)
+    out = [list(g) for g in groups]
+    for f in furniture:
+        before = [i for i in body if i < f]
+        out[owner[before[-1]] if before else 0].append(f)
+    return [sorted(g) for g in out]
 
 
 def no_text_message(pages: Sequence[int], total: int) -> str:
@@ -163,17 +200,22 @@ def parse_document(
             warnings.add(no_text_message(textless, total))
         if llm_report.failed:
             warnings.add(llm_report.warning())  # one note for the document, however many segments failed
-        groups = _group_chunks(segments, config.chunk_processing.target_length, tokenizer, warnings)
+        # Headers and footers join the chunks' text only when the request says not to ignore them (explicit false).
+        furniture_as_text = config.chunk_processing.ignore_headers_and_footers is False
+        groups = _group_chunks(
+            segments, config.chunk_processing.target_length, tokenizer, warnings, furniture_as_text=furniture_as_text
+        )
         chunks = []
         for g in groups:
             members = tuple(segments[i] for i in g)
-            embed = "\n\n".join(s.embed or "" for s in members if s.embed)
+            text = [s for s in members if furniture_as_text or s.segment_type not in FURNITURE_TYPES]
+            embed = "\n\n".join(s.embed or "" for s in text if s.embed)
             chunks.append(
                 Chunk(
                     chunk_id=new_id(),
                     chunk_length=count_tokens(embed, tokenizer),
                     segments=members,
-                    content="\n\n".join(s.content for s in members if s.content),
+                    content="\n\n".join(s.content for s in text if s.content),
                     embed=embed,
                 )
             )
