@@ -20,8 +20,9 @@ tables (micro) and split by `ruled`/`unruled`:
 * cell-adjacency F1 (ICDAR 2013): (cell, next non-empty cell to the right/below, direction) tuples;
 * exact-row rate: recall = share of reference rows found as a predicted row, precision the other way.
 
-`--per-table` prints each table's figures, so lost cells can be traced to a table. docs/BENCHMARKS.md records the
-figures with this command.
+`--geotopo` adds text fidelity on the GeoTopo book (Levenshtein ratio against its hand-checked text, whitespace
+ignored, NFKC), beside `get_text()` and pymupdf4llm. `--per-table` prints each table's figures, so lost cells can
+be traced to a table. docs/BENCHMARKS.md records the figures with this command.
 """
 
 from __future__ import annotations
@@ -290,13 +291,56 @@ class Totals:
             self.by_kind.setdefault(k, Score()).add(s)
 
 
+GEOTOPO = ROOT.parent / "shared/corpus/pdf-textlayer/py-pdf-sample-files/009-pdflatex-geotopo/GeoTopo-komprimiert.pdf"
+GEOTOPO_TEXT = ROOT.parent / "shared/corpus/pdf-textlayer/py-pdf-benchmarks-groundtruth/GeoTopo-book.txt"
+FURNITURE = {"PageHeader", "PageFooter", "PageNumber"}
+
+
+def _squash(text: str) -> str:
+    # As tests/engine/test_corpus.py: compatibility forms (ligatures) folded, layout spacing ignored.
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def geotopo() -> None:
+    """Text fidelity on the 117-page GeoTopo book: Levenshtein ratio of the body text against the hand-checked text,
+    ours beside PyMuPDF's plain `get_text()` and pymupdf4llm's Markdown."""
+    from rapidfuzz.distance import Levenshtein
+
+    from tasks_app.engine import NullSink, ParseConfig, ParseOptions, parse_document
+
+    if not GEOTOPO.exists():
+        print("GeoTopo: skipped (corpus not found)")
+        return
+    truth = _squash(GEOTOPO_TEXT.read_text())
+    texts: dict[str, tuple[str, float]] = {}
+    started = time.perf_counter()
+    options = ParseOptions(config=ParseConfig.from_dict({"ocr_strategy": "Auto"}), page_images="lazy")
+    result = parse_document(GEOTOPO, options, NullSink())
+    texts["ours"] = (" ".join(s.text for s in result.segments if s.segment_type not in FURNITURE), started)
+    started = time.perf_counter()
+    with pymupdf.open(GEOTOPO) as doc:
+        texts["get_text"] = (" ".join(page.get_text() for page in doc), started)
+    started = time.perf_counter()
+    import pymupdf4llm
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        texts["pymupdf4llm"] = (pymupdf4llm.to_markdown(str(GEOTOPO), show_progress=False), started)
+    print("| GeoTopo (117 p.) | Levenshtein ratio |")
+    print("|---|---|")
+    for name, (text, _) in texts.items():
+        print(f"| {name} | {Levenshtein.normalized_similarity(_squash(text), truth):.4f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--only", nargs="*", help="tables whose ref name contains one of these")
     parser.add_argument("--per-table", action="store_true")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--geotopo", action="store_true", help="also the GeoTopo book's text fidelity")
     args = parser.parse_args()
+    if args.geotopo:
+        geotopo()
     systems = [s for s in args.systems.split(",") if s]
     if not (args.corpus / "ref").is_dir():
         print(f"skipped: {args.corpus} not found (pass --corpus)")

@@ -145,13 +145,22 @@ def _tune_sessions() -> None:
             setattr(owner, name, tuned)
 
 
+# Typographic ligatures (U+FB00-FB06) spelled out, so "Deﬁnition" is found by a search for "Definition" and
+# tokenised as the word it is. MuPDF keeps them as one character (TEXT_PRESERVE_LIGATURES keeps each glyph's box).
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})  # fmt: skip
+_LIGATURE_RE = re.compile("[\ufb00-\ufb06]")
+
+
 def page_words(page: pymupdf.Page) -> list[Word]:
     words = [w for w in page.get_text("words", flags=WORD_FLAGS) if w[4].strip()]
     if _slivers(words):
         # OCR'd PDFs (Tesseract's GlyphLessFont and the like) draw invisible glyphs whose outlines are a sliver of
         # the printed text; accurate boxes are then a fifth of the text's height. The font's line box covers it.
         words = [w for w in page.get_text("words", flags=WORD_FLAGS & ~pymupdf.TEXT_ACCURATE_BBOXES) if w[4].strip()]
-    return words
+    if not _LIGATURE_RE.search("".join(w[4] for w in words)):
+        return words
+    return [(*w[:4], w[4].translate(_LIGATURES), *w[5:]) if _LIGATURE_RE.search(w[4]) else w for w in words]
 
 
 def _slivers(words: list[Word]) -> bool:
@@ -246,8 +255,14 @@ def _order_columns(boxes: list[LayoutBox], page_rect: pymupdf.Rect) -> list[Layo
     A full-width box (title, wide table) closes a band; inside a band, boxes in the left half come
     before boxes in the right half when the band really has two columns.
     """
-    head = [b for b in boxes if b.segment_type == "PageHeader"]
-    foot = [b for b in boxes if b.segment_type in ("PageFooter", "PageNumber", "Footnote")]
+    mid_y = (page_rect.y0 + page_rect.y1) / 2
+    # A page number printed in the running head ("75   4.2. WEITERE EIGENSCHAFTEN") is read with it, not at the end.
+    head = [
+        b
+        for b in boxes
+        if b.segment_type == "PageHeader" or (b.segment_type == "PageNumber" and (b.rect[1] + b.rect[3]) / 2 < mid_y)
+    ]
+    foot = [b for b in boxes if b not in head and b.segment_type in ("PageFooter", "PageNumber", "Footnote")]
     body = [b for b in boxes if b not in head and b not in foot]
     mid = (page_rect.x0 + page_rect.x1) / 2
     width = page_rect.width
@@ -275,12 +290,16 @@ def _order_columns(boxes: list[LayoutBox], page_rect: pymupdf.Rect) -> list[Layo
         else:
             band.append(b)
     flush()
-    key = lambda b: (b.rect[1], b.rect[0])  # noqa: E731
     return (
-        sorted(head, key=key)
+        sorted(head, key=_line_key)
         + ordered
         + sorted(foot, key=lambda b: (b.segment_type == "Footnote" and -1 or 0, b.rect[1], b.rect[0]))
     )
+
+
+def _line_key(b: LayoutBox) -> tuple[float, float]:
+    # Boxes on one printed line (a header's text and its page number) differ by a few points in top: left to right.
+    return (round(b.rect[1] / 6), b.rect[0])
 
 
 def analyze(
