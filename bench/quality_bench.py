@@ -20,6 +20,7 @@ tables (micro) and split by `ruled`/`unruled`:
 * cell-adjacency F1 (ICDAR 2013): (cell, next non-empty cell to the right/below, direction) tuples;
 * exact-row rate: recall = share of reference rows found as a predicted row, precision the other way.
 
+`--docling` adds label agreement with docling's outputs on docling-regression (items matched by IoU >= 0.5).
 `--geotopo` adds text fidelity on the GeoTopo book (Levenshtein ratio against its hand-checked text, whitespace
 ignored, NFKC), beside `get_text()` and pymupdf4llm. `--per-table` prints each table's figures, so lost cells can
 be traced to a table. docs/BENCHMARKS.md records the figures with this command.
@@ -335,6 +336,105 @@ def geotopo() -> None:
         print(f"| {name} | {Levenshtein.normalized_similarity(_squash(text), truth):.4f} |")
 
 
+DOCLING = ROOT.parent / "shared/corpus/docling-regression"
+DOCLING_LABELS = {
+    "title": "Title",
+    "section_header": "SectionHeader",
+    "text": "Text",
+    "paragraph": "Text",
+    "list_item": "ListItem",
+    "table": "Table",
+    "picture": "Picture",
+    "chart": "Picture",
+    "caption": "Caption",
+    "formula": "Formula",
+    "footnote": "Footnote",
+    "page_header": "PageHeader",
+    "page_footer": "PageFooter",
+    "code": "Text",
+}
+SAME = {"PageNumber": {"PageHeader", "PageFooter"}}
+
+
+def _docling_items(gt: dict) -> list[tuple[int, str, tuple[float, float, float, float]]]:
+    """(page, our label, box in points from the top left) of every docling item with a box."""
+    heights = {int(k): float(v["size"]["height"]) for k, v in (gt.get("pages") or {}).items()}
+    out = []
+    for item in (gt.get("texts") or []) + (gt.get("tables") or []) + (gt.get("pictures") or []):
+        label = DOCLING_LABELS.get(item.get("label"))
+        for prov in (item.get("prov") or [])[:1]:
+            b, page = prov["bbox"], int(prov["page_no"])
+            if label is None:
+                continue
+            if b.get("coord_origin") == "BOTTOMLEFT":
+                h = heights.get(page, 792.0)
+                box = (b["l"], h - b["t"], b["r"], h - b["b"])
+            else:
+                box = (b["l"], b["t"], b["r"], b["b"])
+            out.append((page, label, box))
+    return out
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def docling(root: Path) -> None:
+    """Label agreement with docling's own outputs on docling-regression: each docling item is matched to our segment
+    of greatest overlap on its page (IoU >= 0.5); agreement = matched items whose labels agree (a PageNumber agrees
+    with a header or footer). A peer's reading, not human truth (the corpus README)."""
+    from tasks_app.engine import NullSink, ParseConfig, ParseOptions, parse_document
+
+    pairs = [(p, root / "pdf/groundtruth" / f"{p.stem}.json") for p in sorted((root / "pdf/sources").glob("*.pdf"))]
+    gt_dir = root / "ocr/groundtruth/tesseract/layout_regions"
+    pairs += [(p, gt_dir / f"{p.stem}.tesseract.layout_regions.json") for p in sorted((root / "ocr/sources").glob("*"))]
+    pairs = [(src, gt) for src, gt in pairs if gt.exists()]
+    if not pairs:
+        print("docling: skipped (corpus not found)")
+        return
+    config = ParseConfig.from_dict({"ocr_strategy": "Auto", "error_handling": "Continue"})
+    options = ParseOptions(config=config, page_images="lazy")
+    items = matched = agreed = 0
+    confusions: Counter = Counter()
+    for src, gt_path in pairs:
+        gt = json.loads(gt_path.read_text())
+        try:
+            result = parse_document(src, options, NullSink())
+        except Exception as exc:  # noqa: BLE001 - a failing file counts as unmatched items
+            print(f"docling: {src.name}: {type(exc).__name__}", file=sys.stderr)
+            continue
+        sizes = {int(k): v["size"] for k, v in (gt.get("pages") or {}).items()}
+        ours = []
+        for seg in result.segments:
+            size = sizes.get(seg.page_number)
+            sx = size["width"] / seg.page_width if size else 0.5
+            sy = size["height"] / seg.page_height if size else 0.5
+            b = seg.bbox
+            ours.append((seg.page_number, seg.segment_type, (b.left * sx, b.top * sy, b.right * sx, b.bottom * sy)))
+        for page, label, box in _docling_items(gt):
+            items += 1
+            best = max(((_iou(box, o[2]), o[1]) for o in ours if o[0] == page), default=(0.0, None))
+            if best[0] < 0.5:
+                continue
+            matched += 1
+            if best[1] == label or label in SAME.get(best[1], ()):
+                agreed += 1
+            else:
+                confusions[(label, best[1])] += 1
+    print(f"| docling-regression ({len(pairs)} files) | items | matched (IoU >= 0.5) | label agreement |")
+    print("|---|---|---|---|")
+    print(f"| ours | {items} | {matched} | {agreed / matched if matched else 0:.3f} |")
+    print(
+        "Most common disagreements (docling -> ours):",
+        ", ".join(f"{a}->{b} {n}" for (a, b), n in confusions.most_common(8)),
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -342,10 +442,17 @@ def main() -> int:
     parser.add_argument("--per-table", action="store_true")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--geotopo", action="store_true", help="also the GeoTopo book's text fidelity")
+    parser.add_argument("--docling", action="store_true", help="also label agreement with docling-regression")
+    parser.add_argument("--docling-corpus", type=Path, default=DOCLING)
+    parser.add_argument("--no-tables", action="store_true", help="skip the tables (with --geotopo/--docling)")
     args = parser.parse_args()
+    if args.docling:
+        docling(args.docling_corpus)
     if args.geotopo:
         geotopo()
     systems = [s for s in args.systems.split(",") if s]
+    if args.no_tables:
+        return 0
     if not (args.corpus / "ref").is_dir():
         print(f"skipped: {args.corpus} not found (pass --corpus)")
         return 0

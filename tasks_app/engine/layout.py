@@ -321,12 +321,14 @@ def analyze(
     # Drop boxes fully inside a larger box of the same kind (duplicate predictions).
     boxes.sort(key=lambda b: -_area(b.rect))
     kept: list[LayoutBox] = []
+    within: list[LayoutBox] = []  # boxes inside a table or picture, whose labels _fit_tables may give back
     for b in boxes:
         if any(
             _intersection(b.rect, k.rect) >= 0.9 * _area(b.rect) and k.segment_type in ("Table", "Picture")
             for k in kept
         ):
             # Text inside a table/picture belongs to it.
+            within.append(b)
             continue
         kept.append(b)
 
@@ -346,7 +348,7 @@ def analyze(
 
     kept.extend(_leftover_boxes(unassigned))
     if text_layer and any(b.segment_type == "Table" for b in kept):
-        kept = _fit_tables(page, kept, refined_tables(page))
+        kept = _fit_tables(page, kept, refined_tables(page), within)
     kept.extend(_image_boxes(page, kept))
     _promote_title(page, kept)
     for b in kept:
@@ -401,6 +403,35 @@ def _stacked(tables: list[Any]) -> list[list[Any]]:
 _HUG = 12.0
 
 
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return _intersection(inner, outer) >= 0.9 * _area(inner)
+
+
+def _relabel(words: list[Word], within: list[LayoutBox], tables: list[tuple[float, ...]]) -> list[LayoutBox]:
+    """Words a Table box held outside the finder's tables: into the model's own boxes there (a heading, a
+    paragraph), the smallest holding each word's centre; what none holds becomes Text boxes by text-layer block."""
+    candidates = sorted(
+        (
+            b
+            for b in within
+            if b.segment_type not in ("Table", "Picture") and not any(_inside(b.rect, t) for t in tables)
+        ),
+        key=lambda b: _area(b.rect),
+    )
+    found: dict[int, LayoutBox] = {}
+    rest: list[Word] = []
+    for w in words:
+        cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+        for k, b in enumerate(candidates):
+            x0, y0, x1, y1 = b.rect
+            if x0 - 1 <= cx <= x1 + 1 and y0 - 1 <= cy <= y1 + 1:
+                found.setdefault(k, LayoutBox(b.segment_type, b.rect, b.confidence)).words.append(w)
+                break
+        else:
+            rest.append(w)
+    return list(found.values()) + _leftover_boxes(rest)
+
+
 def _with_spans(
     page: pymupdf.Page, rect: tuple[float, float, float, float], words: list[Word], raw: Any, refined: TableGrid
 ) -> TableGrid:
@@ -447,11 +478,14 @@ def _hug(rect: tuple[float, float, float, float], box: tuple[float, float, float
     )
 
 
-def _fit_tables(page: pymupdf.Page, boxes: list[LayoutBox], tables: list[Any]) -> list[LayoutBox]:
+def _fit_tables(
+    page: pymupdf.Page, boxes: list[LayoutBox], tables: list[Any], within: list[LayoutBox] = ()
+) -> list[LayoutBox]:
     """On a born-digital page, a Table box's structure comes from PyMuPDF's refined table finder wherever that
     finder found tables inside the box: it keeps cells that the layout model's grid merges or drops (issue 17:
     cell-adjacency F1 on tables-born-digital, docs/BENCHMARKS.md). A box holding several of them (two tables and
-    the text between them, boxed as one) becomes one Table per table, the text between them Text boxes by its
+    the text between them, boxed as one) becomes one Table per table, the text between them boxes with the
+    labels the layout model gave them inside the Table box where it had some (`within`), else Text boxes by their
     text-layer blocks; a box the finder found nothing in keeps the layout model's grid.
 
     The refined finder flattens spans (a header over two columns comes out as the header and an empty cell), which
@@ -481,7 +515,7 @@ def _fit_tables(page: pymupdf.Page, boxes: list[LayoutBox], tables: list[Any]) -
             taken = set(map(id, mine))
             rest = [w for w in rest if id(w) not in taken]
             out.append(LayoutBox("Table", rect, b.confidence, mine, b.raw, _with_spans(page, rect, mine, b.raw, grid)))
-        out.extend(_leftover_boxes(rest))
+        out.extend(_relabel(rest, [t for t in within if _inside(t.rect, b.rect)], [o.rect for o in out[-len(grids) :]]))
     return out
 
 
