@@ -20,6 +20,7 @@ by page while the page is still open (`.generate`).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -101,8 +102,8 @@ def _attach_furniture(groups: list[list[int]], segments: list[Segment]) -> list[
     body = sorted(owner)
     out = [list(g) for g in groups]
     for f in furniture:
-        before = [i for i in body if i < f]
-        out[owner[before[-1]] if before else 0].append(f)
+        k = bisect.bisect_left(body, f)
+        out[owner[body[k - 1]] if k else 0].append(f)
     return [sorted(g) for g in out]
 
 
