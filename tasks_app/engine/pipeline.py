@@ -11,7 +11,8 @@ layout analysis treats scans like born-digital pages. Without an OCR backend suc
 task (`error_handling: Fail`) or come out without text plus a warning (`Continue`).
 
 Chunks: page headers, footers and page numbers stay segments but are left out of every chunk's text, riding in
-the chunk before them, unless `ignore_headers_and_footers` is explicitly false (see `_attach_furniture`). Pages
+the chunk before them, unless `ignore_headers_and_footers` is explicitly false or `target_length` is 0 (one segment
+per chunk, furniture included; see `_attach_furniture`). Pages
 that gave no text are named in one warning, which the service appends to the task's message.
 
 Segment types configured with `strategy: LLM` or `description: true` are then sent to the model endpoint, page
@@ -201,8 +202,11 @@ def parse_document(
             warnings.add(no_text_message(textless, total))
         if llm_report.failed:
             warnings.add(llm_report.warning())  # one note for the document, however many segments failed
-        # Headers and footers join the chunks' text only when the request says not to ignore them (explicit false).
-        furniture_as_text = config.chunk_processing.ignore_headers_and_footers is False
+        # Headers and footers join the chunks' text only when the request says not to ignore them (explicit false),
+        # or asks for one segment per chunk (target_length 0: the contract's "exactly one segment per chunk").
+        furniture_as_text = (
+            config.chunk_processing.ignore_headers_and_footers is False or config.chunk_processing.target_length == 0
+        )
         groups = _group_chunks(
             segments, config.chunk_processing.target_length, tokenizer, warnings, furniture_as_text=furniture_as_text
         )

@@ -67,3 +67,10 @@ def test_asking_for_headers_and_footers_puts_them_in_the_chunks(report):
 
     assert any(HEADER in chunk.embed for chunk in result.chunks)
     assert any("Page 2 of 3" in chunk.content for chunk in result.chunks)
+
+
+def test_one_segment_per_chunk_keeps_furniture_as_chunks(report):
+    result = parse_document(report, options(chunk_processing={"target_length": 0}), MemorySink())
+
+    assert all(len(chunk.segments) == 1 for chunk in result.chunks)  # the contract's target_length 0
+    assert any(chunk.segments[0].segment_type in FURNITURE for chunk in result.chunks)
