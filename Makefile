@@ -58,6 +58,9 @@ bench-teds: $(STAMP) ## Table quality: TEDS on PubTabNet's example images (BENCH
 bench-extract: $(STAMP) ## Extraction on real receipts, NDAs, invoices vs a regex baseline (BENCH_ARGS="--limit 20 -v")
 	$(PY) bench/extract_real.py $(BENCH_ARGS)
 
+bench-quality: $(STAMP) ## Table cells beside PyMuPDF's own finder and pymupdf4llm, same run (BENCH_ARGS="--per-table")
+	$(PY) bench/quality_bench.py $(BENCH_ARGS)
+
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
@@ -79,4 +82,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test test-without-tesseract bench bench-api bench-review bench-teds bench-extract fuzz-api screenshots lint format lock clean
+.PHONY: help install run test test-without-tesseract bench bench-api bench-review bench-teds bench-extract bench-quality fuzz-api screenshots lint format lock clean

@@ -15,7 +15,7 @@ from typing import Any
 import onnxruntime as ort
 import pymupdf
 
-from .tables import Word, words_in
+from .tables import TableGrid, Word, find_table_grid, grid_from_placements, words_in
 
 # The ONNX session is shared process-wide and is not documented as re-entrant.
 _LOCK = threading.RLock()
@@ -57,6 +57,7 @@ class LayoutBox:
     confidence: float | None = None
     words: list[Word] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+    grid: TableGrid | None = None  # a Table's structure when it was read here (born-digital pages), else None
 
 
 def _activate() -> None:
@@ -144,13 +145,22 @@ def _tune_sessions() -> None:
             setattr(owner, name, tuned)
 
 
+# Typographic ligatures (U+FB00-FB06) spelled out, so "Deﬁnition" is found by a search for "Definition" and
+# tokenised as the word it is. MuPDF keeps them as one character (TEXT_PRESERVE_LIGATURES keeps each glyph's box).
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})  # fmt: skip
+_LIGATURE_RE = re.compile("[\ufb00-\ufb06]")
+
+
 def page_words(page: pymupdf.Page) -> list[Word]:
     words = [w for w in page.get_text("words", flags=WORD_FLAGS) if w[4].strip()]
     if _slivers(words):
         # OCR'd PDFs (Tesseract's GlyphLessFont and the like) draw invisible glyphs whose outlines are a sliver of
         # the printed text; accurate boxes are then a fifth of the text's height. The font's line box covers it.
         words = [w for w in page.get_text("words", flags=WORD_FLAGS & ~pymupdf.TEXT_ACCURATE_BBOXES) if w[4].strip()]
-    return words
+    if not _LIGATURE_RE.search("".join(w[4] for w in words)):
+        return words
+    return [(*w[:4], w[4].translate(_LIGATURES), *w[5:]) if _LIGATURE_RE.search(w[4]) else w for w in words]
 
 
 def _slivers(words: list[Word]) -> bool:
@@ -245,8 +255,14 @@ def _order_columns(boxes: list[LayoutBox], page_rect: pymupdf.Rect) -> list[Layo
     A full-width box (title, wide table) closes a band; inside a band, boxes in the left half come
     before boxes in the right half when the band really has two columns.
     """
-    head = [b for b in boxes if b.segment_type == "PageHeader"]
-    foot = [b for b in boxes if b.segment_type in ("PageFooter", "PageNumber", "Footnote")]
+    mid_y = (page_rect.y0 + page_rect.y1) / 2
+    # A page number printed in the running head ("75   4.2. WEITERE EIGENSCHAFTEN") is read with it, not at the end.
+    head = [
+        b
+        for b in boxes
+        if b.segment_type == "PageHeader" or (b.segment_type == "PageNumber" and (b.rect[1] + b.rect[3]) / 2 < mid_y)
+    ]
+    foot = [b for b in boxes if b not in head and b.segment_type in ("PageFooter", "PageNumber", "Footnote")]
     body = [b for b in boxes if b not in head and b not in foot]
     mid = (page_rect.x0 + page_rect.x1) / 2
     width = page_rect.width
@@ -274,15 +290,23 @@ def _order_columns(boxes: list[LayoutBox], page_rect: pymupdf.Rect) -> list[Layo
         else:
             band.append(b)
     flush()
-    key = lambda b: (b.rect[1], b.rect[0])  # noqa: E731
     return (
-        sorted(head, key=key)
+        sorted(head, key=_line_key)
         + ordered
         + sorted(foot, key=lambda b: (b.segment_type == "Footnote" and -1 or 0, b.rect[1], b.rect[0]))
     )
 
 
-def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False) -> list[LayoutBox]:
+def _line_key(b: LayoutBox) -> tuple[float, float]:
+    # Boxes on one printed line (a header's text and its page number) differ by a few points in top: left to right.
+    return (round(b.rect[1] / 6), b.rect[0])
+
+
+def analyze(
+    page: pymupdf.Page, words: list[Word], *, image_input: bool = False, text_layer: bool = False
+) -> list[LayoutBox]:
+    """Typed boxes in reading order. `text_layer`: the words are the page's own (born-digital), not OCR's, so
+    PyMuPDF's table finder may read the tables (see _fit_tables)."""
     raws = page_layout(page, image_input=image_input)
     boxes: list[LayoutBox] = []
     for r in raws:
@@ -297,12 +321,14 @@ def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False)
     # Drop boxes fully inside a larger box of the same kind (duplicate predictions).
     boxes.sort(key=lambda b: -_area(b.rect))
     kept: list[LayoutBox] = []
+    within: list[LayoutBox] = []  # boxes inside a table or picture, whose labels _fit_tables may give back
     for b in boxes:
         if any(
             _intersection(b.rect, k.rect) >= 0.9 * _area(b.rect) and k.segment_type in ("Table", "Picture")
             for k in kept
         ):
             # Text inside a table/picture belongs to it.
+            within.append(b)
             continue
         kept.append(b)
 
@@ -321,6 +347,8 @@ def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False)
             unassigned.append(w)
 
     kept.extend(_leftover_boxes(unassigned))
+    if text_layer and any(b.segment_type == "Table" for b in kept):
+        kept = _fit_tables(page, kept, refined_tables(page), within)
     kept.extend(_image_boxes(page, kept))
     _promote_title(page, kept)
     for b in kept:
@@ -331,6 +359,164 @@ def analyze(page: pymupdf.Page, words: list[Word], *, image_input: bool = False)
     # A text box with no words is noise, except pictures/tables which are visual.
     kept = [b for b in kept if b.words or b.segment_type in ("Picture", "Table", "Formula")]
     return _order_columns(kept, page.rect)
+
+
+def refined_tables(page: pymupdf.Page) -> list[Any]:
+    """PyMuPDF's table finder as pymupdf4llm runs it for HTML tables: the layout model's table grids fused with the
+    ruling-line candidates, each grid refined (rows/columns the lines merged split by text and shading) and its
+    spans and header rows resolved. It reuses the layout this page already has (`page.layout_information`)."""
+    _activate()
+    try:
+        with _LOCK:
+            found = page.find_tables(use_layout=True, union=True, refine=True)
+    except Exception:  # noqa: BLE001 - a heuristic: the layout model's own grids stand
+        return []
+    return [t for t in found.tables if getattr(t, "placements", None)]
+
+
+# Two finder tables this close, one under the other with as many columns, are one table the finder cut at a
+# repeated header row (points).
+_STACK_GAP = 3.0
+
+
+def _stacked(tables: list[Any]) -> list[list[Any]]:
+    groups: list[list[Any]] = []
+    for t in sorted(tables, key=lambda t: t.bbox[1]):
+        if groups:
+            last = groups[-1][-1]
+            lx0, _, lx1, ly1 = last.bbox
+            x0, y0, x1, _ = t.bbox
+            overlap = min(lx1, x1) - max(lx0, x0)
+            if (
+                0 <= y0 - ly1 + 0.5 <= _STACK_GAP
+                and overlap >= 0.8 * min(lx1 - lx0, x1 - x0)
+                and last.col_count == t.col_count
+            ):
+                groups[-1].append(t)
+                continue
+        groups.append([t])
+    return groups
+
+
+# A side of the finder's table this close inside the layout box's side (snapped to the ruled frame) is the same
+# side: the finder boxes the cells' text, the frame is drawn a few points out (points).
+_HUG = 12.0
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return _intersection(inner, outer) >= 0.9 * _area(inner)
+
+
+def _relabel(words: list[Word], within: list[LayoutBox], tables: list[tuple[float, ...]]) -> list[LayoutBox]:
+    """Words a Table box held outside the finder's tables: into the model's own boxes there (a heading, a
+    paragraph), the smallest holding each word's centre; what none holds becomes Text boxes by text-layer block."""
+    candidates = sorted(
+        (
+            b
+            for b in within
+            if b.segment_type not in ("Table", "Picture") and not any(_inside(b.rect, t) for t in tables)
+        ),
+        key=lambda b: _area(b.rect),
+    )
+    found: dict[int, LayoutBox] = {}
+    rest: list[Word] = []
+    for w in words:
+        cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+        for k, b in enumerate(candidates):
+            x0, y0, x1, y1 = b.rect
+            if x0 - 1 <= cx <= x1 + 1 and y0 - 1 <= cy <= y1 + 1:
+                found.setdefault(k, LayoutBox(b.segment_type, b.rect, b.confidence)).words.append(w)
+                break
+        else:
+            rest.append(w)
+    return list(found.values()) + _leftover_boxes(rest)
+
+
+def _with_spans(
+    page: pymupdf.Page, rect: tuple[float, float, float, float], words: list[Word], raw: Any, refined: TableGrid
+) -> TableGrid:
+    if all(c.text.strip() for c in refined.cells):
+        return refined  # a flattened span leaves an empty slot; without one there is nothing to recover
+    try:
+        ours = find_table_grid(page, rect, words, raw)
+    except Exception:  # noqa: BLE001 - the refined grid stands
+        return refined
+    if (
+        ours is not None
+        and (ours.n_rows, ours.n_cols) == (refined.n_rows, refined.n_cols)
+        and any(c.rowspan > 1 or c.colspan > 1 for c in ours.cells)
+        and _cell_texts(ours) == _cell_texts(refined)
+    ):
+        return ours
+    return refined
+
+
+def _cell_texts(grid: TableGrid) -> dict[tuple[int, int], str]:
+    return {(c.row, c.col): "".join(c.text.split()) for c in grid.cells if c.text.strip()}
+
+
+def _group_rect(group: list[Any]) -> tuple[float, float, float, float]:
+    return (
+        min(t.bbox[0] for t in group),
+        min(t.bbox[1] for t in group),
+        max(t.bbox[2] for t in group),
+        max(t.bbox[3] for t in group),
+    )
+
+
+def _grown(r: tuple[float, ...], d: float) -> tuple[float, float, float, float]:
+    return (r[0] - d, r[1] - d, r[2] + d, r[3] + d)
+
+
+def _hug(rect: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> tuple[float, ...]:
+    x0, y0, x1, y1 = rect
+    return (
+        box[0] if 0 <= x0 - box[0] <= _HUG else x0,
+        box[1] if 0 <= y0 - box[1] <= _HUG else y0,
+        box[2] if 0 <= box[2] - x1 <= _HUG else x1,
+        box[3] if 0 <= box[3] - y1 <= _HUG else y1,
+    )
+
+
+def _fit_tables(
+    page: pymupdf.Page, boxes: list[LayoutBox], tables: list[Any], within: list[LayoutBox] = ()
+) -> list[LayoutBox]:
+    """On a born-digital page, a Table box's structure comes from PyMuPDF's refined table finder wherever that
+    finder found tables inside the box: it keeps cells that the layout model's grid merges or drops (issue 17:
+    cell-adjacency F1 on tables-born-digital, docs/BENCHMARKS.md). A box holding several of them (two tables and
+    the text between them, boxed as one) becomes one Table per table, the text between them boxes with the
+    labels the layout model gave them inside the Table box where it had some (`within`), else Text boxes by their
+    text-layer blocks; a box the finder found nothing in keeps the layout model's grid.
+
+    The refined finder flattens spans (a header over two columns comes out as the header and an empty cell), which
+    the ruling-line cells (find_table_grid) keep: where those give the same cells, each in the same top-left slot,
+    and spans besides, that grid stands.
+    """
+    out: list[LayoutBox] = []
+    for b in boxes:
+        if b.segment_type != "Table":
+            out.append(b)
+            continue
+        inside = [t for t in tables if _intersection(_rect(t.bbox), b.rect) >= 0.6 * _area(_rect(t.bbox))]
+        grids = [(g, grid_from_placements(g)) for g in _stacked(inside)]
+        grids = [(g, grid) for g, grid in grids if grid is not None and grid.n_rows * grid.n_cols > 1]
+        if not grids:
+            out.append(b)
+            continue
+        rest = list(b.words)
+        if len(grids) == 1 and len(words_in(rest, _grown(_group_rect(grids[0][0]), 1))) == len(rest):
+            # The box is this table alone: keep the box, which was snapped to its ruled frame.
+            grid = _with_spans(page, b.rect, rest, b.raw, grids[0][1])
+            out.append(LayoutBox("Table", b.rect, b.confidence, rest, b.raw, grid))
+            continue
+        for group, grid in grids:
+            rect = _hug(_group_rect(group), b.rect)
+            mine = words_in(rest, _grown(rect, 1))
+            taken = set(map(id, mine))
+            rest = [w for w in rest if id(w) not in taken]
+            out.append(LayoutBox("Table", rect, b.confidence, mine, b.raw, _with_spans(page, rect, mine, b.raw, grid)))
+        out.extend(_relabel(rest, [t for t in within if _inside(t.rect, b.rect)], [o.rect for o in out[-len(grids) :]]))
+    return out
 
 
 def _snap_tables_to_rulings(page: pymupdf.Page, boxes: list[LayoutBox]) -> None:
@@ -366,7 +552,11 @@ def _image_boxes(page: pymupdf.Page, boxes: list[LayoutBox]) -> list[LayoutBox]:
         r = pymupdf.Rect(info["bbox"]) & page.rect
         rect = _rect(r)
         a = _area(rect)
-        if r.is_empty or a < 0.01 * page_area or r.width < 20 or r.height < 20:
+        if r.is_empty:
+            continue
+        # Small images are decoration (bullets, rules, logos' slivers), unless the image is most of the page: an image
+        # input, or a PDF page that is one picture, is its content however few points it measures.
+        if a < 0.5 * page_area and (a < 0.01 * page_area or r.width < 20 or r.height < 20):
             continue
         if a > 0.9 * page_area and any(b.words for b in boxes):
             continue  # a full-page scan/background under text is not a figure

@@ -54,12 +54,13 @@ class PageOutcome:
     warnings: list[str]
     assets: list[tuple[str, bytes, str]] = field(default_factory=list)  # only from pool processes
     llm: generate_mod.LlmReport = field(default_factory=generate_mod.LlmReport)
+    no_text: bool = False  # neither the text layer nor OCR gave a word: the task's message says so
 
     def with_keys(self, stored: dict[str, str]) -> PageOutcome:
         """The outcome with asset keys replaced by the keys the caller's sink stored them under."""
         page = replace(self.page, image=stored.get(self.page.image, self.page.image))
         segments = [replace(s, image=stored.get(s.image, s.image)) if s.image else s for s in self.segments]
-        return PageOutcome(page, segments, self.warnings, llm=self.llm)
+        return PageOutcome(page, segments, self.warnings, llm=self.llm, no_text=self.no_text)
 
 
 @dataclass(slots=True)
@@ -116,7 +117,7 @@ def process_page(
             f"Page {number} took {elapsed:.0f} s, over the {job.limits.page_time_budget_s:.0f} s per-page budget."
         )
     if job.llm is None:
-        return PageOutcome(page_record, segments, list(warnings))
+        return PageOutcome(page_record, segments, list(warnings), no_text=not words)
     segments, report = generate_mod.generate_page(
         ctx.page,
         ctx.scale,
@@ -127,7 +128,7 @@ def process_page(
         job.llm_concurrency,
         lambda text: count_tokens(text, job.tokenizer),
     )
-    return PageOutcome(page_record, segments, list(warnings), llm=report)
+    return PageOutcome(page_record, segments, list(warnings), llm=report, no_text=not words)
 
 
 def ocr_ahead(prepared: PreparedPage, index: int) -> bool:
@@ -158,12 +159,13 @@ def page_segments(ctx: PageContext, words: list[Any], config: ParseConfig, token
             return []
         return [make_segment(ctx, "Page", tuple(page.rect), words, gen, tokenizer, sink, None)]
     segments = []
-    for box in layout_mod.analyze(page, words, image_input=ctx.image_input):
+    text_layer = not ctx.ocr and not ctx.image_input
+    for box in layout_mod.analyze(page, words, image_input=ctx.image_input, text_layer=text_layer):
         gen = config.generation(box.segment_type)
         if gen.strategy == "Ignore":
             continue
-        grid = None
-        if box.segment_type == "Table":
+        grid = box.grid
+        if box.segment_type == "Table" and grid is None:
             grid = find_table_grid(page, box.rect, box.words, box.raw)
         segments.append(
             make_segment(ctx, box.segment_type, box.rect, box.words, gen, tokenizer, sink, box.confidence, grid)

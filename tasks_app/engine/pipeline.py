@@ -10,12 +10,18 @@ image input, is OCRed through `.ocr` and the words are written back as an invisi
 layout analysis treats scans like born-digital pages. Without an OCR backend such pages fail the
 task (`error_handling: Fail`) or come out without text plus a warning (`Continue`).
 
+Chunks: page headers, footers and page numbers stay segments but are left out of every chunk's text, riding in
+the chunk before them, unless `ignore_headers_and_footers` is explicitly false or `target_length` is 0 (one segment
+per chunk, furniture included; see `_attach_furniture`). Pages
+that gave no text are named in one warning, which the service appends to the task's message.
+
 Segment types configured with `strategy: LLM` or `description: true` are then sent to the model endpoint, page
 by page while the page is still open (`.generate`).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +33,7 @@ from . import generate as generate_mod
 from . import layout as layout_mod
 from . import parallel as parallel_mod
 from .assets import NullSink
-from .chunking import build_chunks, count_tokens
+from .chunking import FURNITURE_TYPES, ChunkItem, build_chunks, count_tokens
 from .config import ParseOptions, tokenizer_name
 from .errors import Cancelled
 from .pages import PageJob, PageOutcome, PreparedPage, Warnings, ocr_ahead, page_needs_ocr, prepare_page, process_page
@@ -59,14 +65,56 @@ def _fallback_chunks(lengths: Sequence[int], target_length: int) -> list[list[in
     return groups
 
 
-def _group_chunks(segments: list[Segment], target_length: int, tokenizer: str, warnings: Warnings) -> list[list[int]]:
-    # Header/footer dropping is decided by segment strategies (Ignore) upstream; here they become own chunks.
-    groups = build_chunks(segments, target_length, tokenizer, ignore_headers_and_footers=False)
+def _group_chunks(
+    segments: list[Segment], target_length: int, tokenizer: str, warnings: Warnings, *, furniture_as_text: bool = False
+) -> list[list[int]]:
+    """Chunks as lists of segment indexes (chunking.build_chunks), each page header, footer and page number placed
+    in the chunk of the body segment before it (see _attach_furniture); with `furniture_as_text` they are chunked
+    like body text instead."""
+    items = [
+        ChunkItem(
+            "Text" if furniture_as_text and s.segment_type in FURNITURE_TYPES else s.segment_type,
+            s.embed or "",
+            s.page_number,
+        )
+        for s in segments
+    ]
+    groups = build_chunks(items, target_length, tokenizer, ignore_headers_and_footers=True)
+    if not furniture_as_text:
+        groups = _attach_furniture(groups, segments)
     flat = sorted(i for g in groups for i in g)
     if flat != list(range(len(segments))):
         warnings.add("Chunk grouping returned an inconsistent result; used simple grouping instead.")
         return _fallback_chunks([s.segment_length or 0 for s in segments], target_length)
     return [list(g) for g in groups]
+
+
+def _attach_furniture(groups: list[list[int]], segments: list[Segment]) -> list[list[int]]:
+    """Page headers, footers and page numbers stay segments (the viewer draws them; the API lists them) but are
+    neither chunks of their own nor part of any chunk's text: each rides in the chunk of the body segment before it
+    (the first chunk, before any body), and parse_document leaves it out of that chunk's content and embed. A
+    running header as a chunk of its own was a retrieval hit on every page (issue 17)."""
+    furniture = [i for i, s in enumerate(segments) if s.segment_type in FURNITURE_TYPES]
+    if not furniture:
+        return groups
+    if not groups:
+        return [furniture]
+    owner = {i: k for k, g in enumerate(groups) for i in g}
+    body = sorted(owner)
+    out = [list(g) for g in groups]
+    for f in furniture:
+        k = bisect.bisect_left(body, f)
+        out[owner[body[k - 1]] if k else 0].append(f)
+    return [sorted(g) for g in out]
+
+
+def no_text_message(pages: Sequence[int], total: int) -> str:
+    """The task message's note on pages that gave no text (a picture is still a Picture segment)."""
+    if total == 1:
+        return "No text was found in this document: it holds images without readable text, or nothing."
+    listed = ", ".join(str(n) for n in pages[:10]) + (f" and {len(pages) - 10} more" if len(pages) > 10 else "")
+    which = f"page {listed}" if len(pages) == 1 else f"pages {listed}"
+    return f"No text was found on {which}: images without readable text, or blank."
 
 
 def _first_page_scanned(doc: pymupdf.Document, kind: str) -> bool:
@@ -133,6 +181,7 @@ def parse_document(
         else:
             outcomes = _serial_pages(doc, opened, path, job, sheets, sink, should_cancel)
         llm_report = generate_mod.LlmReport()
+        textless: list[int] = []
         for outcome in outcomes:
             llm_report += outcome.llm
             if outcome.assets:  # produced in a pool process: store them here, under the keys the sink gives
@@ -143,23 +192,35 @@ def parse_document(
                 outcome = outcome.with_keys(stored)
             for message in outcome.warnings:
                 warnings.add(message)
+            if outcome.no_text:
+                textless.append(outcome.page.page_number)
             pages.append(outcome.page)
             segments.extend(outcome.segments)
             if progress:
                 progress(outcome.page.page_number, total)
+        if textless:
+            warnings.add(no_text_message(textless, total))
         if llm_report.failed:
             warnings.add(llm_report.warning())  # one note for the document, however many segments failed
-        groups = _group_chunks(segments, config.chunk_processing.target_length, tokenizer, warnings)
+        # Headers and footers join the chunks' text only when the request says not to ignore them (explicit false),
+        # or asks for one segment per chunk (target_length 0: the contract's "exactly one segment per chunk").
+        furniture_as_text = (
+            config.chunk_processing.ignore_headers_and_footers is False or config.chunk_processing.target_length == 0
+        )
+        groups = _group_chunks(
+            segments, config.chunk_processing.target_length, tokenizer, warnings, furniture_as_text=furniture_as_text
+        )
         chunks = []
         for g in groups:
             members = tuple(segments[i] for i in g)
-            embed = "\n\n".join(s.embed or "" for s in members if s.embed)
+            text = [s for s in members if furniture_as_text or s.segment_type not in FURNITURE_TYPES]
+            embed = "\n\n".join(s.embed or "" for s in text if s.embed)
             chunks.append(
                 Chunk(
                     chunk_id=new_id(),
                     chunk_length=count_tokens(embed, tokenizer),
                     segments=members,
-                    content="\n\n".join(s.content for s in members if s.content),
+                    content="\n\n".join(s.content for s in text if s.content),
                     embed=embed,
                 )
             )

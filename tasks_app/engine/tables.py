@@ -128,6 +128,56 @@ def grid_from_layout(raw: dict, words: list[Word]) -> TableGrid | None:
     return grid
 
 
+def grid_from_placements(tables: list[Any]) -> TableGrid | None:
+    """A grid from PyMuPDF's refined tables (`find_tables(refine=True)`: `Table.placements`, a row-major grid of
+    span cells), several stacked into one when the finder cut one table at a repeated header row.
+
+    A section row (`Table.section_rows`) with a single label becomes one cell across the table, as the finder's own
+    HTML has it."""
+    cells: list[TableCell] = []
+    n_rows = n_cols = 0
+    header_rows = 0
+    for t_index, tab in enumerate(tables):
+        placements = getattr(tab, "placements", None) or []
+        section_rows = set(getattr(tab, "section_rows", ()) or ())
+        taken: set[tuple[int, int]] = set()
+        width = 0
+        for i, row in enumerate(placements):
+            j = 0
+            labels = [c for c in row if (c.text or "").strip()]
+            if i in section_rows and len(labels) == 1 and len(row) >= 2:
+                cells.append(TableCell(n_rows + i, 0, 1, -1, " ".join(labels[0].text.split()), _bbox(labels[0])))
+                continue
+            for c in row:
+                while (i, j) in taken:
+                    j += 1
+                rowspan, colspan = max(1, int(c.rowspan)), max(1, int(c.colspan))
+                for di in range(rowspan):
+                    for dj in range(colspan):
+                        taken.add((i + di, j + dj))
+                cells.append(TableCell(n_rows + i, j, rowspan, colspan, " ".join((c.text or "").split()), _bbox(c)))
+                j += colspan
+            width = max(width, j)
+        if t_index == 0:
+            header_rows = int(getattr(tab, "header_rows", 0) or 0)
+        n_rows += len(placements)
+        n_cols = max(n_cols, width)
+    if n_rows == 0 or n_cols == 0:
+        return None
+    for c in cells:
+        if c.colspan == -1:  # a section label: across the whole table
+            c.colspan = n_cols
+    grid = TableGrid(n_rows=n_rows, n_cols=n_cols, cells=cells)
+    _fill_holes(grid)
+    grid.header_rows = max(1, min(header_rows, n_rows - 1 if n_rows > 1 else 1))
+    return grid
+
+
+def _bbox(cell: Any) -> tuple[float, float, float, float] | None:
+    b = getattr(cell, "bbox", None)
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3])) if b is not None else None
+
+
 def _fill_holes(grid: TableGrid) -> None:
     """Give every uncovered slot an empty cell so rendered rows line up."""
     covered = [[False] * grid.n_cols for _ in range(grid.n_rows)]

@@ -190,22 +190,23 @@ def test_document_text_cannot_inject_html(tmp_path):
 
 def test_chunks_respect_target_length(tmp_path):
     path = docs.structured_pdf(tmp_path / "p.pdf", pages=2)
-    one = parse_document(path, options(chunk_processing={"target_length": 0}))
-    assert all(len(c.segments) == 1 for c in one.chunks)
-    big = parse_document(path, options(chunk_processing={"target_length": 100000}))
     furniture = {"PageHeader", "PageFooter", "PageNumber"}
+    one = parse_document(path, options(chunk_processing={"target_length": 0}))
+    assert all(len(c.segments) == 1 for c in one.chunks)  # the contract: exactly one segment per chunk
+    big = parse_document(path, options(chunk_processing={"target_length": 100000}))
     for c in big.chunks:
-        types = {s.segment_type for s in c.segments}
-        assert not (types & furniture) or types <= furniture  # headers/footers never pollute body chunks
-    body = [c for c in big.chunks if not {s.segment_type for s in c.segments} <= furniture]
+        # Headers and footers ride along as segments but never enter a chunk's text, nor make a chunk of their own.
+        assert {s.segment_type for s in c.segments} - furniture
+        assert "ACME Corporation Quarterly Report" not in c.content + c.embed
+    body = [[s for s in c.segments if s.segment_type not in furniture] for c in big.chunks]
     # With room to spare, only a heading opens a new body chunk.
-    assert all(c.segments[0].segment_type in ("Title", "SectionHeader") for c in body[1:])
+    assert all(segs[0].segment_type in ("Title", "SectionHeader") for segs in body[1:])
     assert len(big.chunks) < len(one.chunks)
     mid = parse_document(path, options(chunk_processing={"target_length": 60}))
     assert 1 < len(mid.chunks) < len(one.chunks)
     for c in mid.chunks:
         assert c.chunk_length == len(c.embed.split())
-        assert c.content == "\n\n".join(s.content for s in c.segments if s.content)
+        assert c.content == "\n\n".join(s.content for s in c.segments if s.content and s.segment_type not in furniture)
 
 
 def test_llm_without_endpoint(tmp_path):

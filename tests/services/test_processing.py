@@ -67,3 +67,23 @@ def test_a_cancel_seen_between_pages_keeps_nothing(workspace, monkeypatch):
     task.refresh_from_db()
     assert (task.status, task.message) == (TaskStatus.CANCELLED, "Task cancelled")
     assert not TaskOutput.objects.filter(task=task).exists()
+
+
+def test_a_page_with_no_text_is_named_in_the_task_message(workspace):
+    import pymupdf
+
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Quarterly report", fontsize=12)
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 16, 16), False)
+    pix.set_rect(pix.irect, (250, 210, 40))
+    picture = doc.new_page(width=4, height=4)
+    picture.insert_image(picture.rect, pixmap=pix)
+    task = parse_task(workspace, doc.tobytes(), configuration={"ocr_strategy": "Auto", "error_handling": "Continue"})
+
+    task_process(task_id=str(task.pk))
+
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUCCEEDED
+    assert task.message == "Task succeeded. No text was found on page 2: images without readable text, or blank."
+    segments = [s for c in TaskOutput.objects.get(task=task).data["chunks"] for s in c["segments"]]
+    assert [s["segment_type"] for s in segments if s["page_number"] == 2] == ["Picture"]
