@@ -86,7 +86,13 @@ def test_make_run_serves_with_debug_off_and_its_own_secret_unless_debug_is_asked
 def test_production_settings_pass_django_s_deploy_check(tmp_path):
     """What docker/compose.yml and the README's production list set: DEBUG off, a secret, hosts, TLS at a proxy, a
     real database and Redis. `manage.py check --deploy` then has nothing to say."""
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "CHUNKR_LOCAL_RUN"}}
+    unset = {
+        "SECRET_KEY",
+        "DEBUG",
+        "CHUNKR_LOCAL_RUN",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }  # the last: set by the browser tests
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         CHUNKR_VAR_DIR=str(tmp_path / "var"),
         DEBUG="false",
