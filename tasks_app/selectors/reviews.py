@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -57,6 +58,11 @@ def schema_versions(*, workspace: Workspace, name: str) -> QuerySet[ExtractionSc
 
 
 def schema_get(*, workspace: Workspace, schema_id) -> ExtractionSchema | None:
+    """None for an unknown id, and for anything that is not an id at all (a form's garbage is not a server error)."""
+    try:
+        schema_id = uuid.UUID(str(schema_id))
+    except ValueError:
+        return None
     return ExtractionSchema.objects.filter(workspace=workspace, pk=schema_id).first()
 
 

@@ -31,6 +31,7 @@ from tasks_app.models import (
 from tasks_app.services.audit import Actor, audit_record
 
 ACTIONS = ("accept", "correct", "reject")
+MAX_VALUE_CHARS = 10_000  # a reviewer's value is a field, not a document
 _ROW_INDEX = re.compile(r"\[\d+\]")
 NOT_REVIEWABLE = "Only a succeeded Extract task has a review."
 CLAIMED_BY_OTHER = "{user} is reviewing this document (claimed {minutes} min ago)."
@@ -158,6 +159,8 @@ def review_decide(
     cited by the boxes)."""
     if action not in ACTIONS:
         raise ApplicationError(f"action: must be one of {', '.join(ACTIONS)}")
+    if text is not None and len(text) > MAX_VALUE_CHARS:
+        raise ApplicationError(f"value: at most {MAX_VALUE_CHARS:,} characters")
     review = review_for(task=task)
     picked = review_pick(task=task, boxes=boxes) if boxes else None
     if action == "correct" and picked is not None and picked.words == 0 and not (text or "").strip():

@@ -3,6 +3,8 @@ the review queue, and running an extraction from the viewer or the task list."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -188,12 +190,13 @@ def _boxes(raw: str) -> list[PageBox]:
             continue
         try:
             page, rest = part.split(":", 1)
+            number = int(page)
             left, top, width, height = (float(v) for v in rest.split(","))
         except ValueError:
             raise ApplicationError("boxes: expected page:left,top,width,height") from None
         if not all(0 <= v <= 100 for v in (left, top, width, height)):
             raise ApplicationError("boxes: percentages of the page, from 0 to 100")
-        boxes.append(PageBox(int(page), left, top, width, height))
+        boxes.append(PageBox(number, left, top, width, height))
     return boxes
 
 
@@ -272,6 +275,10 @@ def review_next_view(request):
     except ValueError:
         version = None
     after = request.GET.get("after") or None
+    try:
+        after = str(UUID(after)) if after else None
+    except ValueError:
+        after = None  # a mangled link still hands out the next document
     review = selectors.review_next(
         workspace=request.workspace,
         user=request.user,

@@ -143,3 +143,18 @@ def test_exports_carry_the_reviewed_values(client, login, workspace, processed):
     assert rows[1][4:] == ["13", "Acme Inc.; Beta LLC"]
     assert client.get("/schemas/Invoice/export/", {"format": "xml"}).status_code == 400
     assert AuditEvent.objects.filter(verb="review.exported").count() == 2
+
+
+def test_mangled_ids_boxes_and_oversized_values_are_clear_answers_not_errors(client, login, extraction, processed):
+    login("mia", Role.MEMBER)
+    decide = f"/tasks/{extraction.pk}/review/decide/"
+    answer = client.post(decide, {"path": "total", "action": "correct", "boxes": "x:1,2,3,4"})
+    assert answer.status_code == 400 and "page:left,top,width,height" in answer.json()["error"]
+    answer = client.post(decide, {"path": "total", "action": "correct", "value": "9" * 10_001})
+    assert answer.status_code == 400 and "at most 10,000 characters" in answer.json()["error"]
+    assert client.post(f"/tasks/{extraction.source_task_id}/extract/", {"schema_id": "nope"}).status_code == 400
+    bulk = client.post(
+        "/tasks/bulk/", {"action": "extract", "task_ids": [str(extraction.source_task_id)], "schema_id": "junk"}
+    )
+    assert bulk.status_code == 302  # back to the list, which says "Choose a schema."
+    assert client.get("/review/next/", {"after": "not-a-uuid"}).status_code == 302
