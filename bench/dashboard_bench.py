@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -170,15 +171,16 @@ def timed(client: Client, url: str, runs: int) -> tuple[float, int, int]:
     return statistics.median(times), size, status
 
 
-def browser_open(viewer_url: str, client: Client) -> tuple[float, float] | None:
-    """(cold, warm) seconds from navigation to page 1's boxes being visible; cold rebuilds the index."""
-    chromium = Path("/usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    if not chromium.exists():
-        return None
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]  # fmt: skip
+
+
+@contextmanager
+def live_app():
+    """This process's Django app on a loopback port (static files included), for a browser; yields its base URL."""
+    import threading
+
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.core.wsgi import get_wsgi_application
@@ -189,39 +191,45 @@ def browser_open(viewer_url: str, client: Client) -> tuple[float, float] | None:
 
     server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet)
     server.set_app(StaticFilesHandler(get_wsgi_application()))
-    import threading
-
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    session = client.cookies["sessionid"].value
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-    ]
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=args)
-            context = browser.new_context(viewport={"width": 1440, "height": 900})
-            context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
-            page = context.new_page()
-            page.goto(base + "/tasks/")  # warm the connection and static files
-            from tasks_app.selectors.viewer import _viewer_index
-
-            _viewer_index.cache_clear()
-            times = []
-            for _ in range(4):
-                t0 = time.perf_counter()
-                page.goto(base + viewer_url)
-                page.wait_for_selector("#page-1 .seg", state="visible")
-                page.wait_for_load_state("load")
-                times.append(time.perf_counter() - t0)
-            browser.close()
-            return times[0], statistics.median(times[1:])
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+def browser_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return CHROMIUM.exists()
+
+
+def browser_open(viewer_url: str, client: Client) -> tuple[float, float] | None:
+    """(cold, warm) seconds from navigation to page 1's boxes being visible; cold rebuilds the index."""
+    if not browser_available():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with live_app() as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
+        page = context.new_page()
+        page.goto(base + "/tasks/")  # warm the connection and static files
+        from tasks_app.selectors.viewer import _viewer_index
+
+        _viewer_index.cache_clear()
+        times = []
+        for _ in range(4):
+            t0 = time.perf_counter()
+            page.goto(base + viewer_url)
+            page.wait_for_selector("#page-1 .seg", state="visible")
+            page.wait_for_load_state("load")
+            times.append(time.perf_counter() - t0)
+        browser.close()
+        return times[0], statistics.median(times[1:])
 
 
 def main() -> None:

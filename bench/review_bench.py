@@ -163,47 +163,25 @@ def timed(client: Client, method: str, url: str, runs: int, data_for=None) -> fl
 
 def browser_open(url: str, client: Client) -> tuple[float, float] | None:
     """(cold, warm) seconds from navigation until the first field is current with its citations lit."""
-    chromium = Path("/usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    if not base.browser_available():
         return None
-    if not chromium.exists():
-        return None
-    import threading
+    from playwright.sync_api import sync_playwright
 
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-    from django.core.wsgi import get_wsgi_application
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet)
-    server.set_app(StaticFilesHandler(get_wsgi_application()))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    root = f"http://127.0.0.1:{server.server_port}"
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"]  # fmt: skip
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=args)
-            context = browser.new_context(viewport={"width": 1440, "height": 900})
-            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": root}])
-            page = context.new_page()
-            page.goto(root + "/review/")
-            times = []
-            for _ in range(4):
-                t0 = time.perf_counter()
-                page.goto(root + url)
-                page.wait_for_selector("[data-field].is-current", state="attached")
-                page.wait_for_selector(".cite.is-lit", state="attached")
-                times.append(time.perf_counter() - t0)
-            browser.close()
-            return times[0], statistics.median(times[1:])
-    finally:
-        server.shutdown()
+    with base.live_app() as root, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(base.CHROMIUM), headless=True, args=base.CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": root}])
+        page = context.new_page()
+        page.goto(root + "/review/")
+        times = []
+        for _ in range(4):
+            t0 = time.perf_counter()
+            page.goto(root + url)
+            page.wait_for_selector("[data-field].is-current", state="attached")
+            page.wait_for_selector(".cite.is-lit", state="attached")
+            times.append(time.perf_counter() - t0)
+        browser.close()
+        return times[0], statistics.median(times[1:])
 
 
 def main() -> None:
