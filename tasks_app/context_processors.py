@@ -1,2 +1,11 @@
+from tasks_app.permissions import actions_for
+
+
 def workspace(request):
-    return {"workspace": getattr(request, "workspace", None), "membership": getattr(request, "membership", None)}
+    membership = getattr(request, "membership", None)
+    return {
+        "workspace": getattr(request, "workspace", None),
+        "membership": membership,
+        # What the signed-in member may do here (tasks_app.permissions): {% if "member.manage" in allowed %}
+        "allowed": actions_for(membership.role) if membership is not None else frozenset(),
+    }

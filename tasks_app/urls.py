@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tasks_app.views import assets, documents, review, schemas, shell, upload, viewer
+from tasks_app.views import assets, documents, members, review, schemas, shell, upload, viewer, webhooks
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
@@ -40,11 +40,13 @@ urlpatterns = [
     path("schemas/<str:name>/compare/", schemas.schema_compare_start, name="schema-compare-start"),
     path("schemas/<str:name>/compare/<uuid:comparison_id>/", schemas.schema_compare, name="schema-compare"),
     path("schemas/<str:name>/auto-accept/", schemas.schema_auto_accept, name="schema-auto-accept"),
-    path("settings/", shell.workspace_settings, name="settings"),
-    path("settings/api-keys/", shell.api_key_create_view, name="api-key-create"),
-    path("settings/api-keys/<uuid:key_id>/revoke/", shell.api_key_revoke_view, name="api-key-revoke"),
-    path("settings/webhooks/", shell.webhook_create_view, name="webhook-create"),
-    path("settings/webhooks/<uuid:endpoint_id>/delete/", shell.webhook_delete_view, name="webhook-delete"),
+    path("settings/", members.settings_home, name="settings"),
+    path("settings/members/", members.members_page, name="settings-members"),
+    path("settings/api-keys/", members.api_keys_page, name="settings-api-keys"),
+    path("settings/api-keys/new/", members.api_key_create_view, name="api-key-create"),
+    path("settings/api-keys/<uuid:key_id>/revoke/", members.api_key_revoke_view, name="api-key-revoke"),
+    path("settings/webhooks/", webhooks.webhooks_page, name="settings-webhooks"),
+    path("settings/webhooks/<uuid:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook-delete"),
     path("assets/<str:token>", assets.asset, name="asset"),
     path("workspace/switch/", shell.workspace_switch, name="workspace-switch"),
 ]

@@ -10,6 +10,7 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from tasks_app.api import common
+from tasks_app.api.auth import key_auth
 from tasks_app.api.schemas import DeleteOut, ErrorOut, FileOut, FilesListOut, FileUrlOut
 from tasks_app.errors import ApplicationError
 from tasks_app.models import StoredFile
@@ -39,7 +40,12 @@ def _get(request, file_id: str) -> StoredFile:
         raise FileNotFound(FILE_NOT_FOUND) from None
 
 
-@router.post("/files", response={200: FileOut, 400: ErrorOut, 413: ErrorOut, 429: ErrorOut}, summary="Upload a file")
+@router.post(
+    "/files",
+    auth=key_auth("file.create"),
+    response={200: FileOut, 400: ErrorOut, 413: ErrorOut, 429: ErrorOut},
+    summary="Upload a file",
+)
 def file_upload(request, file: File[UploadedFile], file_metadata: Form[str | None] = None):
     common.rate_limit(request)
     previous = common.idempotent_lookup(request, "file")
@@ -65,7 +71,7 @@ def file_upload(request, file: File[UploadedFile], file_metadata: Form[str | Non
     return file_to_dict(stored)
 
 
-@router.get("/files", response={200: FilesListOut, 400: ErrorOut}, summary="List files")
+@router.get("/files", auth=key_auth("file.read"), response={200: FilesListOut, 400: ErrorOut}, summary="List files")
 def file_list(
     request,
     cursor: str | None = None,
@@ -80,18 +86,27 @@ def file_list(
     return {"files": [file_to_dict(f) for f in page], "has_more": has_more, "next_cursor": next_cursor}
 
 
-@router.get("/files/{file_id}", response={200: FileOut, 401: ErrorOut}, summary="Get a file")
+@router.get(
+    "/files/{file_id}", auth=key_auth("file.read"), response={200: FileOut, 401: ErrorOut}, summary="Get a file"
+)
 def file_get(request, file_id: str):
     return file_to_dict(_get(request, file_id))
 
 
-@router.delete("/files/{file_id}", response={200: DeleteOut, 401: ErrorOut}, summary="Delete a file")
+@router.delete(
+    "/files/{file_id}", auth=key_auth("file.delete"), response={200: DeleteOut, 401: ErrorOut}, summary="Delete a file"
+)
 def file_remove(request, file_id: str):
     file_delete(stored=_get(request, file_id), actor=request.auth)
     return {"deleted": True}
 
 
-@router.get("/files/{file_id}/content", response={200: bytes, 401: ErrorOut}, summary="Download a file")
+@router.get(
+    "/files/{file_id}/content",
+    auth=key_auth("file.read"),
+    response={200: bytes, 401: ErrorOut},
+    summary="Download a file",
+)
 def file_content(request, file_id: str):
     stored = _get(request, file_id)
     response = FileResponse(
@@ -101,7 +116,12 @@ def file_content(request, file_id: str):
     return user_bytes_headers(response)
 
 
-@router.get("/files/{file_id}/url", response={200: FileUrlOut, 400: ErrorOut, 401: ErrorOut}, summary="File URL")
+@router.get(
+    "/files/{file_id}/url",
+    auth=key_auth("file.read"),
+    response={200: FileUrlOut, 400: ErrorOut, 401: ErrorOut},
+    summary="File URL",
+)
 def file_url(request, file_id: str, base64_urls: bool = False, expires_in: int = 3600):
     stored = _get(request, file_id)
     if base64_urls:

@@ -7,6 +7,7 @@ from ninja import Router
 
 from tasks_app import selectors
 from tasks_app.api.answers import LEGACY, task_answer
+from tasks_app.api.auth import key_auth
 from tasks_app.api.common import rate_limit
 from tasks_app.api.schemas import ErrorOut, LegacyUpdateIn, ParseCreateIn, TaskOut
 from tasks_app.api.tasks import TEXT, create_parse
@@ -26,19 +27,25 @@ def _get(request, task_id: str):
     return task
 
 
-@router.post("/task/parse", response={200: TaskOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut})
+@router.post(
+    "/task/parse", auth=key_auth("task.create"), response={200: TaskOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut}
+)
 def legacy_create(request, payload: ParseCreateIn):
     task = create_parse(request, payload, legacy=True)
     return task_to_dict(task, request=request, legacy=True)
 
 
-@router.get("/task/{task_id}", response={200: TaskOut, 404: ErrorOut})
+@router.get("/task/{task_id}", auth=key_auth("task.read"), response={200: TaskOut, 404: ErrorOut})
 def legacy_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id)
     return task_answer(request, task, surface=LEGACY, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
-@router.patch("/task/{task_id}/parse", response={200: TaskOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut})
+@router.patch(
+    "/task/{task_id}/parse",
+    auth=key_auth("task.change"),
+    response={200: TaskOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+)
 def legacy_update(request, task_id: str, payload: LegacyUpdateIn):
     rate_limit(request)
     task = _get(request, task_id)
@@ -48,13 +55,13 @@ def legacy_update(request, task_id: str, payload: LegacyUpdateIn):
     return task_to_dict(task, request=request, legacy=True)
 
 
-@router.delete("/task/{task_id}", response={200: str, 400: ErrorOut, 404: ErrorOut})
+@router.delete("/task/{task_id}", auth=key_auth("task.change"), response={200: str, 400: ErrorOut, 404: ErrorOut})
 def legacy_delete(request, task_id: str):
     task_services.task_delete(task=_get(request, task_id), actor=request.auth)
     return HttpResponse("Task deleted", content_type=TEXT)
 
 
-@router.get("/task/{task_id}/cancel", response={200: str, 400: ErrorOut, 404: ErrorOut})
+@router.get("/task/{task_id}/cancel", auth=key_auth("task.change"), response={200: str, 400: ErrorOut, 404: ErrorOut})
 def legacy_cancel(request, task_id: str):
     task_services.task_cancel(task=_get(request, task_id), actor=request.auth)
     return HttpResponse("Task cancelled", content_type=TEXT)

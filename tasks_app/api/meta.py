@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Router
 
 from tasks_app import engine
+from tasks_app.api.auth import key_auth
 from tasks_app.api.schemas import FileTypesOut, WebhookUrlOut
 
 router = Router(tags=["meta"])
@@ -16,6 +17,6 @@ def file_types(request):
     return engine.SUPPORTED_FILE_TYPES
 
 
-@router.get("/webhook/url", response=WebhookUrlOut, summary="Webhook portal URL")
+@router.get("/webhook/url", auth=key_auth("task.read"), response=WebhookUrlOut, summary="Webhook portal URL")
 def webhook_url(request):
-    return {"url": request.build_absolute_uri("/settings/") + "#webhooks"}
+    return {"url": request.build_absolute_uri("/settings/webhooks/")}

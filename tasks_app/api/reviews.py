@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ninja import Query, Router
 
+from tasks_app.api.auth import key_auth
 from tasks_app.api.schemas import ErrorOut
 from tasks_app.presenters import review_export_download
 
@@ -13,6 +14,7 @@ router = Router(tags=["reviews (extension)"])
 
 @router.get(
     "/reviews/export",
+    auth=key_auth("review.read"),
     response={200: None, 400: ErrorOut, 404: ErrorOut},
     summary="Export reviewed extraction results (extension)",
     description="Every succeeded extraction made with the saved schema `schema` (and `version`, else all versions), "

@@ -9,6 +9,7 @@ from ninja.responses import Status
 from tasks_app import selectors
 from tasks_app.api import common
 from tasks_app.api.answers import V2, task_answer, tasks_answer
+from tasks_app.api.auth import key_auth
 from tasks_app.api.schemas import (
     ErrorOut,
     ExtractCreateIn,
@@ -116,6 +117,7 @@ def _respond(request, create, async_: bool | None):
 
 @router.post(
     "/tasks/parse",
+    auth=key_auth("task.create"),
     response={200: TaskOut, 202: JobOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut},
     summary="Create a parse task",
 )
@@ -125,6 +127,7 @@ def parse_task_create(request, payload: ParseCreateIn):
 
 @router.post(
     "/tasks/extract",
+    auth=key_auth("task.create"),
     response={200: TaskOut, 202: JobOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut},
     summary="Create an extract task",
 )
@@ -134,6 +137,7 @@ def extract_task_create(request, payload: ExtractCreateIn):
 
 @router.post(
     "/tasks/split",
+    auth=key_auth("task.create"),
     response={200: TaskOut, 202: JobOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut},
     summary="Create a split task (topics to pages)",
 )
@@ -141,7 +145,7 @@ def split_task_create(request, payload: SplitCreateIn):
     return _respond(request, lambda: create_split(request, payload), payload.async_)
 
 
-@router.get("/tasks", response={200: TasksListOut, 400: ErrorOut}, summary="List tasks")
+@router.get("/tasks", auth=key_auth("task.read"), response={200: TasksListOut, 400: ErrorOut}, summary="List tasks")
 def task_list(
     request,
     cursor: str | None = None,
@@ -187,32 +191,54 @@ def _get(request, task_id, *, task_type: str | None = None):
     return task
 
 
-@router.get("/tasks/{task_id}", response={200: TaskOut, 404: ErrorOut}, summary="Get a task")
+@router.get(
+    "/tasks/{task_id}", auth=key_auth("task.read"), response={200: TaskOut, 404: ErrorOut}, summary="Get a task"
+)
 def task_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id)
     return task_answer(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
-@router.get("/tasks/{task_id}/parse", response={200: TaskOut, 404: ErrorOut}, summary="Get a parse task")
+@router.get(
+    "/tasks/{task_id}/parse",
+    auth=key_auth("task.read"),
+    response={200: TaskOut, 404: ErrorOut},
+    summary="Get a parse task",
+)
 def parse_task_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id, task_type=TaskType.PARSE)
     return task_answer(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
-@router.get("/tasks/{task_id}/extract", response={200: TaskOut, 404: ErrorOut}, summary="Get an extract task")
+@router.get(
+    "/tasks/{task_id}/extract",
+    auth=key_auth("task.read"),
+    response={200: TaskOut, 404: ErrorOut},
+    summary="Get an extract task",
+)
 def extract_task_get(request, task_id: str, include_chunks: bool = True, base64_urls: bool = False):
     task = _get(request, task_id, task_type=TaskType.EXTRACT)
     return task_answer(request, task, surface=V2, include_chunks=include_chunks, base64_urls=base64_urls)
 
 
-@router.delete("/tasks/{task_id}", response={200: str, 400: ErrorOut, 404: ErrorOut}, summary="Delete a task")
+@router.delete(
+    "/tasks/{task_id}",
+    auth=key_auth("task.change"),
+    response={200: str, 400: ErrorOut, 404: ErrorOut},
+    summary="Delete a task",
+)
 def task_delete(request, task_id: str):
     task = _get(request, task_id)
     task_services.task_delete(task=task, actor=request.auth)
     return HttpResponse("Task deleted", content_type=TEXT)
 
 
-@router.get("/tasks/{task_id}/cancel", response={200: str, 400: ErrorOut, 404: ErrorOut}, summary="Cancel a task")
+@router.get(
+    "/tasks/{task_id}/cancel",
+    auth=key_auth("task.change"),
+    response={200: str, 400: ErrorOut, 404: ErrorOut},
+    summary="Cancel a task",
+)
 def task_cancel(request, task_id: str):
     task = _get(request, task_id)
     task_services.task_cancel(task=task, actor=request.auth)
@@ -221,6 +247,7 @@ def task_cancel(request, task_id: str):
 
 @router.get(
     "/tasks/{task_id}/review",
+    auth=key_auth("review.read"),
     response={200: ReviewOut, 400: ErrorOut, 404: ErrorOut},
     summary="Get the review of an extract task (extension)",
     description="The reviewers' decisions on each field of a succeeded Extract task: the machine's value, the value "

@@ -8,13 +8,20 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from tasks_app.models import ApiKey, Membership, StoredFile, Task
 
 
 def api_key_active(*, digest: str) -> ApiKey | None:
-    return ApiKey.objects.select_related("workspace").filter(digest=digest, revoked_at__isnull=True).first()
+    """The unrevoked, unexpired key with this digest."""
+    return (
+        ApiKey.objects.select_related("workspace")
+        .filter(digest=digest, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )
 
 
 def workspaces_for_user(*, user) -> QuerySet[Membership]:
@@ -31,8 +38,9 @@ class KeyedTask:
 
 
 def task_for_key(*, digest: str, task_id: UUID, used_since) -> KeyedTask | None:
-    """The task `task_id` if the active API key with `digest` may see it (same workspace), in one query; None when it
-    may not or there is no such task. Expiry is the caller's to check (Task.is_expired), as for task_get.
+    """The task `task_id` if the active (unrevoked, unexpired) API key with `digest` may see it (same workspace), in
+    one query; None when it may not or there is no such task. The task's expiry is the caller's to check
+    (Task.is_expired), as for task_get.
 
     This is what ApiKeyAuth and task_get find between them, for the cached-answer path (api/answers.py), which
     serves every poll: one statement, written once per database vendor, its row turned into a Task with the ORM's own
@@ -41,6 +49,7 @@ def task_for_key(*, digest: str, task_id: UUID, used_since) -> KeyedTask | None:
     params = [
         plan.used_field.get_db_prep_value(used_since, connection),
         digest,
+        plan.used_field.get_db_prep_value(timezone.now(), connection),
         plan.pk.get_db_prep_value(task_id, connection),
     ]
     with connection.cursor() as cursor:
@@ -89,6 +98,7 @@ def _task_for_key_plan(vendor: str) -> _Plan:
         f"FROM {task} t JOIN {key} k ON k.{col(ApiKey, 'workspace')} = t.{col(Task, 'workspace')} "
         f"LEFT JOIN {file} f ON f.{col(StoredFile, 'file_id')} = t.{col(Task, 'input_file')} "
         f"WHERE k.{col(ApiKey, 'digest')} = %s AND k.{col(ApiKey, 'revoked_at')} IS NULL "
+        f"AND (k.{col(ApiKey, 'expires_at')} IS NULL OR k.{col(ApiKey, 'expires_at')} > %s) "
         f"AND t.{col(Task, 'task_id')} = %s"
     )
     compiler = Task.objects.none().query.get_compiler(connection=connection)

@@ -11,13 +11,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from tasks_app import selectors
-from tasks_app.choices import Role, TaskStatus, TaskType
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, NotFound
 from tasks_app.forms import SORTS, TaskFilterForm
 from tasks_app.models import ParsePreset, Task
+from tasks_app.permissions import role_allows
 from tasks_app.services.intake import intake_extract, intake_rerun, parse_config_check
 from tasks_app.services.tasks import task_delete, tasks_cancel
-from tasks_app.views.shell import workspace_required
+from tasks_app.views.access import can, workspace_required
 
 LIST_TEMPLATE = "tasks_app/tasks.html"
 # Columns a list row never shows; `configuration` alone is ~2 KB of JSON per row.
@@ -28,9 +29,9 @@ NOT_YOURS = "{n} not yours to change (only admins act on other people's tasks)"
 
 def can_manage(membership, task: Task) -> bool:
     """Members act on their own tasks; admins and owners on everyone's (API-key tasks included)."""
-    if membership is None or not membership.has_role(Role.MEMBER):
+    if membership is None or not role_allows(membership.role, "task.change"):
         return False
-    return membership.has_role(Role.ADMIN) or task.created_by_user_id == membership.user_id
+    return role_allows(membership.role, "task.change_any") or task.created_by_user_id == membership.user_id
 
 
 def task_or_404(request, task_id) -> Task:
@@ -110,7 +111,7 @@ def _list_context(request, params: QueryDict) -> dict:
         "previous_url": _with_query(params, page=page - 1),
         "query": params.urlencode(),
         "sort_links": sort_links,
-        "can_upload": request.membership.has_role(Role.MEMBER),
+        "can_upload": can(request, "task.create"),
         "presets": ParsePreset.objects.filter(workspace=request.workspace).only("id", "name"),
         "schemas": selectors.schemas_latest(workspace=request.workspace),
         "filtered": any(f.get(k) for k in ("status", "type", "created_from", "created_to", "q", "created_by")),
@@ -122,7 +123,7 @@ def _sort_field(sort: str) -> str:
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 @vary_on_headers("HX-Request")
 def task_list(request):
     template = LIST_TEMPLATE + ("#results" if request.htmx and request.htmx.target == "results" else "")
@@ -130,7 +131,7 @@ def task_list(request):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_count(request):
     """The total for the current filters, fetched after the page shows (a count can be slow on 100k rows)."""
     members = list(_members(request))
@@ -140,17 +141,15 @@ def task_count(request):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_row(request, task_id):
     task = task_or_404(request, task_id)
     task.can_manage = can_manage(request.membership, task)
-    return render(
-        request, LIST_TEMPLATE + "#row", {"task": task, "can_upload": request.membership.has_role(Role.MEMBER)}
-    )
+    return render(request, LIST_TEMPLATE + "#row", {"task": task, "can_upload": can(request, "task.create")})
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("task.change")
 def task_bulk(request):
     """cancel / delete / rerun on the checked rows, then the list again as the `query` field describes it."""
     action = request.POST.get("action", "")
@@ -235,7 +234,7 @@ def _valid_ids(ids: list[str]) -> list[str]:
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_chip(request, task_id):
     """Status badge + progress for one task, polling itself until the task is terminal (upload results)."""
     task = task_or_404(request, task_id)

@@ -14,15 +14,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tasks_app import selectors
-from tasks_app.choices import Role, TaskStatus, TaskType
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.presenters import base_url
 from tasks_app.services.intake import intake_extract
 from tasks_app.services.review import PageBox, review_claim, review_decide, review_for, review_pick
 from tasks_app.services.storage import asset_url
 from tasks_app.views import viewer
+from tasks_app.views.access import can, workspace_required
 from tasks_app.views.documents import task_or_404
-from tasks_app.views.shell import workspace_required
 
 TEMPLATE = "tasks_app/extraction.html"
 QUEUE_TEMPLATE = "tasks_app/review_queue.html"
@@ -114,7 +114,7 @@ def _groups(fields: list) -> list[dict]:
 def _extraction_context(request, task) -> dict:
     source = task.source_task
     parse = source.source_task if source is not None and source.task_type == TaskType.SPLIT else source
-    can_review = request.membership.has_role(Role.MEMBER)
+    can_review = can(request, "review.decide")
     context = {"nav": "tasks", "task": task, "source": parse, "can_review": can_review}
     review = review_for(task=task)
     output = selectors.task_output(task=task) or {}
@@ -157,7 +157,7 @@ def _extraction_context(request, task) -> dict:
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_page(request, task_id):
     """GET /tasks/<id>/: a succeeded extraction opens for review; everything else in the document viewer."""
     task = task_or_404(request, task_id)
@@ -201,7 +201,7 @@ def _boxes(raw: str) -> list[PageBox]:
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("review.decide")
 def review_decide_view(request, task_id):
     """One decision; answers the field re-rendered, its citation boxes and the review's progress (JSON)."""
     task = task_or_404(request, task_id)
@@ -229,7 +229,7 @@ def review_decide_view(request, task_id):
 
 
 @require_GET
-@workspace_required(Role.MEMBER)
+@workspace_required("review.decide")
 def review_pick_view(request, task_id):
     """The words inside boxes drawn on the page: what a correction would read (nothing is saved)."""
     task = task_or_404(request, task_id)
@@ -241,7 +241,7 @@ def review_pick_view(request, task_id):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("review.read")
 def review_queue_view(request):
     schema_name = request.GET.get("schema", "")
     try:
@@ -267,7 +267,7 @@ def review_queue_view(request):
 
 
 @require_GET
-@workspace_required(Role.MEMBER)
+@workspace_required("review.decide")
 def review_next_view(request):
     """`n`: the next document in the queue that nobody else holds, claimed and opened."""
     try:
@@ -293,7 +293,7 @@ def review_next_view(request):
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("task.create")
 def extract_run_view(request, task_id):
     """Run a saved schema version on this parsed document: a new Extract task reading its parse output."""
     task = task_or_404(request, task_id)

@@ -14,7 +14,7 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks_app import engine, selectors
-from tasks_app.choices import Role, TaskStatus, TaskType
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task
 from tasks_app.presenters import review_export_download
@@ -23,8 +23,8 @@ from tasks_app.services.extraction import extraction_dry_run
 from tasks_app.services.intake import extraction_schema_check
 from tasks_app.services.review import auto_accept_set
 from tasks_app.services.schemas import schema_save
+from tasks_app.views.access import can, workspace_required
 from tasks_app.views.review import citation_boxes, display_value
-from tasks_app.views.shell import workspace_required
 
 EDITOR = "tasks_app/schema_editor.html"
 STARTER = {
@@ -36,13 +36,13 @@ TRY_DOCUMENTS = 50  # parsed documents offered for a dry run
 
 
 @require_GET
-@workspace_required()
+@workspace_required("schema.read")
 def schema_list(request):
     latest = selectors.schemas_latest(workspace=request.workspace)
     return render(
         request,
         "tasks_app/schemas.html",
-        {"schemas": latest, "nav": "schemas", "can_edit": request.membership.has_role(Role.MEMBER)},
+        {"schemas": latest, "nav": "schemas", "can_edit": can(request, "schema.edit")},
     )
 
 
@@ -64,20 +64,20 @@ def _editor(request, *, name: str, schema: dict, description: str, current=None,
         "current": current,
         "versions": versions,
         "latest": versions[0] if versions else None,
-        "can_edit": request.membership.has_role(Role.MEMBER),
+        "can_edit": can(request, "schema.edit"),
         "documents": _try_documents(request),
     }
     return render(request, EDITOR, context | extra, status=status)
 
 
 @require_GET
-@workspace_required()
+@workspace_required("schema.read")
 def schema_new(request):
     return _editor(request, name="", schema=STARTER, description="")
 
 
 @require_GET
-@workspace_required()
+@workspace_required("schema.read")
 def schema_detail(request, name: str):
     versions = selectors.schema_versions(workspace=request.workspace, name=name)
     wanted = request.GET.get("version")
@@ -106,7 +106,7 @@ def _schema_from_post(request) -> dict:
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("schema.edit")
 def schema_save_view(request):
     name = request.POST.get("name", "")
     try:
@@ -136,7 +136,7 @@ def schema_save_view(request):
 
 
 @require_POST
-@workspace_required()
+@workspace_required("schema.read")
 def schema_check_view(request):
     """The builder asks as you type: `{ok}` or `{error, path}` with the engine's JSON path."""
     try:
@@ -148,7 +148,7 @@ def schema_check_view(request):
 
 
 @require_POST
-@workspace_required()
+@workspace_required("schema.read")
 def schema_try_view(request):
     """Run the unsaved schema on a parsed document and show what it finds, with citations; nothing is stored."""
     try:
@@ -176,7 +176,7 @@ def schema_try_view(request):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("schema.read")
 def schema_diff(request, name: str):
     versions = {s.version: s for s in selectors.schema_versions(workspace=request.workspace, name=name)}
     if not versions:
@@ -206,7 +206,7 @@ def _pct(value: float | None) -> float | None:
 
 
 @require_GET
-@workspace_required()
+@workspace_required("schema.read")
 def schema_stats(request, name: str):
     versions = list(selectors.schema_versions(workspace=request.workspace, name=name).values_list("version", flat=True))
     if not versions:
@@ -242,15 +242,15 @@ def schema_stats(request, name: str):
             "threshold_x": 180 + 3.2 * 100 * selectors.AUTO_ACCEPT_MIN_LOWER_BOUND,
             "min_reviews": selectors.AUTO_ACCEPT_MIN_REVIEWS,
             "min_lower": _pct(selectors.AUTO_ACCEPT_MIN_LOWER_BOUND),
-            "can_admin": request.membership.has_role(Role.ADMIN),
-            "can_edit": request.membership.has_role(Role.MEMBER),
+            "can_admin": can(request, "review.auto_accept"),
+            "can_edit": can(request, "schema.edit"),
             "comparisons": selectors.comparisons_recent(workspace=request.workspace, schema_name=name),
         },
     )
 
 
 @require_POST
-@workspace_required(Role.ADMIN)
+@workspace_required("review.auto_accept")
 def schema_auto_accept(request, name: str):
     """Switch a field's auto-accept rule on (with the evidence on screen) or off."""
     if not selectors.schema_versions(workspace=request.workspace, name=name).exists():
@@ -277,7 +277,7 @@ def schema_auto_accept(request, name: str):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("review.read")
 def schema_export(request, name: str):
     """Reviewed results of this schema (a version, else all) as JSON, CSV or the CSV of table rows."""
     wanted = request.GET.get("version", "")
@@ -294,7 +294,7 @@ def schema_export(request, name: str):
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("schema.edit")
 def schema_compare_start(request, name: str):
     try:
         comparison = comparison_start(
@@ -311,7 +311,7 @@ def schema_compare_start(request, name: str):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("schema.read")
 def schema_compare(request, name: str, comparison_id):
     comparison = selectors.comparison_get(workspace=request.workspace, comparison_id=comparison_id)
     if comparison is None or comparison.schema_name != name:

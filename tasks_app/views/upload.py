@@ -9,13 +9,12 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tasks_app.choices import Role
 from tasks_app.errors import ApplicationError
 from tasks_app.forms import ParseConfigForm
 from tasks_app.models import ParsePreset
 from tasks_app.services.intake import intake_parse, intake_url
 from tasks_app.services.presets import preset_delete, preset_save
-from tasks_app.views.shell import workspace_required
+from tasks_app.views.access import can, workspace_required
 
 TEMPLATE = "tasks_app/upload.html"
 NO_FILE = "Choose a file (or drop one on the page) first."
@@ -31,7 +30,7 @@ def _panel_context(request, form: ParseConfigForm, *, selected=None, preset_erro
         "presets": _presets(request),
         "selected_preset": selected,
         "preset_error": preset_error,
-        "can_admin": request.membership.has_role(Role.ADMIN),
+        "can_admin": can(request, "task.change_any"),
         "workspace_retention": request.workspace.default_expires_in,
     }
 
@@ -44,7 +43,7 @@ def _form_for_preset(request, preset_id: str | None):
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_required(Role.MEMBER)
+@workspace_required("task.create")
 def upload(request):
     if request.method == "POST":  # the no-JavaScript path: every file in one request
         form = ParseConfigForm(request.POST)
@@ -84,7 +83,7 @@ def _create_one(request, form: ParseConfigForm, upload=None, url: str = "") -> d
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("task.create")
 def upload_file(request):
     """One file from upload.js; answers the result row (400 with the engine's message when refused)."""
     upload = request.FILES.get("file")
@@ -93,7 +92,7 @@ def upload_file(request):
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("task.create")
 def upload_url(request):
     url = request.POST.get("url", "").strip()
     result = _create_one(request, ParseConfigForm(request.POST), url=url)
@@ -101,14 +100,14 @@ def upload_url(request):
 
 
 @require_GET
-@workspace_required(Role.MEMBER)
+@workspace_required("task.create")
 def preset_panel(request):
     form, preset = _form_for_preset(request, request.GET.get("preset"))
     return render(request, TEMPLATE + "#panel", _panel_context(request, form, selected=preset))
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("preset.edit")
 def preset_create(request):
     form = ParseConfigForm(request.POST)
     selected, error = None, ""
@@ -128,10 +127,10 @@ def preset_create(request):
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("preset.edit")
 def preset_remove(request, preset_id):
     preset = get_object_or_404(ParsePreset, workspace=request.workspace, pk=preset_id)
-    if not (request.membership.has_role(Role.ADMIN) or preset.created_by_id == request.user.pk):
+    if not (can(request, "task.change_any") or preset.created_by_id == request.user.pk):
         form, _ = _form_for_preset(request, str(preset.pk))
         context = _panel_context(
             request, form, selected=preset, preset_error="Only its author or an admin can delete it."

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tasks_app import engine, selectors
-from tasks_app.choices import Role, TaskStatus, TaskType
+from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.presenters import base_url, task_to_dict
 from tasks_app.services.storage import asset_url
 from tasks_app.services.tasks import task_cancel, task_delete
+from tasks_app.views.access import can, workspace_required
 from tasks_app.views.documents import can_manage, task_or_404
-from tasks_app.views.shell import workspace_required
 
 TEMPLATE = "tasks_app/viewer.html"
 # Page images are signed for a working session, not the API's 10 minutes: people read long documents.
@@ -89,7 +89,7 @@ def _viewer_context(request, task) -> dict:
         "nav": "tasks",
         "task": task,
         "can_manage": can_manage(request.membership, task),
-        "can_upload": request.membership.has_role(Role.MEMBER),
+        "can_upload": can(request, "task.create"),
     }
     if task.task_type == TaskType.PARSE and task.status == TaskStatus.SUCCEEDED and context["can_upload"]:
         context["schemas"] = selectors.schemas_latest(workspace=task.workspace)
@@ -122,14 +122,14 @@ def _viewer_context(request, task) -> dict:
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_detail(request, task_id):
     task = task_or_404(request, task_id)
     return render(request, TEMPLATE, _viewer_context(request, task))
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_body(request, task_id):
     """Polled while the task runs; once it is terminal the answer is the whole viewer, without the poll."""
     task = task_or_404(request, task_id)
@@ -139,7 +139,7 @@ def task_body(request, task_id):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def page_segments(request, task_id, page: int):
     task = task_or_404(request, task_id)
     index = _index_or_404(task)
@@ -148,7 +148,7 @@ def page_segments(request, task_id, page: int):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def segment_detail(request, task_id, segment_id: str):
     task = task_or_404(request, task_id)
     index = _index_or_404(task)
@@ -174,7 +174,7 @@ def segment_detail(request, task_id, segment_id: str):
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def chunk_list(request, task_id):
     task = task_or_404(request, task_id)
     index = _index_or_404(task)
@@ -194,7 +194,7 @@ def _document_parts(task) -> list[tuple[dict, dict]]:
 
 
 @require_GET
-@workspace_required()
+@workspace_required("task.read")
 def task_download(request, task_id, fmt: str):
     task = task_or_404(request, task_id)
     stem = slugify(PurePath(task.file_name or "document").stem) or "document"
@@ -223,7 +223,7 @@ def task_download(request, task_id, fmt: str):
 
 
 @require_POST
-@workspace_required(Role.MEMBER)
+@workspace_required("task.change")
 def task_action(request, task_id, action: str):
     task = task_or_404(request, task_id)
     if not can_manage(request.membership, task):

@@ -42,7 +42,7 @@ def test_user_without_workspace_sees_an_explanation(client, make_user):
 def test_only_admins_create_api_keys(client, workspace, make_user, role, allowed):
     make_user("bob", workspace=workspace, role=role)
     client.login(request=HttpRequest(), username="bob", password="pw-for-tests-1")
-    response = client.post("/settings/api-keys/", {"name": "etl"}, headers={"HX-Request": "true"})
+    response = client.post("/settings/api-keys/new/", {"name": "etl"}, headers={"HX-Request": "true"})
     assert (response.status_code == 200) is allowed
     assert ApiKey.objects.filter(workspace=workspace, name="etl").exists() is allowed
     if allowed:
