@@ -259,6 +259,24 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0
 AXES_VERBOSE = False
 
+# --- People: sign-up and e-mail ---------------------------------------------
+# Open sign-up is off: people join through an invitation (Settings › Members). On, /accounts/signup/ makes an
+# account with a personal workspace it owns.
+CHUNKR_OPEN_SIGNUP = env_bool("CHUNKR_OPEN_SIGNUP", default=False)
+# Invitations and password resets are e-mailed through Django's mail backend: printed to the console (the web
+# process's log) unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chunkr-web <noreply@localhost>")
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
+
 # --- I18N -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

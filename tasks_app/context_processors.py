@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from tasks_app.permissions import actions_for
 
 
@@ -6,6 +8,8 @@ def workspace(request):
     return {
         "workspace": getattr(request, "workspace", None),
         "membership": membership,
+        "memberships": getattr(request, "memberships", []),
         # What the signed-in member may do here (tasks_app.permissions): {% if "member.manage" in allowed %}
+        "open_signup": settings.CHUNKR_OPEN_SIGNUP,
         "allowed": actions_for(membership.role) if membership is not None else frozenset(),
     }

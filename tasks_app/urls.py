@@ -1,7 +1,19 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tasks_app.views import assets, documents, members, review, schemas, shell, upload, viewer, webhooks
+from tasks_app.views import (
+    accounts,
+    assets,
+    audit,
+    documents,
+    members,
+    review,
+    schemas,
+    shell,
+    upload,
+    viewer,
+    webhooks,
+)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
@@ -42,11 +54,25 @@ urlpatterns = [
     path("schemas/<str:name>/auto-accept/", schemas.schema_auto_accept, name="schema-auto-accept"),
     path("settings/", members.settings_home, name="settings"),
     path("settings/members/", members.members_page, name="settings-members"),
+    path("settings/members/invite/", members.invitation_create_view, name="invitation-create"),
+    path(
+        "settings/invitations/<uuid:invitation_id>/withdraw/",
+        members.invitation_revoke_view,
+        name="invitation-revoke",
+    ),
+    path("settings/members/<int:membership_id>/role/", members.member_role_view, name="member-role"),
+    path("settings/members/<int:membership_id>/remove/", members.member_remove_view, name="member-remove"),
+    path("settings/members/<int:membership_id>/owner/", members.ownership_transfer_view, name="ownership-transfer"),
+    path("settings/leave/", members.workspace_leave_view, name="workspace-leave"),
     path("settings/api-keys/", members.api_keys_page, name="settings-api-keys"),
     path("settings/api-keys/new/", members.api_key_create_view, name="api-key-create"),
     path("settings/api-keys/<uuid:key_id>/revoke/", members.api_key_revoke_view, name="api-key-revoke"),
+    path("settings/audit/", audit.audit_page, name="settings-audit"),
     path("settings/webhooks/", webhooks.webhooks_page, name="settings-webhooks"),
     path("settings/webhooks/<uuid:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook-delete"),
     path("assets/<str:token>", assets.asset, name="asset"),
     path("workspace/switch/", shell.workspace_switch, name="workspace-switch"),
+    path("workspace/new/", accounts.workspace_create_view, name="workspace-create"),
+    path("invite/<str:token>/", accounts.invitation_accept_view, name="invitation-accept"),
+    path("accounts/signup/", accounts.signup_view, name="signup"),
 ]

@@ -3,6 +3,7 @@
 A package by kind of read; its public names are all here, so callers write `selectors.task_get(...)`.
 """
 
+from tasks_app.selectors.audit import AUDIT_KINDS, audit_actors, audit_events
 from tasks_app.selectors.keys import KeyedTask, api_key_active, task_for_key, workspaces_for_user
 from tasks_app.selectors.outputs import json_loads, parse_output_of, task_output, task_outputs, task_outputs_as_read
 from tasks_app.selectors.reviews import (
@@ -30,6 +31,9 @@ from tasks_app.selectors.tasks import TASK_NOT_FOUND, task_get, task_list, task_
 from tasks_app.selectors.viewer import ViewerIndex, task_output_segments, task_segment, task_viewer_index
 
 __all__ = [
+    "AUDIT_KINDS",
+    "audit_actors",
+    "audit_events",
     "AUTO_ACCEPT_MIN_LOWER_BOUND",
     "AUTO_ACCEPT_MIN_REVIEWS",
     "CLAIM_IDLE",

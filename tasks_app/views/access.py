@@ -46,3 +46,10 @@ def can(request, action: str) -> bool:
     """For templates and views: may the signed-in member do `action` here?"""
     membership = getattr(request, "membership", None)
     return membership is not None and role_allows(membership.role, action)
+
+
+def open_to_anyone(view):
+    """Marks a dashboard view that needs no workspace role (sign-up, accepting an invitation): the permission-matrix
+    test reads `permission = None` as a deliberate choice, not a forgotten check."""
+    view.permission = None
+    return view

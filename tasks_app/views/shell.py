@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 
 from tasks_app import selectors
 from tasks_app.middleware import SESSION_KEY
+from tasks_app.views.access import open_to_anyone
 
 
+@open_to_anyone
 @require_POST
 @login_required
 def workspace_switch(request):
