@@ -50,10 +50,10 @@ def invitation_create(
     role: Role | str = Role.MEMBER,
     email: str = "",
     ttl: timedelta = INVITE_TTL,
-    accept_url: str = "",
+    accept_url: str = "{token}",
 ) -> tuple[Invitation, str]:
-    """An invitation and its token (the link's secret, kept only as a digest). With `email`, the link is mailed (the
-    `accept_url` prefix + token) once the transaction commits."""
+    """An invitation and its token (the link's secret, kept only as a digest). With `email`, the link (`accept_url`
+    with the token in place of `{token}`) is mailed once the transaction commits."""
     if role not in Role.values:
         raise ApplicationError("Choose a role: owner, admin, member or viewer.")
     _authorize_role_grant(actor=actor, workspace=workspace, role=role)
@@ -77,7 +77,7 @@ def invitation_create(
         data={"role": str(role), "email": email, "expires_at": invitation.expires_at.isoformat()},
     )
     if email:
-        link = accept_url + token
+        link = accept_url.replace("{token}", token)
         inviter = actor.get_username() if isinstance(actor, AbstractBaseUser) else "An administrator"
         transaction.on_commit(
             lambda: send_mail(

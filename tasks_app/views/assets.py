@@ -13,8 +13,10 @@ from django.views.decorators.http import require_GET
 
 from tasks_app.presenters import user_bytes_headers
 from tasks_app.services.storage import asset_from_token, content_type_for, open_asset
+from tasks_app.views.access import open_to_anyone
 
 
+@open_to_anyone  # the signed token in the URL is the permission (services/storage.py signs it)
 @require_GET
 def asset(request, token: str):
     try:

@@ -58,7 +58,9 @@ def invitation_create_view(request):
             role=request.POST.get("role") or Role.MEMBER,
             email=request.POST.get("email", ""),
             ttl=ttl,
-            accept_url=request.build_absolute_uri(reverse("invitation-accept", args=["-"]))[:-2],
+            accept_url=request.build_absolute_uri(reverse("invitation-accept", args=["TOKEN"])).replace(
+                "TOKEN", "{token}"
+            ),
         )
     except ApplicationError as exc:
         return _members_render(request, {"invite_error": exc.message}, status=exc.status)

@@ -296,6 +296,8 @@ def schema_export(request, name: str):
 @require_POST
 @workspace_required("schema.edit")
 def schema_compare_start(request, name: str):
+    if not selectors.schema_versions(workspace=request.workspace, name=name).exists():
+        raise Http404("No such schema in this workspace.")
     try:
         comparison = comparison_start(
             workspace=request.workspace,
