@@ -224,3 +224,44 @@ def test_refresh_review_screenshots(page, workspace, make_user):
         review_decide(task=extract, path="currency", action="correct", text="EUR", actor=mia)
     page.goto(f"/schemas/{saved.name}/stats/")
     page.screenshot(path=str(out / "schema-stats.png"), full_page=True)
+
+
+def test_refresh_settings_screenshots(page, workspace, make_user):
+    """Settings › Members (with an invitation link just made), API keys (a new key shown once), Audit log."""
+    from tasks_app.choices import Role
+    from tasks_app.services.api_keys import api_key_create, api_key_revoke
+    from tasks_app.services.members import invitation_create
+
+    out = Path(OUT)
+    out.mkdir(parents=True, exist_ok=True)
+    owner = make_user("olga", workspace=workspace, role=Role.OWNER)
+    owner.email = "olga@acme.example"
+    owner.save()
+    for name, role in (("ada", Role.ADMIN), ("mia", Role.MEMBER), ("sam", Role.MEMBER), ("vera", Role.VIEWER)):
+        make_user(name, workspace=workspace, role=role)
+    invitation_create(workspace=workspace, actor=owner, role=Role.MEMBER, email="li@acme.example")
+    invitation_create(workspace=workspace, actor=owner, role=Role.VIEWER)
+    api_key_create(workspace=workspace, name="ingestion script", created_by=owner)
+    reader, _ = api_key_create(workspace=workspace, name="BI dashboards", created_by=owner, role=Role.VIEWER)
+    old, _ = api_key_create(workspace=workspace, name="2025 migration", created_by=owner)
+    api_key_revoke(key=old, actor=owner)
+    log_in(page, "olga")
+
+    page.goto("/settings/members/")
+    form = page.locator("[data-invite-form]")
+    form.locator("input[name=email]").fill("noor@acme.example")
+    form.get_by_role("button", name="Create invitation").click()
+    expect(page.locator("[data-invite-link]")).to_be_visible()
+    page.screenshot(path=str(out / "settings-members.png"), full_page=True)
+
+    page.goto("/settings/api-keys/")
+    key_form = page.locator("[data-api-key-form]")
+    key_form.locator("input[name=name]").fill("nightly export")
+    key_form.locator("select[name=expires_in_days]").select_option("90")
+    key_form.get_by_role("button", name="Create key").click()
+    expect(page.locator("[data-secret]")).to_be_visible()
+    page.screenshot(path=str(out / "settings-api-keys.png"), full_page=True)
+
+    page.goto("/settings/audit/")
+    expect(page.locator("[data-audit-log]")).to_be_visible()
+    page.screenshot(path=str(out / "settings-audit.png"), full_page=True)
