@@ -158,3 +158,27 @@ def test_sign_up_is_closed_by_default_and_gives_a_personal_workspace_when_open(d
     assert other.name == "Sam Labs"
     with pytest.raises(ApplicationError, match="exists already"):
         workspace_create_for(user=user, name="sam labs")
+
+
+def test_the_invite_command_prints_a_link_that_makes_the_first_owner(db, capsys, settings):
+    from django.core.management import call_command
+
+    settings.PUBLIC_BASE_URL = "https://docs.example.org"
+    call_command("invite", workspace="Initech", role="owner")
+    link = capsys.readouterr().out.strip().splitlines()[-1]
+    assert link.startswith("https://docs.example.org/invite/") and link.endswith("/")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    joined = invitation_accept(token=token, username="boss", password="a-long-pass-phrase")
+    assert joined.role == Role.OWNER and joined.workspace.name == "Initech"
+
+
+def test_the_key_command_makes_read_only_and_expiring_keys(db, capsys):
+    from django.core.management import CommandError, call_command
+
+    from tasks_app.models import ApiKey
+
+    call_command("create_api_key", workspace="Initech", name="ro", role="viewer", expires_in_days=5)
+    key = ApiKey.objects.get(name="ro")
+    assert key.role == Role.VIEWER and timedelta(days=4) < key.expires_at - timezone.now() <= timedelta(days=5)
+    with pytest.raises(CommandError, match="1 or more"):
+        call_command("create_api_key", workspace="Initech", expires_in_days=0)
