@@ -13,6 +13,7 @@ from tasks_app import engine, selectors
 from tasks_app.choices import ReviewStatus, TaskStatus
 from tasks_app.errors import ApplicationError
 from tasks_app.models import ExtractionReview, ExtractionSchema, SchemaComparison
+from tasks_app.services.access import authorize
 from tasks_app.services.audit import Actor, audit_record
 from tasks_app.services.extraction import extract_options
 from tasks_app.services.queue import job_send
@@ -27,6 +28,7 @@ COMPARE_JOB = "tasks_app.jobs.compare_schema_versions_job"
 def comparison_start(*, workspace, schema_name: str, base_version: int, new_version: int, actor: Actor):
     """Queue a run of `new_version` (or of today's extractor, when it is `base_version`) over the documents fully
     reviewed under `base_version`; each field is then scored against the reviewed values, before and after."""
+    authorize(actor=actor, workspace=workspace, action="schema.edit")
     versions = set(
         ExtractionSchema.objects.filter(workspace=workspace, name=schema_name).values_list("version", flat=True)
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from tasks_app import engine
 from tasks_app.errors import FileTooLarge
 from tasks_app.models import ApiKey, StoredFile, Workspace
+from tasks_app.services.access import authorize
 from tasks_app.services.audit import audit_record
 from tasks_app.services.storage import content_type_for, local_copy, save_stream
 
@@ -64,6 +65,7 @@ def file_store(
 ) -> tuple[StoredFile, Sniffed]:
     """Store an input and hand back its row with the sniff made of it, so that nobody sniffs the same upload twice.
     `private`: a task's own copy of a URL/base64/upload input, not listed under /files."""
+    authorize(actor=actor, workspace=workspace, action="file.create")
     file_id = uuid.uuid4()
     name = _safe_name(file_name or "upload")
     limit = settings.CHUNKR_MAX_UPLOAD_BYTES
@@ -102,6 +104,7 @@ def file_store(
 @transaction.atomic
 def file_delete(*, stored: StoredFile, actor: AbstractBaseUser | ApiKey | None) -> None:
     """Delete the bytes and scrub user metadata; the row stays (invisible) for the audit trail."""
+    authorize(actor=actor, workspace=stored.workspace_id, action="file.delete")
     key = stored.storage_key
     stored.deleted_at = timezone.now()
     stored.metadata = None

@@ -23,6 +23,7 @@ from tasks_app import engine, selectors
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, FileTooLarge
 from tasks_app.models import ExtractionSchema, StoredFile, Task, Workspace
+from tasks_app.services.access import authorize, authorize_task_change
 from tasks_app.services.audit import Actor
 from tasks_app.services.extraction import task_create_derived
 from tasks_app.services.files import Sniffed, file_store, sniff_stored
@@ -86,6 +87,7 @@ def intake_parse(
     client_version: object = "Unspecified",
 ) -> Task:
     """A parse task over `file`, queued. Nothing is kept when the input is refused."""
+    authorize(actor=actor, workspace=workspace, action="task.create")
     config = parse_config_check(configuration)  # 400 before anything is stored
     queue_check()  # 503 while the broker is down, before anything is stored
     received: ResolvedInput | None = None
@@ -134,6 +136,7 @@ def intake_url(
 
 def intake_update_legacy(*, task: Task, changes: dict, expires_in: int | None, actor: Actor) -> Task:
     """Legacy PATCH /task/{id}/parse (§12.3): the task's configuration with `changes`, re-run in place."""
+    authorize_task_change(actor=actor, task=task)
     config = parse_config_check({**task.configuration, **changes})
     queue_check()
     return task_update_legacy(task=task, configuration=config, expires_in=expires_in, actor=actor)
@@ -217,6 +220,7 @@ def _intake_derived(
 ) -> Task:
     """An Extract/Split task over the task `file` names, or over `file` as a document, parsed first (a task id is
     never parsed a second time). `configuration`: the derived task's own, to which the parse configuration is added."""
+    authorize(actor=actor, workspace=workspace, action="task.create")
     if is_task_reference(file):
         if file_name is not None or parse_configuration is not None:
             raise ApplicationError(

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from tasks_app.errors import ApplicationError
 from tasks_app.models import ParsePreset, Workspace
+from tasks_app.services.access import authorize
 from tasks_app.services.audit import audit_record
 from tasks_app.services.intake import parse_config_resolve
 
@@ -16,6 +17,7 @@ PRESET_NAME_REQUIRED = "Give the preset a name."
 @transaction.atomic
 def preset_save(*, workspace: Workspace, name: str, configuration: dict, actor: AbstractBaseUser) -> ParsePreset:
     """Create the preset, or replace the configuration of the one with that name."""
+    authorize(actor=actor, workspace=workspace, action="preset.edit")
     name = name.strip()[:80]
     if not name:
         raise ApplicationError(PRESET_NAME_REQUIRED)
@@ -33,5 +35,8 @@ def preset_save(*, workspace: Workspace, name: str, configuration: dict, actor: 
 
 @transaction.atomic
 def preset_delete(*, preset: ParsePreset, actor: AbstractBaseUser) -> None:
+    authorize(actor=actor, workspace=preset.workspace_id, action="preset.edit")
+    if actor is not None and preset.created_by_id != actor.pk:
+        authorize(actor=actor, workspace=preset.workspace_id, action="task.change_any")
     audit_record(workspace=preset.workspace, actor=actor, verb="preset.deleted", target=preset)
     preset.delete()

@@ -28,6 +28,7 @@ from tasks_app.models import (
     Task,
     TaskOutput,
 )
+from tasks_app.services.access import authorize
 from tasks_app.services.audit import Actor, audit_record
 
 ACTIONS = ("accept", "correct", "reject")
@@ -85,6 +86,7 @@ def review_for(*, task: Task) -> ExtractionReview:
 
 def review_claim(*, review: ExtractionReview, user, force: bool = False) -> ExtractionReview:
     """Take the review for `user`. A live claim by someone else (under 30 minutes idle) is refused unless `force`."""
+    authorize(actor=user, workspace=review.workspace_id, action="review.decide")
     if not force and selectors.claim_is_live(review) and review.claimed_by_id != user.pk:
         minutes = int((timezone.now() - review.claimed_at).total_seconds() // 60)
         raise ApplicationError(CLAIMED_BY_OTHER.format(user=review.claimed_by.get_username(), minutes=minutes))
@@ -157,6 +159,7 @@ def review_decide(
     """Record one decision on the field at `path` and apply it to the task's output. `correct` takes `text` (the
     value as typed), or `boxes` (the words inside become the value and its citation), or both (the typed value,
     cited by the boxes)."""
+    authorize(actor=actor, workspace=task.workspace_id, action="review.decide")
     if action not in ACTIONS:
         raise ApplicationError(f"action: must be one of {', '.join(ACTIONS)}")
     if text is not None and len(text) > MAX_VALUE_CHARS:
@@ -308,6 +311,7 @@ def auto_accept_set(
 ) -> bool:
     """Switch the auto-accept rule of one field on or off; returns whether anything changed. New extractions with
     this schema then get its High-confidence values as `auto` decisions (marked, never silent)."""
+    authorize(actor=actor, workspace=workspace, action="review.auto_accept")
     if enabled:
         _, created = AutoAcceptRule.objects.get_or_create(
             workspace=workspace,

@@ -10,6 +10,7 @@ from django.db.models import Max
 
 from tasks_app.errors import ApplicationError
 from tasks_app.models import ExtractionSchema, Workspace
+from tasks_app.services.access import authorize
 from tasks_app.services.audit import Actor, actor_fields, audit_record
 from tasks_app.services.intake import extraction_schema_check
 
@@ -26,6 +27,7 @@ def schema_save(
     *, workspace: Workspace, name: str, schema: Any, actor: Actor, description: str = ""
 ) -> tuple[ExtractionSchema, bool]:
     """(the version now current, whether it is new). An unchanged schema and description add no version."""
+    authorize(actor=actor, workspace=workspace, action="schema.edit")
     name = " ".join((name or "").split())
     if not name:
         raise ApplicationError("name: a schema needs a name")

@@ -15,8 +15,9 @@ from django.utils.dateparse import parse_datetime
 
 from tasks_app import engine
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
-from tasks_app.errors import ApplicationError
+from tasks_app.errors import ApplicationError, PermissionDenied
 from tasks_app.models import StoredFile, Task, TaskOutput, Workspace
+from tasks_app.services.access import authorize_task_change
 from tasks_app.services.audit import Actor, actor_fields, audit_record
 from tasks_app.services.files import PRIVATE_PREFIX
 from tasks_app.services.lifecycle import (
@@ -118,6 +119,10 @@ def _cancel_flag(task: Task, actor: Actor) -> CancelOutcome:
     """The first step of a cancel: each step is a conditional UPDATE on the status it saw; when the worker moves the
     task on in between (Starting to Processing is the usual race), the task is re-read and the step for its new status
     is tried."""
+    try:
+        authorize_task_change(actor=actor, task=task)
+    except PermissionDenied as exc:
+        return CancelOutcome(task, cancelled=False, error=exc.message)
     done = 0
     for _attempt in range(3):
         done = _cancel_step(task)
@@ -178,6 +183,7 @@ def _cancel_step(task: Task) -> int:
 
 
 def task_delete(*, task: Task, actor: Actor) -> None:
+    authorize_task_change(actor=actor, task=task)
     if task.status not in TERMINAL_STATUSES:
         raise ApplicationError(f"Task cannot be deleted: status is {task.status}")
     task_delete_assets(task=task)

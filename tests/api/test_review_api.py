@@ -33,7 +33,13 @@ def test_a_correction_is_what_every_route_returns_and_review_shows_its_history(c
     assert before["output"]["results"]["total"] == 10.0
     assert _get(client, api_key, f"/tasks/{extraction.pk}/review").json()["status"] == "unreviewed"
 
-    review_decide(task=extraction, path="total", action="correct", text="12.5", actor=make_user("alice"))
+    review_decide(
+        task=extraction,
+        path="total",
+        action="correct",
+        text="12.5",
+        actor=make_user("alice", workspace=extraction.workspace),
+    )
 
     for path in (f"/tasks/{extraction.pk}", f"/tasks/{extraction.pk}/extract"):
         answer = _get(client, api_key, path)
@@ -83,7 +89,7 @@ def test_export_route_returns_reviewed_rows_of_arrays_of_objects(client, api_key
             }
         },
     }
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=workspace)
     saved, _ = schema_save(workspace=workspace, name="Lines", schema=schema, actor=alice)
     source = parse_task(workspace, table_pdf())
     task_process(task_id=str(source.pk))

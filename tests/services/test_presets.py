@@ -13,6 +13,7 @@ def test_a_preset_stores_the_resolved_configuration_and_a_second_save_replaces_i
     workspace, other_workspace, make_user
 ):
     user = make_user("ada", workspace=workspace)
+    make_user("ada", workspace=other_workspace)
     first = preset_save(workspace=workspace, name="Scans", configuration={"ocr_strategy": "All"}, actor=user)
     assert first.configuration["ocr_strategy"] == "All" and "segment_processing" in first.configuration
     again = preset_save(workspace=workspace, name="Scans", configuration={"ocr_strategy": "Auto"}, actor=user)
@@ -31,7 +32,9 @@ def test_a_preset_without_a_name_or_with_a_bad_configuration_is_refused(
     workspace, make_user, name, configuration, message
 ):
     with pytest.raises(ApplicationError, match=message):
-        preset_save(workspace=workspace, name=name, configuration=configuration, actor=make_user("ada"))
+        preset_save(
+            workspace=workspace, name=name, configuration=configuration, actor=make_user("ada", workspace=workspace)
+        )
     assert not ParsePreset.objects.exists()
 
 

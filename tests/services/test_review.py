@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tasks_app import engine, selectors
-from tasks_app.choices import FieldState, ReviewStatus, TaskStatus
+from tasks_app.choices import FieldState, ReviewStatus, Role, TaskStatus
 from tasks_app.errors import ApplicationError
 from tasks_app.models import AuditEvent, ExtractionReview, TaskOutput
 from tasks_app.presenters import task_version
@@ -58,7 +58,7 @@ def test_a_succeeded_extraction_opens_its_review_with_the_machine_output(extract
 
 
 def test_accept_correct_reject_change_the_stored_output_and_keep_history(extraction, make_user):
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=extraction.workspace)
     version = task_version(extraction)
     review_decide(task=extraction, path="invoice_number", action="accept", actor=alice)
     review_decide(task=extraction, path="total", action="correct", text="1.234,50", actor=alice)
@@ -87,7 +87,7 @@ def test_accept_correct_reject_change_the_stored_output_and_keep_history(extract
 
 
 def test_a_box_drawn_over_words_makes_the_value_and_its_citation(extraction, make_user):
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=extraction.workspace)
     parse_output = selectors.parse_output_of(task=extraction)
     page = parse_output["pages"][0]
     doc = pymupdf.open(stream=invoice_pdf())
@@ -113,7 +113,7 @@ def test_a_box_drawn_over_words_makes_the_value_and_its_citation(extraction, mak
 
 
 def test_a_value_that_does_not_fit_the_type_or_path_is_a_clear_400(extraction, make_user):
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=extraction.workspace)
     with pytest.raises(ApplicationError, match="'lots' is not a number"):
         review_decide(task=extraction, path="total", action="correct", text="lots", actor=alice)
     with pytest.raises(ApplicationError, match="not a field of this extraction"):
@@ -124,7 +124,7 @@ def test_a_value_that_does_not_fit_the_type_or_path_is_a_clear_400(extraction, m
 
 
 def test_a_live_claim_keeps_a_second_reviewer_out_until_it_lapses(extraction, make_user):
-    alice, bob = make_user("alice"), make_user("bob")
+    alice, bob = make_user("alice", workspace=extraction.workspace), make_user("bob", workspace=extraction.workspace)
     review = review_claim(review=review_for(task=extraction), user=alice)
     assert review.status == ReviewStatus.IN_REVIEW
     with pytest.raises(ApplicationError, match="alice is reviewing"):
@@ -138,7 +138,7 @@ def test_a_live_claim_keeps_a_second_reviewer_out_until_it_lapses(extraction, ma
 
 
 def test_saving_a_changed_schema_adds_a_version_and_an_unchanged_one_does_not(workspace, make_user):
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=workspace)
     v1, created = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=alice)
     assert (v1.version, created) == (1, True)
     same, created = schema_save(workspace=workspace, name="Invoice", schema=dict(SCHEMA), actor=alice)
@@ -173,7 +173,7 @@ def test_stats_count_the_latest_human_decisions_and_recommend_auto_accept_from_t
     from tasks_app.models import FieldDecision
     from tasks_app.services.review import auto_accept_set
 
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=workspace, role=Role.ADMIN)  # admins switch auto-accept rules
     saved, _ = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=alice)
     source = parse_task(workspace, invoice_pdf())
     task_process(task_id=str(source.pk))
@@ -222,7 +222,7 @@ def test_compare_versions_scores_a_new_version_against_the_reviewed_values(works
     from tasks_app.services.comparison import comparison_run, comparison_start
     from tasks_app.services.intake import intake_extract
 
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=workspace)
     v1, _ = schema_save(workspace=workspace, name="Invoice", schema=SCHEMA, actor=alice)
     source = parse_task(workspace, invoice_pdf())
     task_process(task_id=str(source.pk))
