@@ -1,7 +1,19 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tasks_app.views import assets, documents, members, review, schemas, shell, upload, viewer, webhooks
+from tasks_app.views import (
+    assets,
+    documents,
+    members,
+    retention,
+    review,
+    schemas,
+    shell,
+    upload,
+    usage,
+    viewer,
+    webhooks,
+)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
@@ -47,6 +59,9 @@ urlpatterns = [
     path("settings/api-keys/<uuid:key_id>/revoke/", members.api_key_revoke_view, name="api-key-revoke"),
     path("settings/webhooks/", webhooks.webhooks_page, name="settings-webhooks"),
     path("settings/webhooks/<uuid:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook-delete"),
+    path("settings/retention/", retention.retention_page, name="settings-retention"),
+    path("settings/usage/", usage.usage_page, name="settings-usage"),
+    path("settings/usage.csv", usage.usage_csv, name="settings-usage-csv"),
     path("assets/<str:token>", assets.asset, name="asset"),
     path("workspace/switch/", shell.workspace_switch, name="workspace-switch"),
 ]

@@ -33,14 +33,6 @@ logger = logging.getLogger(__name__)
 
 # What a tombstone's `message` says (GET /tasks/{id} shows it, with the status kept and no output).
 ZDR_MESSAGE = "The output was deleted under zero data retention after it was delivered."
-# The dashboard's retention choices: label -> seconds (None: keep forever). "Custom" takes any number of hours.
-RETENTION_PRESETS: list[tuple[str, int | None]] = [
-    ("Never", None),
-    ("1 hour", 3600),
-    ("24 hours", 86400),
-    ("7 days", 7 * 86400),
-    ("30 days", 30 * 86400),
-]
 MAX_EXPIRES_IN = 2**31 - 1  # the contract's int32
 BAD_EXPIRES_IN = "The retention must be a whole number of seconds between 1 and 2147483647, or none."
 PRIVATE_PREFIX = "inputs/"  # services/files.py: a task's own copy of its input, not a /files upload
