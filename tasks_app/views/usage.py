@@ -12,7 +12,7 @@ from tasks_app.selectors.usage import Usage, workspace_usage
 from tasks_app.views.access import workspace_required
 
 TEMPLATE = "tasks_app/settings/usage.html"
-CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 600, 160, 14  # SVG user units; the bars fill the height below CHART_TOP
+CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 900, 170, 16  # SVG user units; the bars fill the height below CHART_TOP
 
 
 @require_GET
