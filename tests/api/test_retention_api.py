@@ -172,3 +172,24 @@ def test_another_workspace_sees_404_for_a_tombstone(api, workspace, other_worksp
     api.get(f"/tasks/{task.pk}")
     _, other_key = api_key_create(workspace=other_workspace, name="other")
     assert client.get(f"/api/v1/tasks/{task.pk}", headers={"Authorization": other_key}).status_code == 404
+
+
+def test_a_tombstone_cannot_be_extracted_from_or_re_run(api, workspace, client, api_key):
+    zdr_on(workspace)
+    task = api.parsed()
+    api.get(f"/tasks/{task.pk}")
+    schema = {"type": "object", "properties": {"total": {"type": "number"}}}
+    extract = client.post(
+        "/api/v1/tasks/extract",
+        {"file": str(task.pk), "schema": schema},
+        content_type="application/json",
+        headers={"Authorization": api_key},
+    )
+    assert extract.status_code == 400 and "zero data retention" in extract.json()["message"]
+    patch = client.patch(
+        f"/api/v1/task/{task.pk}/parse",
+        {"ocr_strategy": "All"},
+        content_type="application/json",
+        headers={"Authorization": api_key},
+    )
+    assert patch.status_code == 400 and "zero data retention" in patch.json()["message"]
