@@ -242,3 +242,36 @@ def test_retention_changes_are_audited_and_need_an_admin(workspace, make_user):
         "from": {"default_expires_in": None, "zdr_enabled": False, "zdr_trigger": "first"},
         "to": {"default_expires_in": 86400, "zdr_enabled": True, "zdr_trigger": "both"},
     }
+
+
+@pytest.fixture
+def remote_storage(settings):
+    """A store that is not the local disk, as S3 is to the app (STORAGE_BACKEND=s3: page images written eagerly,
+    inputs read through temporary copies): Django's InMemoryStorage, listed the way django-storages lists a bucket."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    settings.STORAGE_BACKEND = "s3"
+    from django.core.files.storage import default_storage
+
+    def listing(prefix: str = "") -> set[str]:
+        folders, files = default_storage.listdir(prefix)
+        names = {f"{prefix}{name}" for name in files}
+        for folder in folders:
+            names |= listing(f"{prefix}{folder}/")
+        return names
+
+    return listing
+
+
+def test_remote_storage_keeps_nothing_of_purged_or_tombstoned_tasks(workspace, remote_storage):
+    expiring = processed(workspace, "Page one", "Page two", expires_in=60)
+    zdr_on(workspace)
+    fetched = processed(workspace, "Secret")
+    before = remote_storage()
+    for task in (expiring, fetched):
+        assert {f for f in before if str(task.pk) in f}, before  # page images, eagerly written
+        assert {f for f in before if str(task.input_file_id) in f}
+    assert zdr_note_fetched(fetched.pk)
+    assert tasks_purge_expired(now=timezone.now() + timedelta(minutes=2)) == 1
+    after = remote_storage()
+    for task in (expiring, fetched):
+        assert not {f for f in after if str(task.pk) in f or str(task.input_file_id) in f}, after
