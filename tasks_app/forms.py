@@ -186,6 +186,20 @@ RETENTION_PRESETS: list[tuple[str, int | None]] = [
 MAX_EXPIRES_IN = 2**31 - 1  # the contract's int32
 
 
+def retention_label(seconds: int | None) -> str:
+    """A retention in words: "forever", "24 hours", "36 hours", "90 seconds"."""
+    if not seconds:
+        return "forever"
+    for label, value in RETENTION_PRESETS:
+        if value == seconds:
+            return label
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hours"
+    return f"{seconds} seconds"
+
+
 class RetentionForm(forms.Form):
     """Settings › Retention: the default `expires_in` for new tasks, and zero data retention."""
 

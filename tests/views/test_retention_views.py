@@ -114,3 +114,13 @@ def test_usage_csv(client, login, workspace, processed, path):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["date", "member_or_key", "task_type", "status", "tasks", "pages_processed"]
     assert rows[1][1:] == [admin.get_username(), "Parse", "Succeeded", "1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"), [(None, "forever"), (86400, "24 hours"), (36 * 3600, "36 hours"), (3 * 86400, "3 days")]
+)
+def test_the_upload_page_names_the_workspace_default_in_words(client, login, workspace, seconds, words):
+    workspace.default_expires_in = seconds
+    workspace.save()
+    login()
+    assert f"Workspace default: {words}</span>" in client.get("/upload/").content.decode()
