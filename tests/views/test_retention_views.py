@@ -124,3 +124,14 @@ def test_the_upload_page_names_the_workspace_default_in_words(client, login, wor
     workspace.save()
     login()
     assert f"Workspace default: {words}</span>" in client.get("/upload/").content.decode()
+
+
+def test_expired_tasks_leave_the_dashboard(client, login, workspace, processed):
+    from django.utils import timezone
+
+    login()
+    task = processed("Soon gone")
+    assert f'id="task-{task.pk}"' in client.get("/tasks/").content.decode()
+    Task.objects.filter(pk=task.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert f'id="task-{task.pk}"' not in client.get("/tasks/").content.decode()
+    assert client.get(f"/tasks/{task.pk}/").status_code == 404
