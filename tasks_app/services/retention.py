@@ -72,9 +72,12 @@ def zdr_note_fetched(task_id) -> bool:
     return _note(task_id, "fetched_at")
 
 
-def zdr_note_delivered(task_id) -> bool:
+def zdr_note_delivered(task_id, *, event_status: str | None = None) -> bool:
     """A ZDR task's terminal-status event was delivered by webhook (a 2xx answer). Returns True when its content was
-    deleted now. For the webhook code to call after each successful delivery; harmless to call more than once."""
+    deleted now. For the webhook code to call after each successful delivery, passing the delivered event's status:
+    a late delivery of an earlier event (Processing) carried no result and changes nothing. Harmless to repeat."""
+    if event_status is not None and event_status not in TERMINAL_STATUSES:
+        return False
     return _note(task_id, "delivered_at")
 
 

@@ -275,3 +275,31 @@ def test_remote_storage_keeps_nothing_of_purged_or_tombstoned_tasks(workspace, r
     after = remote_storage()
     for task in (expiring, fetched):
         assert not {f for f in after if str(task.pk) in f or str(task.input_file_id) in f}, after
+
+
+def test_the_beat_job_purges_expired_tasks_and_finishes_waiting_zdr_deletions(workspace, media):
+    from tasks_app.jobs import purge_expired_job
+
+    expired = processed(workspace, expires_in=60)
+    Task.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    zdr_on(workspace)
+    waited = processed(workspace)
+    extract = extract_task(workspace, waited)
+    assert zdr_note_fetched(waited.pk) is False  # the extract has yet to read it
+    Task.objects.filter(pk=extract.pk).update(status=TaskStatus.FAILED, finished_at=timezone.now())
+
+    assert purge_expired_job() == 1
+    assert not Task.objects.filter(pk=expired.pk).exists() and not files_left(expired, media)
+    assert Task.objects.get(pk=waited.pk).is_tombstone
+
+
+def files_left(task: Task, media: Path) -> set[str]:
+    return {f for f in stored_files(media) if str(task.pk) in f or str(task.input_file_id) in f}
+
+
+def test_a_late_delivery_of_an_earlier_event_is_not_the_result(workspace, media):
+    zdr_on(workspace)
+    task = processed(workspace)
+    assert zdr_note_delivered(task.pk, event_status=TaskStatus.PROCESSING) is False
+    assert Task.objects.get(pk=task.pk).delivered_at is None
+    assert zdr_note_delivered(task.pk, event_status=TaskStatus.SUCCEEDED) is True
