@@ -116,16 +116,14 @@ def task_tombstone(*, task_id, now=None) -> bool:
     """Delete a finished task's content and keep its row as a tombstone. False when it may not go yet (not finished,
     already a tombstone, or an Extract/Split task still has to read its output: zdr_sweep tries again)."""
     now = now or timezone.now()
-    if _has_waiting_dependents(task_id):
-        return False
     with transaction.atomic():
         task = (
-            Task.objects.select_for_update()
+            Task.objects.select_for_update(of=("self",))  # the task's row only, not its workspace's
             .filter(pk=task_id, zdr_deleted_at__isnull=True, status__in=TERMINAL_STATUSES)
             .select_related("workspace")
             .first()
         )
-        if task is None:
+        if task is None or _has_waiting_dependents(task_id):
             return False
         asset_keys = TaskOutput.objects.filter(task_id=task_id).values_list("asset_keys", flat=True).first() or []
         TaskOutput.objects.filter(task_id=task_id).delete()
