@@ -69,3 +69,24 @@ def test_usage_page_renders_its_chart(page, admin, workspace):
     expect(page.locator("[data-usage-csv]")).to_have_attribute("href", "/settings/usage.csv")
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/usage.png", full_page=True)
+
+
+def test_a_zdr_tombstone_is_listed_as_deleted(page, admin, workspace):
+    from tasks_app.services.processing import task_process
+    from tasks_app.services.retention import zdr_note_fetched
+
+    workspace.zdr_enabled = True
+    workspace.save()
+    task = parse_task(workspace, pdf_bytes("Private words"), name="private.pdf")
+    task_process(task_id=str(task.pk))
+    assert zdr_note_fetched(task.pk)
+    log_in(page, "ada")
+    row = page.locator(f"#task-{task.pk}")
+    expect(row).to_have_attribute("data-tombstone", "")
+    expect(row).to_contain_text("Deleted (zero data retention)")
+    expect(row).to_contain_text("Succeeded")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/tombstone-list.png")
+    row.locator("a").first.click()
+    expect(page.locator("section[data-tombstone]")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Private words")
