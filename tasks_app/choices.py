@@ -28,6 +28,13 @@ class Role(models.TextChoices):
     VIEWER = "viewer"
 
 
+class ZdrTrigger(models.TextChoices):
+    """Zero data retention: what makes a task's content go (Workspace.zdr_trigger, copied to Task.zdr)."""
+
+    FIRST = "first", "Fetched through the API or delivered by webhook, whichever comes first"
+    BOTH = "both", "Both fetched through the API and delivered by webhook"
+
+
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 

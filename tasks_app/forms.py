@@ -7,7 +7,7 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
-from tasks_app.choices import TaskStatus, TaskType
+from tasks_app.choices import TaskStatus, TaskType, ZdrTrigger
 from tasks_app.engine import SEGMENT_PROCESSING_KEYS, TOKENIZER_ENUMS, default_generation
 
 PAGE_SIZES = (25, 50, 100)
@@ -173,3 +173,67 @@ class ParseConfigForm(forms.Form):
             label = name.removeprefix("sp_").replace("_", " ")
             return f"{label}: {errors[0]}"
         return ""
+
+
+# Settings › Retention's choices: label -> seconds (None: keep forever); "Custom" takes any number of hours.
+RETENTION_PRESETS: list[tuple[str, int | None]] = [
+    ("Never", None),
+    ("1 hour", 3600),
+    ("24 hours", 86400),
+    ("7 days", 7 * 86400),
+    ("30 days", 30 * 86400),
+]
+MAX_EXPIRES_IN = 2**31 - 1  # the contract's int32
+
+
+def retention_label(seconds: int | None) -> str:
+    """A retention in words: "forever", "24 hours", "36 hours", "90 seconds"."""
+    if not seconds:
+        return "forever"
+    for label, value in RETENTION_PRESETS:
+        if value == seconds:
+            return label
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hours"
+    return f"{seconds} seconds"
+
+
+class RetentionForm(forms.Form):
+    """Settings › Retention: the default `expires_in` for new tasks, and zero data retention."""
+
+    CUSTOM = "custom"
+    default = forms.ChoiceField(
+        choices=[("", "Never")] + [(str(s), label) for label, s in RETENTION_PRESETS if s] + [(CUSTOM, "Custom…")],
+        required=False,
+    )
+    custom_hours = forms.IntegerField(required=False, min_value=1, max_value=MAX_EXPIRES_IN // 3600)
+    zdr = forms.BooleanField(required=False)
+    zdr_trigger = forms.ChoiceField(choices=ZdrTrigger.choices, initial=ZdrTrigger.FIRST, widget=forms.RadioSelect)
+
+    @classmethod
+    def for_workspace(cls, workspace) -> RetentionForm:
+        seconds = workspace.default_expires_in
+        presets = {s for _, s in RETENTION_PRESETS if s}
+        initial = {"zdr": workspace.zdr_enabled, "zdr_trigger": workspace.zdr_trigger}
+        if seconds is None:
+            initial["default"] = ""
+        elif seconds in presets:
+            initial["default"] = str(seconds)
+        else:
+            initial |= {"default": cls.CUSTOM, "custom_hours": max(1, round(seconds / 3600))}
+        return cls(initial=initial)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("default") == self.CUSTOM and not data.get("custom_hours"):
+            self.add_error("custom_hours", "Give the number of hours to keep results for.")
+        return data
+
+    def expires_in(self) -> int | None:
+        """Seconds, or None to keep forever."""
+        choice = self.cleaned_data.get("default")
+        if choice == self.CUSTOM:
+            return self.cleaned_data["custom_hours"] * 3600
+        return int(choice) if choice else None

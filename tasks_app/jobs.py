@@ -12,6 +12,7 @@ from tasks_app.services.comparison import comparison_run
 from tasks_app.services.extraction import task_process_derived
 from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale, tasks_resend_unqueued
 from tasks_app.services.processing import task_process
+from tasks_app.services.retention import zdr_sweep
 from tasks_app.services.webhooks import webhook_deliver
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ def purge_expired_job() -> int:
     purged = tasks_purge_expired()
     if purged:
         logger.info("Purged %d expired tasks", purged)
+    tombstoned = zdr_sweep()  # zero data retention deletions that waited for an Extract/Split to read their source
+    if tombstoned:
+        logger.info("Deleted the content of %d tasks under zero data retention", tombstoned)
     return purged
 
 

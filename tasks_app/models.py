@@ -12,7 +12,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from tasks_app.choices import ROLE_RANK, TERMINAL_STATUSES, FieldState, ReviewStatus, Role, TaskStatus, TaskType
+from tasks_app.choices import (
+    ROLE_RANK,
+    TERMINAL_STATUSES,
+    FieldState,
+    ReviewStatus,
+    Role,
+    TaskStatus,
+    TaskType,
+    ZdrTrigger,
+)
 
 
 def client_version_unspecified() -> str:
@@ -24,6 +33,10 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120, unique=True)
     # Retention applied to new tasks when a request does not say (seconds; null = keep forever).
     default_expires_in = models.PositiveIntegerField(null=True, blank=True)
+    # Zero data retention (services/retention.py): a task's input, output and assets go once its result was fetched
+    # through the API or delivered by webhook (`zdr_trigger`); the row stays as a tombstone.
+    zdr_enabled = models.BooleanField(default=False)
+    zdr_trigger = models.CharField(max_length=5, choices=ZdrTrigger.choices, default=ZdrTrigger.FIRST)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -188,6 +201,14 @@ class Task(models.Model):
     # Extract: the schema's JSON text as it was sent. `configuration` is jsonb on PostgreSQL, which reorders object
     # keys; the fields' order is the schema author's, and reviewers work through them in that order.
     schema_text = models.TextField(blank=True, default="")
+    # Zero data retention, copied from the workspace when the task is made ("" = off, else a ZdrTrigger): switching it
+    # on or off later does not change what was promised for tasks already sent. `fetched_at` / `delivered_at`: the
+    # result's first answer through the API, its first delivery by webhook; `zdr_deleted_at`: the content went, the
+    # row is a tombstone (services/retention.py).
+    zdr = models.CharField(max_length=5, blank=True, default="")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    zdr_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -217,6 +238,10 @@ class Task(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.zdr_deleted_at is not None
 
     @property
     def extraction_schema(self) -> dict:

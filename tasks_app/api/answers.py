@@ -39,6 +39,7 @@ from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task
 from tasks_app.presenters import base_url, job_to_dict, task_to_dict, task_version, url_shift
 from tasks_app.services.api_keys import api_key_digest
+from tasks_app.services.retention import zdr_note_fetched
 from tasks_app.services.storage import storage_is_local, url_bucket
 
 V2, LEGACY, JOB = "v2", "legacy", "job"
@@ -127,6 +128,7 @@ def task_answer(request, task: Task, *, surface: str, include_chunks: bool, base
     if key is not None:
         body = answer_cache.get(key)
         if body is not None:
+            note_fetched(task)
             return _response(request, body, key)
     output: dict | None | bool = False  # task_to_dict reads it (Failed, Cancelled: none)
     if task.status == TaskStatus.SUCCEEDED:
@@ -144,7 +146,15 @@ def task_answer(request, task: Task, *, surface: str, include_chunks: bool, base
     )
     if key is not None:
         answer_cache.put(key, body, max_bytes=settings.CHUNKR_API_CACHE_BYTES)
+    note_fetched(task)
     return _response(request, body, key)
+
+
+def note_fetched(task: Task) -> None:
+    """Zero data retention: a finished ZDR task's result has just been answered, so its content may go now
+    (services/retention.py). Read from the row in hand: no query for the tasks without ZDR."""
+    if task.zdr and task.zdr_deleted_at is None and task.completed:
+        zdr_note_fetched(task.pk)
 
 
 def accepts_gzip(request) -> bool:
@@ -252,7 +262,10 @@ def cached_answer(request) -> HttpResponse | None:
     except DisallowedHost:
         return None
     body = answer_cache.get(key, count_miss=False) if key is not None else None
-    return None if body is None else _response(request, body, key)
+    if body is None:
+        return None
+    note_fetched(task)
+    return _response(request, body, key)
 
 
 def tasks_answer(
@@ -294,6 +307,8 @@ def tasks_answer(
         )
         if key is not None:
             answer_cache.put(key, bodies[i], max_bytes=settings.CHUNKR_API_CACHE_BYTES)
+    for task in tasks:
+        note_fetched(task)
     body = b"".join(
         (
             b'{"tasks":[',

@@ -65,6 +65,7 @@ def task_create_derived(
         page_count=source.page_count,
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+        zdr=workspace.zdr_trigger if workspace.zdr_enabled else "",  # zero data retention, as promised at creation
         client_version=client_version,
         **actor_fields(actor),
     )

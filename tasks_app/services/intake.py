@@ -134,9 +134,15 @@ def intake_url(
     return intake_parse(workspace=workspace, file=url, configuration=configuration, actor=actor, expires_in=expires_in)
 
 
+# A zero-data-retention tombstone (services/retention.py) has nothing left to read.
+TOMBSTONE_READ = "the task's input and output were deleted under zero data retention"
+
+
 def intake_update_legacy(*, task: Task, changes: dict, expires_in: int | None, actor: Actor) -> Task:
     """Legacy PATCH /task/{id}/parse (§12.3): the task's configuration with `changes`, re-run in place."""
     authorize_task_change(actor=actor, task=task)
+    if task.is_tombstone:
+        raise ApplicationError(f"Task cannot be updated: {TOMBSTONE_READ}")
     config = parse_config_check({**task.configuration, **changes})
     queue_check()
     return task_update_legacy(task=task, configuration=config, expires_in=expires_in, actor=actor)
@@ -203,6 +209,8 @@ def source_check(source: Task, *, task_type: str, topic: str | None) -> None:
         raise ApplicationError("topic: only allowed when file is a Split task id")
     if source.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
         raise ApplicationError(f"file: the {source.task_type} task ended {source.status}: {source.message}")
+    if source.is_tombstone:
+        raise ApplicationError(f"file: {TOMBSTONE_READ}")
 
 
 def _intake_derived(

@@ -4,6 +4,7 @@ queue are queued again."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tasks_app.choices import TERMINAL_STATUSES, TaskStatus
-from tasks_app.models import Task
+from tasks_app.models import StoredFile, Task, Workspace
+from tasks_app.services.audit import audit_record
 from tasks_app.services.lifecycle import (
     STALE_CANCELLED,
     STALE_FAILED,
@@ -22,26 +24,46 @@ from tasks_app.services.lifecycle import (
     task_settle_stopped,
 )
 from tasks_app.services.queue import job_enqueue, job_stop, queued_task_ids
+from tasks_app.services.retention import delete_keys, input_scrub
+from tasks_app.services.storage import storage_delete_below
 
 logger = logging.getLogger(__name__)
 PURGE_BATCH = 500
 
 
 def tasks_purge_expired(*, now=None) -> int:
-    """Delete tasks past `expires_at`, with their outputs and assets. Returns how many went."""
+    """Delete tasks past `expires_at` in batches: rows, outputs, assets, reviews (their reviewed values) and their own
+    input copies, from the database and from storage. One `task.purged` audit event per workspace and run records
+    the count, without document content. Returns how many went."""
     now = now or timezone.now()
-    purged = 0
+    purged: Counter = Counter()
     while True:
-        batch = list(Task.objects.filter(expires_at__lte=now).only("task_id", "status", "input_file")[:PURGE_BATCH])
+        batch = list(
+            Task.objects.filter(expires_at__lte=now).only("task_id", "workspace_id", "status", "input_file")[
+                :PURGE_BATCH
+            ]
+        )
         if not batch:
-            return purged
+            break
         for task in batch:
             # A task still running at expiry is told to stop; its worker finds the row gone and gives up.
             task_delete_assets(task=task)
             with transaction.atomic():
                 dependents_orphan(task.pk, reason="expired")
                 Task.objects.filter(pk=task.pk).delete()
-            purged += 1
+                stored = StoredFile.objects.filter(pk=task.input_file_id).first() if task.input_file_id else None
+                key = input_scrub(stored, keep_for=Q()) if stored else ""
+            delete_keys([key] if key else [])
+            storage_delete_below(f"tasks/{task.pk}")  # what the output did not name: lazy page images, a stopped job's
+            purged[task.workspace_id] += 1
+    for workspace_id, count in purged.items():
+        audit_record(
+            workspace=Workspace(pk=workspace_id),
+            actor=None,
+            verb="task.purged",
+            data={"count": count, "reason": "expired"},
+        )
+    return sum(purged.values())
 
 
 STALE_REQUEUED = "Task queued again: its worker stopped reporting progress"

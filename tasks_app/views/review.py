@@ -161,7 +161,7 @@ def _extraction_context(request, task) -> dict:
 def task_page(request, task_id):
     """GET /tasks/<id>/: a succeeded extraction opens for review; everything else in the document viewer."""
     task = task_or_404(request, task_id)
-    if task.task_type == TaskType.EXTRACT and task.status == TaskStatus.SUCCEEDED:
+    if task.task_type == TaskType.EXTRACT and task.status == TaskStatus.SUCCEEDED and not task.is_tombstone:
         return extraction_page(request, task)
     return viewer.task_detail(request, task_id)
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks_app.errors import ApplicationError
-from tasks_app.forms import ParseConfigForm
+from tasks_app.forms import ParseConfigForm, retention_label
 from tasks_app.models import ParsePreset
 from tasks_app.services.intake import intake_parse, intake_url
 from tasks_app.services.presets import preset_delete, preset_save
@@ -31,7 +31,7 @@ def _panel_context(request, form: ParseConfigForm, *, selected=None, preset_erro
         "selected_preset": selected,
         "preset_error": preset_error,
         "can_admin": can(request, "task.change_any"),
-        "workspace_retention": request.workspace.default_expires_in,
+        "workspace_retention": retention_label(request.workspace.default_expires_in),
     }
 
 

@@ -91,6 +91,8 @@ def _viewer_context(request, task) -> dict:
         "can_manage": can_manage(request.membership, task),
         "can_upload": can(request, "task.create"),
     }
+    if task.is_tombstone:
+        return context  # zero data retention: nothing left to show
     if task.task_type == TaskType.PARSE and task.status == TaskStatus.SUCCEEDED and context["can_upload"]:
         context["schemas"] = selectors.schemas_latest(workspace=task.workspace)
     if task.status != TaskStatus.SUCCEEDED:
@@ -133,7 +135,7 @@ def task_detail(request, task_id):
 def task_body(request, task_id):
     """Polled while the task runs; once it is terminal the answer is the whole viewer, without the poll."""
     task = task_or_404(request, task_id)
-    if task.task_type == TaskType.EXTRACT and task.status == TaskStatus.SUCCEEDED:
+    if task.task_type == TaskType.EXTRACT and task.status == TaskStatus.SUCCEEDED and not task.is_tombstone:
         return HttpResponse(headers={"HX-Refresh": "true"})  # it opens as an extraction, a page of its own
     return render(request, TEMPLATE + "#body", _viewer_context(request, task))
 
