@@ -227,7 +227,8 @@ def test_refresh_review_screenshots(page, workspace, make_user):
 
 
 def test_refresh_settings_screenshots(page, workspace, make_user):
-    """Settings › Members (with an invitation link just made), API keys (a new key shown once), Audit log."""
+    """Settings › Members (with an invitation link just made), API keys (a new key shown once), Retention, Usage,
+    Audit log (Webhooks: test_refresh_webhook_screenshots)."""
     from tasks_app.choices import Role
     from tasks_app.services.api_keys import api_key_create, api_key_revoke
     from tasks_app.services.members import invitation_create
@@ -261,6 +262,29 @@ def test_refresh_settings_screenshots(page, workspace, make_user):
     key_form.get_by_role("button", name="Create key").click()
     expect(page.locator("[data-secret]")).to_be_visible()
     page.screenshot(path=str(out / "settings-api-keys.png"), full_page=True)
+
+    page.goto("/settings/retention/")
+    page.locator("[data-retention-default]").select_option(label="30 days")
+    page.get_by_role("button", name="Save retention").click()
+    expect(page.get_by_text("Retention settings saved")).to_be_visible()
+    page.screenshot(path=str(out / "settings-retention.png"), full_page=True)
+
+    now = timezone.now()
+    for day in range(30):
+        for n in range((day * 7) % 5):
+            Task.objects.create(
+                workspace=workspace,
+                file_name=f"scan-{day}-{n}.pdf",
+                status="Succeeded" if (day + n) % 6 else "Failed",
+                page_count=1 + (day * 3 + n * 5) % 11,
+                created_at=now - timedelta(days=day, hours=n),
+                finished_at=now - timedelta(days=day, hours=n) + timedelta(minutes=1),
+                created_by_user=owner if n % 2 else None,
+                created_by_key=reader if not n % 2 else None,
+            )
+    page.goto("/settings/usage/")
+    expect(page.locator("[data-usage-chart]")).to_be_visible()
+    page.screenshot(path=str(out / "settings-usage.png"), full_page=True)
 
     page.goto("/settings/audit/")
     expect(page.locator("[data-audit-log]")).to_be_visible()
