@@ -13,7 +13,6 @@ from django.db import models
 from django.utils import timezone
 
 from tasks_app.choices import (
-    ROLE_RANK,
     TERMINAL_STATUSES,
     FieldState,
     ReviewStatus,
@@ -57,9 +56,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
-
-    def has_role(self, role: Role) -> bool:
-        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[role]
 
 
 class ApiKey(models.Model):
