@@ -47,6 +47,16 @@ urlpatterns = [
     path("settings/api-keys/<uuid:key_id>/revoke/", members.api_key_revoke_view, name="api-key-revoke"),
     path("settings/webhooks/", webhooks.webhooks_page, name="settings-webhooks"),
     path("settings/webhooks/<uuid:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook-delete"),
+    path("settings/webhooks/<uuid:endpoint_id>/", webhooks.webhook_detail, name="webhook-detail"),
+    path("settings/webhooks/<uuid:endpoint_id>/log/", webhooks.webhook_log_view, name="webhook-log"),
+    path("settings/webhooks/<uuid:endpoint_id>/toggle/", webhooks.webhook_toggle_view, name="webhook-toggle"),
+    path("settings/webhooks/<uuid:endpoint_id>/rotate/", webhooks.webhook_rotate_view, name="webhook-rotate"),
+    path("settings/webhooks/<uuid:endpoint_id>/test/", webhooks.webhook_send_test_view, name="webhook-send-test"),
+    path(
+        "settings/webhooks/deliveries/<uuid:delivery_id>/send-again/",
+        webhooks.webhook_send_again_view,
+        name="webhook-send-again",
+    ),
     path("assets/<str:token>", assets.asset, name="asset"),
     path("workspace/switch/", shell.workspace_switch, name="workspace-switch"),
 ]
