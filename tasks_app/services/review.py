@@ -99,8 +99,6 @@ def review_claim(*, review: ExtractionReview, user, force: bool = False) -> Extr
     ExtractionReview.objects.filter(pk=review.pk).update(**changes)
     for key, value in changes.items():
         setattr(review, key, value)
-    if "reviewed_at" in changes:
-        webhooks_emit_review_completed(review)  # sent once the transaction commits
     return review
 
 
@@ -306,6 +304,8 @@ def _review_progress(review: ExtractionReview, actor: Actor) -> None:
     ExtractionReview.objects.filter(pk=review.pk).update(**changes)
     for key, value in changes.items():
         setattr(review, key, value)
+    if "reviewed_at" in changes:
+        webhooks_emit_review_completed(review)  # sent once the transaction commits
 
 
 @transaction.atomic
