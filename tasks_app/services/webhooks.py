@@ -305,7 +305,10 @@ def webhook_attempt(*, delivery_id: str, rng: random.Random | None = None) -> fl
     post twice), posts once, records it and, when it failed, queues the next try. Returns the seconds until that next
     try, or None when none is due."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None or delivery.succeeded or delivery.failed_at or not delivery.endpoint.enabled:
+    if delivery is None or delivery.succeeded or delivery.failed_at:
+        return None
+    if not delivery.endpoint.enabled:  # switched off since: the message stops here (the log says failed, not pending)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(failed_at=timezone.now(), next_attempt_at=None)
         return None
     claimed = WebhookDelivery.objects.filter(
         pk=delivery.pk, attempts=delivery.attempts, succeeded=False, failed_at__isnull=True

@@ -169,9 +169,14 @@ def test_enabling_an_endpoint_again_clears_its_failing_mark(workspace, receiver)
 
 def test_a_disabled_endpoint_gets_nothing(workspace, receiver):
     endpoint = webhook_endpoint_create(workspace=workspace, url=receiver.url, actor=None)
+    parse_task(workspace, pdf_bytes("queued before"))
+    queued = WebhookDelivery.objects.get(endpoint=endpoint)
     webhook_endpoint_set_enabled(endpoint=endpoint, enabled=False, actor=None)
     parse_task(workspace, pdf_bytes("quiet"))
-    assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()
+    assert list(WebhookDelivery.objects.filter(endpoint=endpoint)) == [queued]
+    assert webhook_attempt(delivery_id=str(queued.pk)) is None and receiver.received == []
+    queued.refresh_from_db()
+    assert queued.outcome == "failed"  # stopped, not pending for ever
 
 
 def test_an_endpoint_gets_only_the_events_it_subscribed_to(workspace, receiver):
