@@ -206,8 +206,10 @@ CELERY_TASK_ROUTES = {
     "tasks_app.jobs.extract_task_job": {"queue": "extract"},
     "tasks_app.jobs.split_task_job": {"queue": "split"},
     "tasks_app.jobs.compare_schema_versions_job": {"queue": "extract"},
+    # A queue of its own: a backlog of long parses never holds up webhooks, nor a dead receiver's retries the parses.
+    "tasks_app.jobs.deliver_webhook_job": {"queue": "webhooks"},
 }
-CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["default", "parse", "extract", "split"])
+CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["default", "parse", "extract", "split", "webhooks"])
 PARSE_SOFT_TIME_LIMIT = env_int("PARSE_SOFT_TIME_LIMIT", 3600, minimum=10)
 PARSE_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT + 60
 # A Processing row whose heartbeat (written with each page's progress) is older than this belongs to a job that died

@@ -7,13 +7,12 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from tasks_app.models import WebhookDelivery
 from tasks_app.services.comparison import comparison_run
 from tasks_app.services.extraction import task_process_derived
 from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale, tasks_resend_unqueued
 from tasks_app.services.processing import task_process
 from tasks_app.services.retention import zdr_sweep
-from tasks_app.services.webhooks import webhook_deliver
+from tasks_app.services.webhooks import webhook_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -65,29 +64,10 @@ def resend_unqueued_job() -> int:
     return len(resent)
 
 
-# 5 s doubling to a 2 h cap: 19 attempts span a little over 24 hours (contract §10.2).
-WEBHOOK_MAX_RETRIES = 19
-
-
-class WebhookNotDelivered(Exception):
-    pass
-
-
-@shared_task(
-    bind=True,
-    ignore_result=True,
-    autoretry_for=(WebhookNotDelivered,),
-    max_retries=WEBHOOK_MAX_RETRIES,
-    retry_backoff=5,
-    retry_backoff_max=7200,
-    retry_jitter=True,
-)
-def deliver_webhook_job(self, delivery_id: str) -> None:
-    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id, succeeded=False).first()
-    if delivery is None or not delivery.endpoint.enabled:
-        return
-    if not webhook_deliver(delivery=delivery):
-        raise WebhookNotDelivered(delivery_id)
+@shared_task(ignore_result=True)
+def deliver_webhook_job(delivery_id: str) -> None:
+    """One try of a webhook message; a failed one queues the next (services.webhooks.retry_delay, >= 24 h in all)."""
+    webhook_attempt(delivery_id=delivery_id)
 
 
 @shared_task(ignore_result=True, **_LONG)

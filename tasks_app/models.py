@@ -312,8 +312,15 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=100)  # whsec_<base64 key>, Standard Webhooks
+    # After a rotation the old secret signs too (a second `v1,` signature) until this moment, so receivers can switch.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    event_types = models.JSONField(default=list)  # the events it is sent (services.webhooks.EVENT_CHOICES)
     enabled = models.BooleanField(default=True)
+    # Set when a message gave up after its last retry; cleared by a delivered message or by enabling it again.
+    failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.url
@@ -322,8 +329,8 @@ class WebhookEndpoint(models.Model):
 class WebhookDelivery(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    # Plain id, not a foreign key: deliveries outlive deleted tasks for the audit trail.
-    task_id = models.UUIDField()
+    # Plain id, not a foreign key: deliveries outlive deleted tasks for the audit trail. None for a test event.
+    task_id = models.UUIDField(null=True, blank=True)
     msg_id = models.CharField(max_length=64)  # webhook-id header, stable across retries
     event_type = models.CharField(max_length=40)
     payload = models.JSONField()
@@ -334,9 +341,32 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)  # its last retry failed too: no more automatic tries
 
     class Meta:
         indexes = [models.Index(fields=["endpoint", "created_at"], name="delivery_endpoint_created")]
+
+    @property
+    def outcome(self) -> str:
+        return "delivered" if self.succeeded else "failed" if self.failed_at else "pending"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a message (a WebhookDelivery): the delivery log shows one row per attempt."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveSmallIntegerField()  # 1 for the first try; "send again" adds one more
+    request_body = models.TextField()  # the exact bytes signed and sent (task status, never document content)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)  # first 2 KB of the answer, or the connection error
+    duration_ms = models.PositiveIntegerField(default=0)
+    succeeded = models.BooleanField(default=False)
+    manual = models.BooleanField(default=False)  # "send again" from the dashboard, not the retry schedule
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivery", "number"], name="attempt_delivery_number")]
 
 
 class ExtractionSchema(models.Model):

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from chunkr_web.celery import app as celery_app
 
-QUEUES = ["default", "parse", "extract", "split"]
+QUEUES = ["default", "parse", "extract", "split", "webhooks"]
 
 
 def free_port() -> int:

@@ -26,6 +26,7 @@ from tasks_app.models import (
     ParsePreset,
     SchemaComparison,
     Task,
+    WebhookDelivery,
     WebhookEndpoint,
 )
 from tasks_app.permissions import KEY_ROLES, PERMISSIONS, role_allows
@@ -74,6 +75,9 @@ def objects(workspace, user, tag: str) -> dict[str, str]:
     Task.objects.filter(pk=task.pk).update(created_by_user=user)  # members act on their own tasks
     key, _ = api_key_create(workspace=workspace, name=f"k-{tag}")
     endpoint = WebhookEndpoint.objects.create(workspace=workspace, url="https://example.org/h", secret="whsec_AAAA")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, task_id=task.pk, msg_id=f"msg_{tag}", event_type="task.parse.updated", payload={}
+    )
     preset = ParsePreset.objects.create(workspace=workspace, name=f"p-{tag}", configuration={}, created_by=user)
     schema = ExtractionSchema.objects.create(
         workspace=workspace, name=f"schema-{tag}", schema={"type": "object", "properties": {}}
@@ -88,6 +92,7 @@ def objects(workspace, user, tag: str) -> dict[str, str]:
         "task_id": str(task.pk),
         "key_id": str(key.pk),
         "endpoint_id": str(endpoint.pk),
+        "delivery_id": str(delivery.pk),
         "preset_id": str(preset.pk),
         "name": schema.name,
         "comparison_id": str(comparison.pk),

@@ -263,3 +263,17 @@ def test_a_child_that_ran_a_while_starts_its_count_afresh():
     child.quick_failures = 4
     assert supervisor._watch(child, child.started_at + STABLE_SECONDS + 1)
     assert child.quick_failures == 1 and child.restart_at == child.started_at + STABLE_SECONDS + 2
+
+
+def test_the_worker_make_run_starts_consumes_every_routed_queue_webhooks_included(monkeypatch):
+    from django.conf import settings
+
+    from chunkr_web.supervisor import worker_command
+
+    monkeypatch.delenv("CELERY_WORKER_QUEUES", raising=False)
+    argv = worker_command()
+    consumed = set(argv[argv.index("-Q") + 1].split(","))
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert settings.CELERY_TASK_ROUTES["tasks_app.jobs.deliver_webhook_job"] == {"queue": "webhooks"}
+    assert routed <= consumed
+    assert routed <= set(settings.CELERY_WORKER_QUEUES)

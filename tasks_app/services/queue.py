@@ -41,14 +41,14 @@ def job_enqueue(task: Task) -> None:
     job_send(JOB_FOR_TYPE.get(task.task_type, JOB_FOR_TYPE[TaskType.PARSE]), str(task.pk))
 
 
-def job_send(name: str, *args: str) -> None:
+def job_send(name: str, *args: str, countdown: float | None = None) -> None:
     """Queue the job `name` with `args` once the current transaction commits. A broker that fails then (the row is
     committed already) is logged, not raised: the resend sweep (maintenance.tasks_resend_unqueued) sends a task's
     job again once the broker is back."""
 
     def send() -> None:
         try:
-            current_app.send_task(name, args=list(args))
+            current_app.send_task(name, args=list(args), countdown=countdown)
         except Exception as exc:  # noqa: BLE001 - kombu and redis raise several types for a broker that is down
             logger.warning("Could not queue %s%s (the resend sweep will): %r", name, tuple(args), exc)
 

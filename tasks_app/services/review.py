@@ -30,6 +30,7 @@ from tasks_app.models import (
 )
 from tasks_app.services.access import authorize
 from tasks_app.services.audit import Actor, audit_record
+from tasks_app.services.webhooks import webhooks_emit_review_completed
 
 ACTIONS = ("accept", "correct", "reject")
 MAX_VALUE_CHARS = 10_000  # a reviewer's value is a field, not a document
@@ -64,8 +65,11 @@ def review_open(*, task: Task, output: dict) -> ExtractionReview:
     auto = _auto_accept(review, leaves, output)
     if auto:
         status = ReviewStatus.REVIEWED if auto >= len(leaves) else ReviewStatus.IN_REVIEW
-        ExtractionReview.objects.filter(pk=review.pk).update(decided_count=auto, status=status)
-        review.decided_count, review.status = auto, status
+        reviewed_at = timezone.now() if status == ReviewStatus.REVIEWED else None
+        ExtractionReview.objects.filter(pk=review.pk).update(decided_count=auto, status=status, reviewed_at=reviewed_at)
+        review.decided_count, review.status, review.reviewed_at = auto, status, reviewed_at
+        if status == ReviewStatus.REVIEWED:
+            webhooks_emit_review_completed(review)  # sent once the transaction commits
     return review
 
 
@@ -303,6 +307,8 @@ def _review_progress(review: ExtractionReview, actor: Actor) -> None:
     ExtractionReview.objects.filter(pk=review.pk).update(**changes)
     for key, value in changes.items():
         setattr(review, key, value)
+    if "reviewed_at" in changes:
+        webhooks_emit_review_completed(review)  # sent once the transaction commits
 
 
 @transaction.atomic

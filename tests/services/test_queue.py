@@ -18,7 +18,7 @@ def queues(redis_url, settings):
     """This test's own queue names (no worker consumes them), emptied before and after."""
     settings.REDIS_URL = redis_url
     redis = redis_state.client()
-    names = [PREFIX + q for q in ("default", "parse", "extract", "split")]
+    names = [PREFIX + q for q in ("default", "parse", "extract", "split", "webhooks")]
     redis.delete(*names)
     with jobs_routed_to(PREFIX):
         yield lambda: {name.removeprefix(PREFIX): redis.llen(name) for name in names}
@@ -31,8 +31,8 @@ def test_each_kind_of_task_goes_to_its_queue_once_committed(workspace, queues):
         for task_type in (TaskType.PARSE, TaskType.EXTRACT, TaskType.SPLIT):
             job_enqueue(Task.objects.create(workspace=workspace, task_type=task_type))
         job_send("tasks_app.jobs.deliver_webhook_job", "some-delivery")
-        assert queues() == {"default": 0, "parse": 0, "extract": 0, "split": 0}  # nothing before the commit
-    assert queues() == {"default": 1, "parse": 1, "extract": 1, "split": 1}
+        assert queues() == {"default": 0, "parse": 0, "extract": 0, "split": 0, "webhooks": 0}  # none before the commit
+    assert queues() == {"default": 0, "parse": 1, "extract": 1, "split": 1, "webhooks": 1}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -70,10 +70,18 @@ def test_failed_delivery_is_retried_with_the_same_message_id(live_worker, worksp
         task_cancel(task=task, actor=None)
 
     wait_for(lambda: len(received) >= 2, timeout=60, what="the retried delivery")
+    # The receiver has the message before the worker has recorded the answer: wait for the record too.
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(task_id=task.pk, succeeded=True).count() == 2,
+        timeout=10,
+        what="both deliveries recorded",
+    )
     statuses = sorted(json.loads(body)["status"] for _, body in received)
     assert statuses == ["Cancelled", "Starting"]
     retried = WebhookDelivery.objects.filter(task_id=task.pk, attempts=2)
     assert retried.count() == 1 and retried.get().succeeded
+    attempts = retried.get().attempt_rows.order_by("number")
+    assert [(a.number, a.status_code, a.succeeded) for a in attempts] == [(1, 503, False), (2, 204, True)]
     first_id = retried.get().msg_id
     assert first_id in {headers["webhook-id"] for headers, _ in received}
 

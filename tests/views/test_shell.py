@@ -67,9 +67,14 @@ def test_admin_adds_a_webhook_and_sees_its_secret(client, workspace, make_user, 
     from tasks_app.models import WebhookEndpoint
 
     assert not WebhookEndpoint.objects.exists()
-    ok = client.post("/settings/webhooks/", {"url": "http://localhost/x"}, headers={"HX-Request": "true"})
+    ok = client.post(
+        "/settings/webhooks/",
+        {"url": "http://localhost/x", "events": ["task.parse.updated"]},
+        headers={"HX-Request": "true"},
+    )
     body = ok.content.decode()
-    assert ok.status_code == 200 and 'id="webhooks"' in body and "whsec_" in body
+    secret = WebhookEndpoint.objects.get().secret
+    assert ok.status_code == 200 and 'id="webhooks"' in body and f"data-webhook-secret>{secret}<" in body
 
 
 def test_guessing_a_password_locks_that_name_out_from_that_address(client, workspace, make_user, settings):
