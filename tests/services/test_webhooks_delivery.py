@@ -218,7 +218,7 @@ def test_review_completed_is_sent_after_the_review_finishes(
     task_process_derived(task_id=str(task.pk))
     task.refresh_from_db()
     assert task.status == "Succeeded", task.message
-    alice = make_user("alice")
+    alice = make_user("alice", workspace=workspace)
     review_decide(task=task, path="invoice_number", action="accept", actor=alice)
     review_decide(task=task, path="total", action="accept", actor=alice)
     assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()  # not finished yet
@@ -286,3 +286,27 @@ def test_create_webhook_prints_the_secret_as_the_last_line(workspace, receiver):
 
     with pytest.raises(CommandError, match="private or local"):
         call_command("create_webhook", "--workspace", "Acme", "--url", "http://10.0.0.5/x", stdout=out, stderr=err)
+
+
+def test_a_zero_data_retention_task_is_deleted_once_its_result_is_delivered(workspace, receiver, settings, tmp_path):
+    """The retention and webhook halves meet: a 2xx for the Succeeded event leaves a tombstone, an earlier
+    (Processing) event does not."""
+    from tests.services.test_retention import files_of, processed, zdr_on
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    zdr_on(workspace)
+    endpoint = webhook_endpoint_create(
+        workspace=workspace, url=receiver.url, event_types=["task.parse.updated"], actor=None
+    )
+    task = processed(workspace, "Confidential figures")
+    assert files_of(task, settings.MEDIA_ROOT)
+    for delivery in WebhookDelivery.objects.filter(endpoint=endpoint).order_by("created_at"):
+        webhook_attempt(delivery_id=str(delivery.pk))
+        task.refresh_from_db()
+        if delivery.payload["status"] != "Succeeded":
+            assert task.zdr_deleted_at is None  # an event that carried no result deletes nothing
+    assert [p["status"] for p in (Webhook(endpoint.secret).verify(b, h) for h, b in receiver.received)][
+        -1
+    ] == "Succeeded"
+    assert task.zdr_deleted_at is not None and task.status == "Succeeded"
+    assert not files_of(task, settings.MEDIA_ROOT)
