@@ -228,7 +228,7 @@ def test_refresh_review_screenshots(page, workspace, make_user):
 
 def test_refresh_settings_screenshots(page, workspace, make_user):
     """Settings › Members (with an invitation link just made), API keys (a new key shown once), Retention, Usage,
-    Audit log (Webhooks: test_refresh_webhook_screenshots)."""
+    Audit log (webhooks: test_refresh_webhook_screenshots)."""
     from tasks_app.choices import Role
     from tasks_app.services.api_keys import api_key_create, api_key_revoke
     from tasks_app.services.members import invitation_create
@@ -289,3 +289,38 @@ def test_refresh_settings_screenshots(page, workspace, make_user):
     page.goto("/settings/audit/")
     expect(page.locator("[data-audit-log]")).to_be_visible()
     page.screenshot(path=str(out / "settings-audit.png"), full_page=True)
+
+
+def test_refresh_webhook_screenshots(page, workspace, make_user, settings):
+    """Settings › Webhooks: endpoints (a new one's secret shown once) and one endpoint's delivery log."""
+    from tasks_app.choices import Role
+    from tasks_app.models import WebhookEndpoint
+    from tasks_app.services.webhooks import webhook_endpoint_create, webhook_send_test
+    from tests.webhook_receiver import webhook_receiver
+
+    out = Path(OUT)
+    out.mkdir(parents=True, exist_ok=True)
+    settings.CHUNKR_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1", "localhost"]
+    make_user("ada", workspace=workspace, role=Role.ADMIN)
+    with webhook_receiver() as receiver:
+        other = webhook_endpoint_create(
+            workspace=workspace,
+            url=receiver.url,
+            description="Review results to the ERP",
+            actor=None,
+            event_types=["review.completed"],
+        )
+        for _ in range(3):
+            webhook_send_test(endpoint=other, actor=None)
+        log_in(page, "ada")
+        page.goto("/settings/webhooks/")
+        page.fill("[data-webhook-form] input[name=url]", receiver.url + "ingest")
+        page.fill("[data-webhook-form] input[name=description]", "Indexing pipeline")
+        page.get_by_role("button", name="Add webhook").click()
+        expect(page.locator("[data-webhook-secret]")).to_be_visible()
+        page.screenshot(path=str(out / "settings-webhooks.png"), full_page=True)
+        endpoint = WebhookEndpoint.objects.get(description="Indexing pipeline")
+        page.goto(f"/settings/webhooks/{endpoint.pk}/")
+        page.get_by_role("button", name="Send test event").click()
+        expect(page.locator('[data-webhook-log] [data-delivery][data-outcome="delivered"]')).to_have_count(1)
+        page.screenshot(path=str(out / "settings-webhook-log.png"), full_page=True)
