@@ -64,7 +64,7 @@ bench-quality: $(STAMP) ## Table cells beside PyMuPDF's own finder and pymupdf4l
 fuzz-api: $(STAMP) ## schemathesis against /api/v1/openapi.json on a scratch DB (fails on 5xx / schema violations)
 	scripts/fuzz_api.sh $(FUZZ_ARGS)
 
-screenshots: $(STAMP) ## Refresh docs/screenshots/ (upload, list, viewer, schema editor, extraction view, review queue) with chromium
+screenshots: $(STAMP) ## Refresh docs/screenshots/ (upload, list, viewer, schema editor, extraction view, review queue, settings) with chromium
 	CHUNKR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py -p no:randomly -q
 
 lint: $(STAMP) ## ruff check + ruff format --check + the import contracts (docs/ARCHITECTURE.md)
