@@ -79,7 +79,7 @@ def signup_view(request):
 @login_required
 def workspace_create_view(request):
     try:
-        workspace = workspace_create_for(user=request.user, name=request.POST.get("name", ""))
+        workspace = workspace_create_for(user=request.user, name=request.POST.get("workspace_name", ""))
     except ApplicationError as exc:
         return render(request, "tasks_app/workspace_error.html", {"error": exc.message}, status=400)
     request.session[SESSION_KEY] = str(workspace.pk)

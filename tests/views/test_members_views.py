@@ -164,3 +164,13 @@ def test_the_audit_log_filters_by_kind_and_who_and_pages(client, admin, workspac
     future = (timezone.now() + timedelta(days=2)).date().isoformat()
     assert "No events match" in client.get(f"/settings/audit/?since={future}").content.decode()
     assert client.get("/settings/audit/?since=garbage&page=999&actor=key:nope").status_code == 200
+
+
+def test_the_workspace_menu_makes_a_workspace_and_switches_to_it(client, admin, workspace):
+    made = client.post("/workspace/new/", {"workspace_name": "Acme Labs"})
+    assert made.status_code == 302 and made["Location"] == "/settings/members/"
+    page = client.get("/settings/members/").content.decode()
+    assert "You are owner in Acme Labs" in page and 'data-workspace-option="Acme"' in page
+    again = client.post("/workspace/new/", {"workspace_name": "acme labs"})
+    assert again.status_code == 400 and "exists already" in again.content.decode()
+    assert client.post("/workspace/new/", {"workspace_name": "   "}).status_code == 400
