@@ -170,6 +170,16 @@ def api_url(path: str, task_id: str, file_id: str) -> str:
     return "/api/v1" + path.replace("{task_id}", task_id).replace("{job_id}", task_id).replace("{file_id}", file_id)
 
 
+def api_call(client, method: str, url: str, secret: str):
+    """An empty JSON body with the key, rolled back like `call`."""
+    with transaction.atomic():
+        response = client.generic(
+            method, url, data="{}", content_type="application/json", headers={"Authorization": secret}
+        )
+        transaction.set_rollback(True)
+    return response
+
+
 @pytest.mark.parametrize("role", KEY_ROLES)
 def test_api_routes_allow_exactly_what_the_table_allows_each_key_role(client, workspace, role):
     _, secret = api_key_create(workspace=workspace, name=f"{role} key", role=role)
@@ -179,15 +189,7 @@ def test_api_routes_allow_exactly_what_the_table_allows_each_key_role(client, wo
         if not operation.auth_callbacks:
             continue
         action = operation.auth_callbacks[0].action
-        with transaction.atomic():
-            response = client.generic(
-                method,
-                api_url(path, str(task.pk), str(task.input_file_id)),
-                data="{}",
-                content_type="application/json",
-                headers={"Authorization": secret},
-            )
-            transaction.set_rollback(True)
+        response = api_call(client, method, api_url(path, str(task.pk), str(task.input_file_id)), secret)
         allowed = role_allows(role, action)
         if (response.status_code == 403) == allowed or response.status_code == 401:
             wrong.append(f"{method} {path} ({action}): {response.status_code}")
@@ -203,15 +205,7 @@ def test_another_workspaces_ids_are_404_on_every_api_route(client, workspace, ot
     for method, path, operation in api_operations():
         if not operation.auth_callbacks or not API_IDS & set(re.findall(r"{(\w+)}", path)):
             continue
-        with transaction.atomic():
-            response = client.generic(
-                method,
-                api_url(path, str(theirs.pk), str(theirs.input_file_id)),
-                data="{}",
-                content_type="application/json",
-                headers={"Authorization": secret},
-            )
-            transaction.set_rollback(True)
+        response = api_call(client, method, api_url(path, str(theirs.pk), str(theirs.input_file_id)), secret)
         checked += 1
         # Contract §5: a file that is not yours answers like a missing one, 401 file_not_found.
         expected = 401 if path.startswith("/files/") else 404
