@@ -25,7 +25,7 @@ app.conf.beat_schedule = {
     },
     "requeue-stale-tasks": {
         "task": "tasks_app.jobs.requeue_stale_job",
-        "schedule": 120.0,
-        "options": {"expires": 115},
+        "schedule": 30.0,
+        "options": {"expires": 25},
     },
 }

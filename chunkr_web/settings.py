@@ -218,6 +218,12 @@ STALE_TASK_AFTER_SECONDS = env_int("STALE_TASK_AFTER_SECONDS", 900, minimum=60)
 # A cancel gives a Processing task's worker this long to stop at a page boundary, then stops its job from outside.
 CHUNKR_CANCEL_GRACE_SECONDS = env_int("CHUNKR_CANCEL_GRACE_SECONDS", 5, minimum=0, maximum=300)
 MAX_TASK_ATTEMPTS = env_int("MAX_TASK_ATTEMPTS", 3, minimum=1)
+# Liveness, apart from progress: a running job's process writes `alive_at` every CHUNKR_LIVENESS_BEAT_SECONDS from
+# a thread of its own; a Processing row whose beat is older than CHUNKR_LIVENESS_LEASE_SECONDS belongs to a process
+# that died or froze, and the stale sweep (every 30 s) stops its job and queues the task again — in about a minute
+# and a half, where a slow page (beating, not progressing) waits for STALE_TASK_AFTER_SECONDS.
+CHUNKR_LIVENESS_BEAT_SECONDS = env_int("CHUNKR_LIVENESS_BEAT_SECONDS", 10, minimum=1)
+CHUNKR_LIVENESS_LEASE_SECONDS = env_int("CHUNKR_LIVENESS_LEASE_SECONDS", 60, minimum=2)
 # A Starting task this old with no job in the broker (it was down when the task was created) gets its job again.
 QUEUE_RESEND_AFTER_SECONDS = env_int("QUEUE_RESEND_AFTER_SECONDS", 120, minimum=10)
 

@@ -188,6 +188,9 @@ class Task(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # Workers touch this while processing; a stale heartbeat means the worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The job's process says it is alive every few seconds from a thread of its own, whatever its pages are doing: a
+    # beat older than CHUNKR_LIVENESS_LEASE_SECONDS means the process died or froze (services/lifecycle.job_pulse).
+    alive_at = models.DateTimeField(null=True, blank=True)
     # The Celery job that claimed the task (its message id): a cancel or the stale sweep stops that job by id
     # when its worker no longer answers.
     job_id = models.CharField(max_length=64, blank=True, default="")

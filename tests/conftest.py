@@ -194,7 +194,8 @@ def start_worker_process(argv: list[str], *, hostname: str, log_path: Path, env:
 
 
 # The test servers the worker fetches URL inputs from and delivers webhooks to stand for remote hosts.
-WORKER_TEST_ENV = {"CHUNKR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost"}
+# Their jobs beat every second, so that a test can tell a frozen process from a live one in seconds.
+WORKER_TEST_ENV = {"CHUNKR_OUTBOUND_ALLOW_HOSTS": "127.0.0.1,localhost", "CHUNKR_LIVENESS_BEAT_SECONDS": "1"}
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import Actor, actor_fields, audit_record
-from tasks_app.services.lifecycle import INTERNAL_ERROR, task_claim, task_ended, task_fail_waiting
+from tasks_app.services.lifecycle import INTERNAL_ERROR, job_pulse, task_claim, task_ended, task_fail_waiting
 from tasks_app.services.queue import TASK_QUEUED, job_enqueue
 from tasks_app.services.review import review_open
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
@@ -139,31 +139,32 @@ def task_process_derived(*, task_id: str, job_id: str = "") -> None:
     if not claimed:
         return
     webhooks_emit_for(task.pk)
-    try:
-        parse_output = _parse_output_of(task)
-        pages = None
-        if source.task_type == TaskType.SPLIT:
-            split = TaskOutput.objects.get(task=source).data
-            topic = task.configuration.get("topic")
-            pages = next((tuple(t["pages"]) for t in split["topics"] if t["name"] == topic), ())
-            if not pages:
-                raise engine.EngineError(f"The split assigned no pages to the topic {topic!r}; nothing to extract.")
-        options = extract_options(task.configuration, pages)
-        if task.task_type == TaskType.SPLIT:
-            output = engine.split_document(parse_output, task.configuration["topics"], options)
+    with job_pulse(task.pk, job_id):
+        try:
+            parse_output = _parse_output_of(task)
+            pages = None
+            if source.task_type == TaskType.SPLIT:
+                split = TaskOutput.objects.get(task=source).data
+                topic = task.configuration.get("topic")
+                pages = next((tuple(t["pages"]) for t in split["topics"] if t["name"] == topic), ())
+                if not pages:
+                    raise engine.EngineError(f"The split assigned no pages to the topic {topic!r}; nothing to extract.")
+            options = extract_options(task.configuration, pages)
+            if task.task_type == TaskType.SPLIT:
+                output = engine.split_document(parse_output, task.configuration["topics"], options)
+            else:
+                output = engine.run_extraction(parse_output, task.extraction_schema, options)
+        except engine.EngineError as exc:
+            _finish(task, TaskStatus.FAILED, exc.user_message)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            logger.exception("%s task %s failed (ref %s)", task.task_type, task.pk, ref)
+            _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
         else:
-            output = engine.run_extraction(parse_output, task.extraction_schema, options)
-    except engine.EngineError as exc:
-        _finish(task, TaskStatus.FAILED, exc.user_message)
-    except Exception:
-        ref = uuid.uuid4().hex[:8]
-        logger.exception("%s task %s failed (ref %s)", task.task_type, task.pk, ref)
-        _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
-    else:
-        message = TASK_SUCCEEDED
-        if options.warnings:
-            message += ". " + " ".join(dict.fromkeys(options.warnings))
-        _finish(task, TaskStatus.SUCCEEDED, message, output)
+            message = TASK_SUCCEEDED
+            if options.warnings:
+                message += ". " + " ".join(dict.fromkeys(options.warnings))
+            _finish(task, TaskStatus.SUCCEEDED, message, output)
 
 
 def extraction_dry_run(*, source: Task, schema: dict) -> dict:

@@ -8,9 +8,13 @@ runs; the source's end releases it, and a source that ends Failed/Cancelled or g
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -84,6 +88,35 @@ STALE_FAILED = "Processing stopped repeatedly (its worker was lost or hung). Try
 STALE_CANCELLED = "Task cancelled. Its worker had stopped answering, so its job was stopped."
 
 
+@contextmanager
+def job_pulse(task_id, job_id: str) -> Iterator[None]:
+    """While inside, a thread of this process writes the task's `alive_at` every CHUNKR_LIVENESS_BEAT_SECONDS,
+    whatever the work is doing (a page in native code, a wait on helpers). The stale sweep reads a beat older than
+    CHUNKR_LIVENESS_LEASE_SECONDS as a process that died or froze; progress (`heartbeat_at`) has its own, longer
+    lease for work that lives but never moves on."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.CHUNKR_LIVENESS_BEAT_SECONDS):
+                try:
+                    Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING, job_id=job_id).update(
+                        alive_at=timezone.now()
+                    )
+                except Exception:  # noqa: BLE001 - a lost database for a moment: the next beat tries again
+                    logger.warning("Liveness beat of task %s failed", task_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"pulse-{task_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def task_claim(*, task_id, job_id: str, **updates) -> bool:
     """Take the task for the job `job_id`: one conditional UPDATE from Starting to Processing, so a second delivery
     of a job that already ran does nothing twice. A job whose process died is delivered again with the same id
@@ -95,6 +128,7 @@ def task_claim(*, task_id, job_id: str, **updates) -> bool:
         "status": TaskStatus.PROCESSING,
         "started_at": now,
         "heartbeat_at": now,
+        "alive_at": now,
         "attempts": F("attempts") + 1,
         "job_id": job_id,
         **updates,

@@ -70,15 +70,18 @@ STALE_REQUEUED = "Task queued again: its worker stopped reporting progress"
 
 
 def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
-    """Processing rows whose job stopped reporting progress for STALE_TASK_AFTER_SECONDS: its worker died, or the job
-    hangs. The job is stopped wherever it may still run (so a hung process frees its pool slot), then the task is
+    """Processing rows whose process stopped beating for CHUNKR_LIVENESS_LEASE_SECONDS (it died or froze), or whose
+    job stopped reporting progress for STALE_TASK_AFTER_SECONDS (it lives but hangs). The job is stopped wherever it may still run (so a hung process frees its pool slot), then the task is
     cancelled if a cancel was asked for, failed after MAX_TASK_ATTEMPTS, or queued again from the start.
 
     Returns (requeued task ids, failed count, cancelled count).
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.STALE_TASK_AFTER_SECONDS)
-    stale = Task.objects.filter(status=TaskStatus.PROCESSING, heartbeat_at__lt=cutoff)
+    no_progress = now - timedelta(seconds=settings.STALE_TASK_AFTER_SECONDS)
+    no_beat = now - timedelta(seconds=settings.CHUNKR_LIVENESS_LEASE_SECONDS)
+    stale = Task.objects.filter(status=TaskStatus.PROCESSING).filter(
+        Q(heartbeat_at__lt=no_progress) | Q(alive_at__lt=no_beat)
+    )
     requeued, failed, cancelled = [], 0, 0
     for task_id, job_id, attempts, cancel_requested in stale.values_list(
         "pk", "job_id", "attempts", "cancel_requested"

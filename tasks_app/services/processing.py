@@ -17,7 +17,7 @@ from tasks_app import engine
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.models import Task, TaskOutput
 from tasks_app.services.inputs import url_input_fetch
-from tasks_app.services.lifecycle import INTERNAL_ERROR, task_claim, task_ended
+from tasks_app.services.lifecycle import INTERNAL_ERROR, job_pulse, task_claim, task_ended
 from tasks_app.services.outbound import OutboundError
 from tasks_app.services.storage import StorageSink, local_copy, storage_is_local
 from tasks_app.services.webhooks import webhooks_emit_for
@@ -89,33 +89,34 @@ def task_process(*, task_id: str, job_id: str = "") -> None:
     task = Task.objects.select_related("input_file", "workspace").get(pk=task_id)
     sink = StorageSink(prefix=f"tasks/{task.pk}")
     watch = _Watch(task.pk)
-    try:
-        if task.input_file is None and task.source_url:
-            task.input_file = _fetch_url_input(task)
-        stored = task.input_file
-        if stored is None or not stored.storage_key or stored.deleted_at is not None:
-            raise engine.EngineError(INPUT_MISSING)
-        suffix = PurePath(stored.storage_key).suffix
-        with local_copy(stored.storage_key, suffix=suffix) as path:
-            result = engine.parse_document(
-                path, parse_options(task), sink, progress=watch.progress, should_cancel=watch.should_cancel
-            )
-    except engine.Cancelled:
-        sink.delete_all()
-        _finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)
-    except engine.EngineError as exc:
-        sink.delete_all()
-        _finish(task, TaskStatus.FAILED, exc.user_message)
-    except SoftTimeLimitExceeded:
-        sink.delete_all()
-        _finish(task, TaskStatus.FAILED, TOO_SLOW.format(seconds=settings.PARSE_SOFT_TIME_LIMIT))
-    except Exception:
-        ref = uuid.uuid4().hex[:8]
-        logger.exception("Parse task %s failed (ref %s)", task.pk, ref)
-        sink.delete_all()
-        _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
-    else:
-        task_store_result(task=task, result=result, asset_keys=sink.keys, sink=sink)
+    with job_pulse(task.pk, job_id):  # says the process lives, whatever its pages do
+        try:
+            if task.input_file is None and task.source_url:
+                task.input_file = _fetch_url_input(task)
+            stored = task.input_file
+            if stored is None or not stored.storage_key or stored.deleted_at is not None:
+                raise engine.EngineError(INPUT_MISSING)
+            suffix = PurePath(stored.storage_key).suffix
+            with local_copy(stored.storage_key, suffix=suffix) as path:
+                result = engine.parse_document(
+                    path, parse_options(task), sink, progress=watch.progress, should_cancel=watch.should_cancel
+                )
+        except engine.Cancelled:
+            sink.delete_all()
+            _finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)
+        except engine.EngineError as exc:
+            sink.delete_all()
+            _finish(task, TaskStatus.FAILED, exc.user_message)
+        except SoftTimeLimitExceeded:
+            sink.delete_all()
+            _finish(task, TaskStatus.FAILED, TOO_SLOW.format(seconds=settings.PARSE_SOFT_TIME_LIMIT))
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            logger.exception("Parse task %s failed (ref %s)", task.pk, ref)
+            sink.delete_all()
+            _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
+        else:
+            task_store_result(task=task, result=result, asset_keys=sink.keys, sink=sink)
 
 
 def _fetch_url_input(task: Task):

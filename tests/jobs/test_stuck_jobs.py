@@ -120,3 +120,56 @@ def test_a_pool_process_killed_mid_parse_has_its_task_finished_exactly_once(live
     assert TaskOutput.objects.filter(task_id=task.pk).count() == 1
     time.sleep(2)
     assert Task.objects.get(pk=task.pk).finished_at == done.finished_at  # not run a third time
+
+
+def scanned_pdf(pages: int) -> bytes:
+    """Pages that are pictures of text: each needs OCR, so a parse of them takes a while."""
+    import io
+
+    import pymupdf
+    from PIL import Image, ImageDraw
+
+    doc = pymupdf.open()
+    for n in range(pages):
+        image = Image.new("L", (1240, 1754), 255)
+        draw = ImageDraw.Draw(image)
+        for line in range(30):
+            draw.text((90, 90 + line * 52), f"Scanned page {n}, line {line}: amount {line * 13}.20 EUR", fill=0)
+        png = io.BytesIO()
+        image.save(png, format="PNG")
+        page = doc.new_page(width=595, height=842)
+        page.insert_image(page.rect, stream=png.getvalue())
+    return doc.tobytes()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to watch the worker's processes")
+def test_a_frozen_process_misses_its_beats_and_is_replaced_in_seconds_while_a_slow_one_beats_on(
+    live_worker, workspace, settings
+):
+    """Liveness apart from progress: the test worker's jobs beat every second (WORKER_TEST_ENV). With a lease of
+    4 s, the sweep at real time (the 15-minute progress lease plays no part) takes the frozen task back and leaves
+    the one still working through its scanned pages alone."""
+    settings.CHUNKR_LIVENESS_LEASE_SECONDS = 4
+    frozen = parse_task(workspace, pdf_bytes(*[f"Page {n}. " * 30 for n in range(60)]))
+    pid = hang_the_job(live_worker, frozen)
+    busy = parse_task(workspace, scanned_pdf(24), configuration={"ocr_strategy": "All"})
+    wait_for(
+        lambda: Task.objects.filter(pk=busy.pk, status="Processing", pages_done__gte=1).exists(),
+        timeout=60,
+        what=f"the scanned document to be processing\n{live_worker.log_tail()}",
+    )
+    time.sleep(settings.CHUNKR_LIVENESS_LEASE_SECONDS + 2)
+    assert Task.objects.get(pk=busy.pk).status == "Processing", "calibration: the slow parse must still run"
+
+    requeued, failed, cancelled = tasks_requeue_stale()
+
+    assert (requeued, failed, cancelled) == ([frozen.pk], 0, 0)
+    wait_for(lambda: not alive(pid), timeout=15, what="the frozen process to be stopped")
+    done = finished(frozen.pk)
+    assert done.status == TaskStatus.SUCCEEDED, f"{done.message}\n{live_worker.log_tail()}"
+    assert done.attempts == 2
+    slow = Task.objects.get(pk=busy.pk)
+    assert slow.attempts == 1 and slow.status in ("Processing", "Succeeded")
+    if slow.status == "Processing":
+        task_cancel(task=slow, actor=None)  # no work left behind for the next test
