@@ -71,8 +71,9 @@ STALE_REQUEUED = "Task queued again: its worker stopped reporting progress"
 
 def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
     """Processing rows whose process stopped beating for CHUNKR_LIVENESS_LEASE_SECONDS (it died or froze), or whose
-    job stopped reporting progress for STALE_TASK_AFTER_SECONDS (it lives but hangs). The job is stopped wherever it may still run (so a hung process frees its pool slot), then the task is
-    cancelled if a cancel was asked for, failed after MAX_TASK_ATTEMPTS, or queued again from the start.
+    job stopped reporting progress for STALE_TASK_AFTER_SECONDS (it lives but hangs). The job is stopped wherever it
+    may still run (so a hung process frees its pool slot), then the task is cancelled if a cancel was asked for,
+    failed after MAX_TASK_ATTEMPTS, or queued again from the start.
 
     Returns (requeued task ids, failed count, cancelled count).
     """
