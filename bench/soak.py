@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import io
+import multiprocessing
 import os
 import signal
 import socket
@@ -83,7 +84,7 @@ def documents() -> list[tuple[str, str, int]]:
 # --- The stack ------------------------------------------------------------------------------------------------------
 
 
-def start_stack(var_dir: Path, port: int) -> subprocess.Popen:
+def start_stack(var_dir: Path, port: int, extra_env: dict[str, str]) -> subprocess.Popen:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -91,6 +92,7 @@ def start_stack(var_dir: Path, port: int) -> subprocess.Popen:
         and not k.startswith(("CHUNKR_", "CELERY_"))
     }
     env |= {"CHUNKR_VAR_DIR": str(var_dir), "PORT": str(port), "CHUNKR_EMBEDDED_REDIS_PORT": str(free_port())}
+    env |= extra_env
     log = (var_dir.parent / "make-run.log").open("w")
     return subprocess.Popen(
         ["make", "--no-print-directory", "run"],
@@ -203,10 +205,10 @@ async def soak_client(base: str, key: str, docs, stats: Stats, deadline: float, 
 async def flood(base: str, keys: list[str], docs, clients: int, seconds: float) -> dict:
     deadline = time.monotonic() + seconds
     answers: Counter = Counter()
-    health: list[float] = []
-    health_errors = 0
 
     async def sync_client(key: str) -> None:
+        """What the official clients do with `async: false`: wait for the answer; on a 202 (the server would not
+        hold a thread for it) poll the job once a second until it ends; then the next document."""
         async with httpx.AsyncClient(base_url=base, headers={"Authorization": key}, timeout=400) as client:
             while time.monotonic() < deadline:
                 name, data, _ = docs[0]
@@ -215,26 +217,53 @@ async def flood(base: str, keys: list[str], docs, clients: int, seconds: float) 
                     answers[answer.status_code] += 1
                     if answer.status_code == 429:
                         await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+                    elif answer.status_code == 202:
+                        job = answer.json()["job_id"]
+                        status = answer.json()["status"]
+                        while status not in ("completed", "failed", "canceled") and time.monotonic() < deadline:
+                            await asyncio.sleep(1)
+                            status = (await client.get(f"/job/{job}")).json().get("status")
                 except httpx.HTTPError as exc:
                     answers[type(exc).__name__] += 1
 
-    async def prober() -> None:
-        nonlocal health_errors
-        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            due = time.monotonic()
+    # The prober runs in a process of its own, so that the 50 clients' work in this event loop cannot delay it.
+    probing = multiprocessing.get_context("spawn").Pool(1)
+    probed = probing.apply_async(probe_health, (base, seconds))
+    await asyncio.gather(*(sync_client(keys[i % len(keys)]) for i in range(clients)))
+    health, health_errors = probed.get(timeout=seconds + 60)
+    probing.close()
+    return {"answers": answers, "health": health, "health_errors": health_errors}
+
+
+def probe_health(base: str, seconds: float) -> tuple[list[float], int]:
+    """Open loop: GET /health every 50 ms whether or not the last has come back; latency counts from when each probe
+    was due, so a server that stalls cannot hide it by slowing the prober down."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def run() -> None:
+        nonlocal errors
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
+
+            async def probe(due: float) -> None:
+                nonlocal errors
+                try:
+                    if (await client.get("/health")).status_code != 200:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append(time.monotonic() - due)
+
+            deadline, due, probes = time.monotonic() + seconds, time.monotonic(), []
             while due < deadline:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-                try:
-                    got = await client.get("/health")
-                    if got.status_code != 200:
-                        health_errors += 1
-                except httpx.HTTPError:
-                    health_errors += 1
-                health.append(time.monotonic() - due)
+                probes.append(asyncio.create_task(probe(due)))
                 due += 0.05
+            await asyncio.gather(*probes)
 
-    await asyncio.gather(prober(), *(sync_client(keys[i % len(keys)]) for i in range(clients)))
-    return {"answers": answers, "health": health, "health_errors": health_errors}
+    asyncio.run(run())
+    return latencies, errors
 
 
 async def settle(base: str, key: str, ids: list[str], grace: float) -> tuple[int, int, Counter]:
@@ -266,12 +295,13 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--flood-clients", type=int, default=50)
     parser.add_argument("--flood-seconds", type=float, default=60)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for make run (to compare settings)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="chunkr-soak-"))
     var_dir, port = work / "var", free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
-    stack = start_stack(var_dir, port)
+    stack = start_stack(var_dir, port, dict(item.split("=", 1) for item in args.env))
     try:
         for _ in range(360):
             try:
@@ -290,47 +320,54 @@ def main() -> int:
             f"soak {args.minutes} min × {args.clients} clients"
         )
 
-        sampler = RssSampler(stack.pid)
-        sampler.start()
-        stats = Stats()
-        started = time.monotonic()
-        deadline = started + args.minutes * 60
+        lost = stuck = five_xx = 0
+        growth = 0.0
+        if args.minutes > 0:
+            sampler = RssSampler(stack.pid)
+            sampler.start()
+            stats = Stats()
+            started = time.monotonic()
+            deadline = started + args.minutes * 60
 
-        async def soak() -> None:
-            await asyncio.gather(*(soak_client(base, keys[i], docs, stats, deadline, i) for i in range(args.clients)))
+            async def soak() -> None:
+                await asyncio.gather(
+                    *(soak_client(base, keys[i], docs, stats, deadline, i) for i in range(args.clients))
+                )
 
-        asyncio.run(soak())
-        soak_seconds = time.monotonic() - started
-        lost, stuck, endings = asyncio.run(settle(base, keys[0], stats.created, grace=180))
-        sampler.stop.set()
-        sampler.join()
+            asyncio.run(soak())
+            soak_seconds = time.monotonic() - started
+            lost, stuck, endings = asyncio.run(settle(base, keys[0], stats.created, grace=180))
+            sampler.stop.set()
+            sampler.join()
 
-        minutes = soak_seconds / 60
-        print(f"\n## Soak: {args.clients} clients, {minutes:.1f} min, default parse settings")
-        print(f"tasks created {len(stats.created)}, ended {sum(stats.ended.values())} {dict(stats.ended)}")
-        print(f"throughput {sum(stats.ended.values()) / minutes:.1f} tasks/min, {stats.pages / minutes:.1f} pages/min")
-        for label, values in (
-            ("create", stats.create),
-            ("poll", stats.poll),
-            ("list", stats.lists),
-            ("end-to-end", stats.e2e),
-        ):
+            minutes = soak_seconds / 60
+            print(f"\n## Soak: {args.clients} clients, {minutes:.1f} min, default parse settings")
+            print(f"tasks created {len(stats.created)}, ended {sum(stats.ended.values())} {dict(stats.ended)}")
             print(
-                f"{label:>11}: n={len(values)} p50 {ms(pct(values, 0.5))} p99 {ms(pct(values, 0.99))} "
-                f"max {ms(max(values, default=0))}"
+                f"throughput {sum(stats.ended.values()) / minutes:.1f} tasks/min, {stats.pages / minutes:.1f} pages/min"
             )
-        print(f"answers {dict(sorted(stats.answers.items()))}; client errors {dict(stats.errors)}")
-        five_xx = sum(n for k, n in stats.answers.items() if k.split()[-1].startswith("5"))
-        print(f"after the load: lost {lost}, stuck {stuck}, endings {dict(endings)}; 5xx {five_xx}")
-        series = sampler.samples
-        print("RSS (MiB) every 15 s: " + " ".join(f"{rss / 2**20:.0f}" for _, rss in series))
-        half = [rss for t, rss in series if soak_seconds / 2 - 30 <= t <= soak_seconds / 2 + 30]
-        end = [rss for t, rss in series if soak_seconds - 60 <= t <= soak_seconds]
-        growth = (statistics.median(end) / statistics.median(half) - 1) if half and end else float("nan")
-        print(
-            f"RSS growth over the last half: {growth * 100:+.1f} % "
-            "(median of the minute at mid-soak vs the last minute)"
-        )
+            for label, values in (
+                ("create", stats.create),
+                ("poll", stats.poll),
+                ("list", stats.lists),
+                ("end-to-end", stats.e2e),
+            ):
+                print(
+                    f"{label:>11}: n={len(values)} p50 {ms(pct(values, 0.5))} p99 {ms(pct(values, 0.99))} "
+                    f"max {ms(max(values, default=0))}"
+                )
+            print(f"answers {dict(sorted(stats.answers.items()))}; client errors {dict(stats.errors)}")
+            five_xx = sum(n for k, n in stats.answers.items() if k.split()[-1].startswith("5"))
+            print(f"after the load: lost {lost}, stuck {stuck}, endings {dict(endings)}; 5xx {five_xx}")
+            series = sampler.samples
+            print("RSS (MiB) every 15 s: " + " ".join(f"{rss / 2**20:.0f}" for _, rss in series))
+            half = [rss for t, rss in series if soak_seconds / 2 - 30 <= t <= soak_seconds / 2 + 30]
+            end = [rss for t, rss in series if soak_seconds - 60 <= t <= soak_seconds]
+            growth = (statistics.median(end) / statistics.median(half) - 1) if half and end else float("nan")
+            print(
+                f"RSS growth over the last half: {growth * 100:+.1f} % "
+                "(median of the minute at mid-soak vs the last minute)"
+            )
 
         result = asyncio.run(flood(base, keys[:10], docs, args.flood_clients, args.flood_seconds))
         health = result["health"]

@@ -313,7 +313,9 @@ CHUNKR_RATE_LIMIT_PER_MINUTE = env_int("CHUNKR_RATE_LIMIT_PER_MINUTE", 600, mini
 CHUNKR_SYNC_WAIT_SECONDS = env_int("CHUNKR_SYNC_WAIT_SECONDS", 300, minimum=1)
 # `async: false` waits hold a web thread each: a web process lends at most this many to them (the rest stay free for
 # health checks and polls; past it a create answers 202 at once), and one API key at most the second (then 429).
-CHUNKR_SYNC_WAITERS = env_int("CHUNKR_SYNC_WAITERS", max(1, env_int("WEB_THREADS", 8, minimum=1) // 2), minimum=0)
+# Measured (bench/soak.py, docs/BENCHMARKS.md): with few threads free, a flood of short requests queues the liveness
+# probe behind them; 32 threads with 4 of them for waits keep /api/v1/health's p99 under 100 ms under 50 clients.
+CHUNKR_SYNC_WAITERS = env_int("CHUNKR_SYNC_WAITERS", max(1, env_int("WEB_THREADS", 32, minimum=1) // 8), minimum=0)
 CHUNKR_SYNC_WAITS_PER_KEY = env_int("CHUNKR_SYNC_WAITS_PER_KEY", 2, minimum=1)
 # Rendered answers about finished tasks kept per web process (tasks_app/api/answers.py), in MiB; 0 turns it off.
 CHUNKR_API_CACHE_BYTES = env_int("CHUNKR_API_CACHE_MB", 64, minimum=0) * 1024 * 1024
