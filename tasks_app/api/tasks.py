@@ -32,9 +32,13 @@ router = Router(tags=["tasks"])
 TEXT = "text/plain; charset=utf-8"
 
 
-def _idempotent(request, scope: str, create):
-    """Run `create()` once per Idempotency-Key (24 h); a repeat returns the task the first call made."""
-    common.rate_limit(request)
+def _idempotent(request, scope: str, create, *, file: str = ""):
+    """Run `create()` once per Idempotency-Key (24 h); a repeat returns the task the first call made.
+
+    The per-key rate limit counts documents coming in: a create over a file uploaded with POST /files
+    (`ch://files/…`, counted by its upload) or over an existing task (a bare task id) is not counted again."""
+    if not intake.names_stored_input(file):
+        common.rate_limit(request)
     previous = common.idempotent_lookup(request, scope)
     if previous:
         try:
@@ -51,7 +55,8 @@ def create_parse(request, payload: ParseCreateIn, *, legacy: bool = False) -> Ta
     return _idempotent(
         request,
         "task.parse",
-        lambda: intake.intake_parse(
+        file=payload.file,
+        create=lambda: intake.intake_parse(
             workspace=request.auth.workspace,
             file=payload.file,
             configuration=payload.configuration(),
@@ -67,7 +72,8 @@ def create_extract(request, payload: ExtractCreateIn) -> Task:
     return _idempotent(
         request,
         "task.extract",
-        lambda: intake.intake_extract(
+        file=payload.file,
+        create=lambda: intake.intake_extract(
             workspace=request.auth.workspace,
             file=payload.file,
             schema=payload.schema_,
@@ -86,7 +92,8 @@ def create_split(request, payload: SplitCreateIn) -> Task:
     return _idempotent(
         request,
         "task.split",
-        lambda: intake.intake_split(
+        file=payload.file,
+        create=lambda: intake.intake_split(
             workspace=request.auth.workspace,
             file=payload.file,
             topics=[t.model_dump() for t in payload.topics],

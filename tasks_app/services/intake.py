@@ -169,6 +169,11 @@ def intake_rerun(*, task: Task, configuration: Config, actor: Actor) -> Task:
 # --- Extract and Split (contract §3.2, §13.5) ------------------------------------------------------------------
 
 
+def names_stored_input(file: str | None) -> bool:
+    """The `file` string names something already here: an uploaded file (`ch://files/…`) or a task."""
+    return isinstance(file, str) and (file.strip().startswith("ch://files/") or is_task_reference(file))
+
+
 def is_task_reference(file: str) -> bool:
     """A bare task id: base64 and URLs never look like a UUID (base64 has no '-'; URLs have a scheme)."""
     return bool(TASK_ID_RE.match(file.strip()))

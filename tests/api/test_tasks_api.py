@@ -268,8 +268,15 @@ def test_idempotency_key_returns_the_original_task(api):
     assert first["task_id"] == second["task_id"] != third["task_id"]
 
 
+def away_from_a_window_edge() -> None:
+    """The limit counts per wall-clock minute: start a test of it well inside one."""
+    if time.time() % 60 > 55:
+        time.sleep(60.5 - time.time() % 60)
+
+
 def test_rate_limit_answers_429_with_retry_after(api, settings):
     settings.CHUNKR_RATE_LIMIT_PER_MINUTE = 2
+    away_from_a_window_edge()
     body = {"file": base64.b64encode(pdf_bytes("x")).decode()}
     codes = [api.post("/tasks/parse", body).status_code for _ in range(3)]
     assert codes[:2] == [200, 200]
@@ -277,6 +284,20 @@ def test_rate_limit_answers_429_with_retry_after(api, settings):
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) >= 1
     assert "Usage limit exceeded" in limited.json()["message"]
+
+
+def test_the_rate_limit_counts_a_document_once_upload_then_create(api, settings):
+    """An upload (POST /files) counts; a create over it (ch://files/…) or over a task does not count again."""
+    settings.CHUNKR_RATE_LIMIT_PER_MINUTE = 2
+    away_from_a_window_edge()
+    uploaded = api.upload(pdf_bytes("counted once"), "once.pdf").json()["file_id"]
+    created = [api.post("/tasks/parse", {"file": f"ch://files/{uploaded}"}) for _ in range(3)]
+    assert [r.status_code for r in created] == [200, 200, 200]
+    extract = api.post("/tasks/extract", {"file": created[0].json()["task_id"], "schema": {"type": "object"}})
+    assert extract.status_code != 429
+    assert api.post("/tasks/parse", {"file": base64.b64encode(pdf_bytes("new")).decode()}).status_code == 200
+    assert api.post("/tasks/parse", {"file": base64.b64encode(pdf_bytes("more")).decode()}).status_code == 429
+    assert api.upload(pdf_bytes("and more"), "more.pdf").status_code == 429
 
 
 def test_async_flag_returns_202_job_and_job_route_reports(api, live_worker):
