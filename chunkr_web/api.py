@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
@@ -9,6 +11,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from chunkr_web.failures import DATABASE_DOWN_MESSAGE, DATABASE_LOST, RETRY_AFTER_SECONDS
 from chunkr_web.limits import too_large_message
 from tasks_app.api.auth import ApiKeyAuth
 from tasks_app.api.files import router as files_router
@@ -20,6 +23,8 @@ from tasks_app.api.renderers import OrjsonRenderer
 from tasks_app.api.reviews import router as reviews_router
 from tasks_app.api.tasks import router as tasks_router
 from tasks_app.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 MISSING_KEY_MEDIA = {"text/plain": {"schema": {"type": "string"}}}
 SERVER_PAGE_MEDIA = {"text/html": {"schema": {"type": "string"}}}
@@ -126,6 +131,17 @@ def on_application_error(request, exc: ApplicationError):
     if "retry_after" in exc.extra:
         response["Retry-After"] = str(exc.extra["retry_after"])
     return response
+
+
+def on_database_lost(request, exc):
+    logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exc)
+    response = _error(request, DATABASE_DOWN_MESSAGE, 503, "unavailable", retry_after=RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+for _lost in DATABASE_LOST:
+    api.add_exception_handler(_lost, on_database_lost)
 
 
 @api.exception_handler(RequestDataTooBig)

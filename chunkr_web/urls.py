@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from chunkr_web.api import api
 
+handler500 = "chunkr_web.failures.server_error"  # a lost database: 503 + Retry-After, never a traceback
+
 urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),
