@@ -1,4 +1,4 @@
-"""Getting in: accepting an invitation, open sign-up (when on), making another workspace."""
+"""Getting in: accepting an invitation, open sign-up (when on), and the workspace menu (switch, make another)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tasks_app import selectors
 from tasks_app.errors import ApplicationError
 from tasks_app.middleware import SESSION_KEY
 from tasks_app.models import Invitation
@@ -72,6 +73,16 @@ def signup_view(request):
         request.session[SESSION_KEY] = str(workspace.pk)
         return redirect("tasks")
     return render(request, "registration/signup.html", {"form": {}})
+
+
+@open_to_anyone
+@require_POST
+@login_required
+def workspace_switch(request):
+    wanted = request.POST.get("workspace_id", "")
+    if selectors.workspaces_for_user(user=request.user).filter(workspace_id=wanted).exists():
+        request.session[SESSION_KEY] = wanted
+    return redirect("tasks")
 
 
 @open_to_anyone
