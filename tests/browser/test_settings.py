@@ -58,6 +58,18 @@ def test_an_admin_invites_and_the_invitee_signs_up_through_the_link(page, browse
     assert Membership.objects.get(user__username="nora").role == Role.MEMBER
 
 
+def test_a_refused_change_shows_its_reason_in_the_page(page, workspace, make_user):
+    """The server answers 400 with the form and its error; htmx swaps it in (base.html's responseHandling)."""
+    make_user("olga", workspace=workspace, role=Role.OWNER, password=PASSWORD)
+    log_in(page, "olga")
+    page.goto("/settings/members/")
+    with page.expect_response("**/settings/leave/") as answer:
+        page.locator("[data-leave-workspace]").click()  # confirm() accepted by the fixture
+    assert answer.value.status == 400
+    expect(page.locator("[data-member-error]")).to_contain_text("last owner")
+    assert Membership.objects.filter(user__username="olga").exists()
+
+
 def test_an_admin_creates_a_read_only_key_uses_it_and_revokes_it(page, live_server, workspace, admin):
     log_in(page, "ada")
     page.goto("/settings/api-keys/")
