@@ -11,6 +11,7 @@ Public API::
 """
 
 from .assets import AssetSink, DirectorySink, MemorySink, NullSink
+from .codec import part_from_dict, part_to_dict
 from .config import (
     SEGMENT_PROCESSING_KEYS,
     TOKENIZER_ENUMS,
@@ -50,7 +51,7 @@ from .extract import (
 )
 from .extract.split import validate_topics as validate_split_topics
 from .parallel import default_workers
-from .pipeline import parse_document
+from .pipeline import PagesPart, assemble_result, parse_document, parse_pages
 from .render import LAZY_PAGE_IMAGE, render_page_png
 from .review import (
     Box,
@@ -71,6 +72,11 @@ from .sniff import SUPPORTED_FILE_TYPES, FileInfo, sniff
 from .types import BBox, Cell, CellStyle, Chunk, OcrResult, Page, ParseResult, Segment
 
 __all__ = [
+    "PagesPart",
+    "assemble_result",
+    "parse_pages",
+    "part_from_dict",
+    "part_to_dict",
     "DEFAULT_SYSTEM_PROMPT",
     "ExtractOptions",
     "LlmError",

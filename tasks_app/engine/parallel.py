@@ -136,11 +136,15 @@ class _Work:
 
     pdf_path: str
     job: PageJob
-    total: int
+    pages: range
 
 
-def _batch_pages(number: int, total: int) -> list[int]:
-    return list(range(number * BATCH_PAGES, min((number + 1) * BATCH_PAGES, total)))
+def _batch_count(pages: range) -> int:
+    return -(-len(pages) // BATCH_PAGES)
+
+
+def _batch_pages(number: int, pages: range) -> list[int]:
+    return list(pages[number * BATCH_PAGES : (number + 1) * BATCH_PAGES])
 
 
 def _claim(counter: Any, batches: int) -> int | None:
@@ -166,7 +170,7 @@ def _helper_main(work: _Work, counter: Any, window: Any, results: Any, stop: Any
     """A helper process: take batches until none is left (or the parent says stop), sending each batch's outcomes
     back. `window` bounds the batches taken but not yet handed on by the parent, so memory stays flat however far
     ahead the helpers could run."""
-    batches = -(-work.total // BATCH_PAGES)
+    batches = _batch_count(work.pages)
     parent = multiprocessing.parent_process()
     while not stop.is_set():
         if parent is not None and not parent.is_alive():
@@ -180,7 +184,7 @@ def _helper_main(work: _Work, counter: Any, window: Any, results: Any, stop: Any
             return
         try:
             # Pickled here, not in the queue's feeder thread, where a failure would only be printed and the batch lost.
-            outcomes = pickle.dumps(list(_batch_outcomes(work.pdf_path, _batch_pages(number, work.total), work.job)))
+            outcomes = pickle.dumps(list(_batch_outcomes(work.pdf_path, _batch_pages(number, work.pages), work.job)))
         except BaseException as exc:  # noqa: BLE001 - the parent raises it
             results.put((number, None, _portable(exc)))
             return
@@ -189,20 +193,20 @@ def _helper_main(work: _Work, counter: Any, window: Any, results: Any, stop: Any
 
 def run_pages(
     source: bytes | str | Path,
-    total: int,
+    pages: range,
     job: PageJob,
     workers: int,
     should_cancel: Callable[[], bool] | None = None,
 ) -> Iterator[PageOutcome]:
-    """Process all `total` pages of the PDF `source` (a path, or the PDF's bytes) in this process and `workers - 1`
-    helper processes, yielding the outcomes in page order.
+    """Process the `pages` (0-based indexes, in order) of the PDF `source` (a path, or the PDF's bytes) in this process
+    and `workers - 1` helper processes, yielding the outcomes in page order.
 
     Pages go in batches of BATCH_PAGES, and whoever is free takes the next one: this process starts on the first
     batch at once (the helpers need 2-3 s to load PyMuPDF and the layout models, so the first page is no later than
     in-process), and while the batch it must hand on next is still in a helper's hands it takes another one rather
     than wait. A helper that dies (killed for memory, say) fails the parse with a message instead of hanging it.
     """
-    batches = -(-total // BATCH_PAGES)
+    batches = _batch_count(pages)
     with tempfile.TemporaryDirectory(prefix="chunkr-pages-") as tmp:
         if isinstance(source, bytes):
             pdf_path = Path(tmp) / "document.pdf"
@@ -215,7 +219,7 @@ def run_pages(
         window = ctx.Semaphore(2 * workers + 1)
         results = ctx.Queue()
         stop = ctx.Event()
-        payload = pickle.dumps(_Work(str(pdf_path), job, total))
+        payload = pickle.dumps(_Work(str(pdf_path), job, pages))
         threads = max(1, _cores() // workers)  # the helpers share the cores with this process
         helpers = [
             ctx.Process(
@@ -240,12 +244,12 @@ def run_pages(
                     if window.acquire(block=False):  # nothing to hand on yet: work instead of waiting
                         mine = _claim(counter, batches)
                         if mine == number:  # the batch due next: each page is handed on as soon as it is done
-                            yield from _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
+                            yield from _batch_outcomes(str(pdf_path), _batch_pages(mine, pages), job, should_cancel)
                             streamed = True
                             continue
                         if mine is not None:
-                            pages = _batch_outcomes(str(pdf_path), _batch_pages(mine, total), job, should_cancel)
-                            ready[mine] = list(pages)
+                            batch = _batch_outcomes(str(pdf_path), _batch_pages(mine, pages), job, should_cancel)
+                            ready[mine] = list(batch)
                             continue
                         window.release()  # every batch is taken: wait for the helper that has this one
                     if not _take_result(results, ready, timeout=0.2):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from . import parallel as parallel_mod
 from .assets import NullSink
 from .chunking import FURNITURE_TYPES, ChunkItem, build_chunks, count_tokens
 from .config import ParseOptions, tokenizer_name
-from .errors import Cancelled
+from .errors import Cancelled, EngineError
 from .pages import PageJob, PageOutcome, PreparedPage, Warnings, ocr_ahead, page_needs_ocr, prepare_page, process_page
 from .render import open_document
 from .segments import new_id
@@ -117,16 +118,29 @@ def no_text_message(pages: Sequence[int], total: int) -> str:
     return f"No text was found on {which}: images without readable text, or blank."
 
 
-def _first_page_scanned(doc: pymupdf.Document, kind: str) -> bool:
-    """Whether the first page will need OCR, which tells how heavy the document's pages are before choosing how
-    many processes to give it."""
-    if not doc.page_count:
+def _first_page_scanned(doc: pymupdf.Document, kind: str, index: int = 0) -> bool:
+    """Whether the first page to process (`index`) will need OCR, which tells how heavy the document's pages are
+    before choosing how many processes to give it."""
+    if index >= doc.page_count:
         return False
     try:
-        page = doc.load_page(0)
+        page = doc.load_page(index)
         return page_needs_ocr(page, layout_mod.page_words(page), kind)
     except Exception:  # noqa: BLE001 - a damaged first page fails later, with its own message
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class PagesPart:
+    """Some pages of a document, processed: what a page-range job hands to the merge (`assemble_result`), and what
+    `parse_document` makes of all pages at once. `warnings` come in the order the single pass raises them (the
+    configuration's first, then the pages'), so parts joined in page order give the single pass's list."""
+
+    pages: tuple[Page, ...]
+    segments: tuple[Segment, ...]
+    warnings: tuple[str, ...]
+    textless: tuple[int, ...]  # page numbers that gave no text
+    llm: generate_mod.LlmReport = field(default_factory=generate_mod.LlmReport)
 
 
 def parse_document(
@@ -140,49 +154,171 @@ def parse_document(
     options = options or ParseOptions()
     sink = sink if sink is not None else NullSink()
     path = Path(path)
-    warnings = Warnings()
-    config, llm = generate_mod.resolve(options.config, options, warnings.add)
-    limits = options.limits
-    tokenizer = tokenizer_name(config.chunk_processing.tokenizer)
-
-    info = sniff(path, max_bytes=limits.max_bytes)
-    if should_cancel and should_cancel():
-        raise Cancelled()
-    opened = open_document(path, info, limits)
-    doc = opened.doc
-    sheets = read_sheets(path, info.kind, doc.page_count, warnings.add, limits.convert_timeout_s)
-    try:
+    with _Opened(path, options, should_cancel) as opened:
         pdf_bytes = opened.pdf_bytes if opened.pdf_bytes is not None else path.read_bytes()
         pdf_key = sink.put("document.pdf", pdf_bytes, "application/pdf")
         del pdf_bytes
-        total = doc.page_count
+        part = opened.process(range(opened.total), sink, progress, should_cancel)
+        return assemble_result(
+            [part],
+            options,
+            pdf_key=pdf_key,
+            file_name=options.file_name or path.name,
+            mime_type=opened.info.mime_type,
+            page_count=opened.total,
+        )
+
+
+def parse_pages(
+    path: str | Path,
+    pages: range,
+    options: ParseOptions | None = None,
+    sink: Any = None,
+    progress: Progress | None = None,
+    should_cancel: ShouldCancel | None = None,
+) -> PagesPart:
+    """Process the `pages` (0-based, a slice of the document's) of the PDF at `path`, as `parse_document` would
+    process them: one range of a long document, on whichever worker took it. Page numbers and asset keys are the
+    document's own, so parts from several workers join without renumbering. `progress(done, len(pages))`."""
+    options = options or ParseOptions()
+    sink = sink if sink is not None else NullSink()
+    with _Opened(Path(path), options, should_cancel) as opened:
+        if opened.sheets is not None or opened.info.kind != "pdf":
+            raise EngineError("Only PDF documents are processed by page range.")
+        if pages.step != 1 or pages.start < 0 or pages.stop > opened.total or not len(pages):
+            raise EngineError(f"Pages {pages.start + 1}-{pages.stop} are not in this {opened.total}-page document.")
+        return opened.process(pages, sink, progress, should_cancel)
+
+
+def assemble_result(
+    parts: Sequence[PagesPart],
+    options: ParseOptions,
+    *,
+    pdf_key: str | None,
+    file_name: str | None,
+    mime_type: str | None,
+    page_count: int,
+) -> ParseResult:
+    """The document's result from its parts in page order: warnings, then chunks built over all segments at once
+    (a chunk may span two parts, exactly as in one pass)."""
+    warnings = Warnings()
+    config, _ = generate_mod.resolve(options.config, options, lambda _message: None)
+    tokenizer = tokenizer_name(config.chunk_processing.tokenizer)
+    pages: list[Page] = []
+    segments: list[Segment] = []
+    textless: list[int] = []
+    llm_report = generate_mod.LlmReport()
+    for part in parts:
+        for message in part.warnings:
+            warnings.add(message)
+        pages.extend(part.pages)
+        segments.extend(part.segments)
+        textless.extend(part.textless)
+        llm_report += part.llm
+    if textless:
+        warnings.add(no_text_message(textless, page_count))
+    if llm_report.failed:
+        warnings.add(llm_report.warning())  # one note for the document, however many segments failed
+    # Headers and footers join the chunks' text only when the request says not to ignore them (explicit false),
+    # or asks for one segment per chunk (target_length 0: the contract's "exactly one segment per chunk").
+    furniture_as_text = (
+        config.chunk_processing.ignore_headers_and_footers is False or config.chunk_processing.target_length == 0
+    )
+    groups = _group_chunks(
+        segments, config.chunk_processing.target_length, tokenizer, warnings, furniture_as_text=furniture_as_text
+    )
+    chunks = []
+    for g in groups:
+        members = tuple(segments[i] for i in g)
+        text = [s for s in members if furniture_as_text or s.segment_type not in FURNITURE_TYPES]
+        embed = "\n\n".join(s.embed or "" for s in text if s.embed)
+        chunks.append(
+            Chunk(
+                chunk_id=new_id(),
+                chunk_length=count_tokens(embed, tokenizer),
+                segments=members,
+                content="\n\n".join(s.content for s in text if s.content),
+                embed=embed,
+            )
+        )
+    return ParseResult(
+        chunks=tuple(chunks),
+        pages=tuple(pages),
+        pdf_key=pdf_key,
+        file_name=file_name,
+        mime_type=mime_type,
+        page_count=page_count,
+        warnings=tuple(warnings),
+        configuration=config.to_dict(),
+    )
+
+
+class _Opened:
+    """A document opened for processing: sniffed, converted to PDF where needed, its configuration settled."""
+
+    def __init__(self, path: Path, options: ParseOptions, should_cancel: ShouldCancel | None) -> None:
+        self.path = path
+        self.options = options
+        self.warnings = Warnings()
+        self.config, self.llm = generate_mod.resolve(options.config, options, self.warnings.add)
+        self.tokenizer = tokenizer_name(self.config.chunk_processing.tokenizer)
+        limits = options.limits
+        self.info = sniff(path, max_bytes=limits.max_bytes)
+        if should_cancel and should_cancel():
+            raise Cancelled()
+        self.opened = open_document(path, self.info, limits)
+        self.doc = self.opened.doc
+        try:
+            self.sheets = read_sheets(
+                path, self.info.kind, self.doc.page_count, self.warnings.add, limits.convert_timeout_s
+            )
+        except BaseException:
+            self.doc.close()
+            raise
+        self.pdf_bytes = self.opened.pdf_bytes
+        self.total = self.doc.page_count
+
+    def __enter__(self) -> _Opened:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self.doc.is_closed:
+            self.doc.close()
+
+    def process(
+        self, indices: range, sink: Any, progress: Progress | None, should_cancel: ShouldCancel | None
+    ) -> PagesPart:
+        options, config, doc = self.options, self.config, self.doc
         job = PageJob(
-            kind=info.kind,
+            kind=self.info.kind,
             config=config,
-            limits=limits,
+            limits=options.limits,
             dpi=options.dpi,
-            tokenizer=tokenizer,
-            llm=llm,
+            tokenizer=self.tokenizer,
+            llm=self.llm,
             llm_concurrency=max(1, options.llm_concurrency),
             page_images=options.page_images,
         )
+        warnings = Warnings()
+        for message in self.warnings:
+            warnings.add(message)
         pages: list[Page] = []
         segments: list[Segment] = []
-        light = config.segmentation_strategy == "Page" and options.page_images == "lazy" and llm is None
-        scanned = _first_page_scanned(doc, info.kind)
+        light = config.segmentation_strategy == "Page" and options.page_images == "lazy" and self.llm is None
+        scanned = _first_page_scanned(doc, self.info.kind, indices.start)
         workers = parallel_mod.workers_for(
-            total, options.workers, has_sheets=sheets is not None, light=light, scanned=scanned
+            len(indices), options.workers, has_sheets=self.sheets is not None, light=light, scanned=scanned
         )
         if workers > 1:
             doc.close()
             outcomes = parallel_mod.run_pages(
-                opened.pdf_bytes if opened.pdf_bytes is not None else path, total, job, workers, should_cancel
+                self.pdf_bytes if self.pdf_bytes is not None else self.path, indices, job, workers, should_cancel
             )
         else:
-            outcomes = _serial_pages(doc, opened, path, job, sheets, sink, should_cancel)
+            outcomes = _serial_pages(doc, self.opened, self.path, job, self.sheets, sink, should_cancel, indices)
         llm_report = generate_mod.LlmReport()
         textless: list[int] = []
-        for outcome in outcomes:
+        for done, outcome in enumerate(outcomes, start=1):
             llm_report += outcome.llm
             if outcome.assets:  # produced in a pool process: store them here, under the keys the sink gives
                 stored = {
@@ -197,46 +333,8 @@ def parse_document(
             pages.append(outcome.page)
             segments.extend(outcome.segments)
             if progress:
-                progress(outcome.page.page_number, total)
-        if textless:
-            warnings.add(no_text_message(textless, total))
-        if llm_report.failed:
-            warnings.add(llm_report.warning())  # one note for the document, however many segments failed
-        # Headers and footers join the chunks' text only when the request says not to ignore them (explicit false),
-        # or asks for one segment per chunk (target_length 0: the contract's "exactly one segment per chunk").
-        furniture_as_text = (
-            config.chunk_processing.ignore_headers_and_footers is False or config.chunk_processing.target_length == 0
-        )
-        groups = _group_chunks(
-            segments, config.chunk_processing.target_length, tokenizer, warnings, furniture_as_text=furniture_as_text
-        )
-        chunks = []
-        for g in groups:
-            members = tuple(segments[i] for i in g)
-            text = [s for s in members if furniture_as_text or s.segment_type not in FURNITURE_TYPES]
-            embed = "\n\n".join(s.embed or "" for s in text if s.embed)
-            chunks.append(
-                Chunk(
-                    chunk_id=new_id(),
-                    chunk_length=count_tokens(embed, tokenizer),
-                    segments=members,
-                    content="\n\n".join(s.content for s in text if s.content),
-                    embed=embed,
-                )
-            )
-        return ParseResult(
-            chunks=tuple(chunks),
-            pages=tuple(pages),
-            pdf_key=pdf_key,
-            file_name=options.file_name or path.name,
-            mime_type=info.mime_type,
-            page_count=total,
-            warnings=tuple(warnings),
-            configuration=config.to_dict(),
-        )
-    finally:
-        if not doc.is_closed:
-            doc.close()
+                progress(done, len(indices))
+        return PagesPart(tuple(pages), tuple(segments), tuple(warnings), tuple(textless), llm_report)
 
 
 def _serial_pages(
@@ -247,16 +345,17 @@ def _serial_pages(
     sheets: list[Any] | None,
     sink: Any,
     should_cancel: ShouldCancel | None,
+    indices: range,
 ) -> Iterator[PageOutcome]:
     """Pages in order, in this process. A page that needs OCR is prepared one step ahead and its OCR started in a
     thread, so on scanned documents the OCR of page n + 1 runs while page n goes through layout analysis."""
     ocr_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-ahead")
     ahead: PreparedPage | None = None
     try:
-        for index in range(doc.page_count):
+        for index in indices:
             if should_cancel and should_cancel():
                 raise Cancelled()
-            if index and index % _REOPEN_EVERY == 0:
+            if index > indices.start and index % _REOPEN_EVERY == 0:
                 # MuPDF keeps per-page caches (text, drawings, table finder) for the life of the document;
                 # reopening bounds memory on long documents. Pages are never revisited.
                 doc.close()
@@ -269,7 +368,7 @@ def _serial_pages(
             current = ahead if ahead is not None else prepare_page(doc, index, job, sheet)
             ahead = None
             following = index + 1
-            if ocr_ahead(current, index) and following < doc.page_count and following % _REOPEN_EVERY:
+            if ocr_ahead(current, index) and following < indices.stop and following % _REOPEN_EVERY:
                 ahead = prepare_page(doc, following, job, sheets[following] if sheets else None, ocr_pool)
             yield process_page(doc, index, job, sheet, sink, current)
     finally:

@@ -101,6 +101,9 @@ class FileInfo:
     page_count: int | None  # None where unknown before conversion (office, text)
     encrypted: bool = False
     size: int = 0
+    # Its pages will need OCR: an image, or a PDF whose first page has no text layer but an image (a scan). Chooses
+    # the queue a job goes to (OCR-heavy work has workers of its own), not how a page is read.
+    scanned: bool = False
 
 
 _OLE_MARKERS = (
@@ -219,11 +222,15 @@ def sniff(path: str | Path, max_bytes: int | None = None) -> FileInfo:
     kind = sniff_kind(path)
     page_count: int | None = None
     encrypted = False
+    scanned = kind in IMAGE_KINDS
     if kind == "pdf":
         try:
             with pymupdf.open(path, filetype="pdf") as doc:
                 encrypted = bool(doc.needs_pass)
                 page_count = None if encrypted else doc.page_count
+                if page_count:
+                    first = doc.load_page(0)
+                    scanned = not first.get_text("text").strip() and bool(first.get_images(full=False))
         except Exception as exc:  # noqa: BLE001 - MuPDF raises several types for broken files
             raise CorruptDocument("The PDF is damaged and could not be opened.") from exc
     elif kind in IMAGE_KINDS:
@@ -234,4 +241,6 @@ def sniff(path: str | Path, max_bytes: int | None = None) -> FileInfo:
                     page_count = getattr(im, "n_frames", 1) if kind == "tiff" else 1
             except Exception as exc:  # noqa: BLE001
                 raise CorruptDocument("The image is damaged and could not be opened.") from exc
-    return FileInfo(kind=kind, mime_type=MIME[kind], page_count=page_count, encrypted=encrypted, size=size)
+    return FileInfo(
+        kind=kind, mime_type=MIME[kind], page_count=page_count, encrypted=encrypted, size=size, scanned=scanned
+    )
