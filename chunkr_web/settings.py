@@ -201,15 +201,36 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than the longest parse, or Redis redelivers a message that is still being worked on.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60)}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by kind of work (tasks_app/choices.py JobQueue), so that a flood of one kind never starves another and
+# workers can be given some kinds only (docker/compose.yml, docs/SCALING.md).
 CELERY_TASK_ROUTES = {
     "tasks_app.jobs.process_task_job": {"queue": "parse"},
+    "tasks_app.jobs.parse_range_job": {"queue": "parse"},
+    "tasks_app.jobs.merge_ranges_job": {"queue": "parse"},
+    # Pages that need OCR cost ten times a born-digital page: scans and images have workers of their own.
+    "tasks_app.jobs.process_scanned_task_job": {"queue": "ocr"},
+    "tasks_app.jobs.ocr_range_job": {"queue": "ocr"},
     "tasks_app.jobs.extract_task_job": {"queue": "extract"},
     "tasks_app.jobs.split_task_job": {"queue": "split"},
     "tasks_app.jobs.compare_schema_versions_job": {"queue": "extract"},
     # A queue of its own: a backlog of long parses never holds up webhooks, nor a dead receiver's retries the parses.
     "tasks_app.jobs.deliver_webhook_job": {"queue": "webhooks"},
+    "tasks_app.jobs.purge_expired_job": {"queue": "maintenance"},
+    "tasks_app.jobs.requeue_stale_job": {"queue": "maintenance"},
+    "tasks_app.jobs.resend_unqueued_job": {"queue": "maintenance"},
 }
-CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["default", "parse", "extract", "split", "webhooks"])
+ALL_QUEUES = ["default", "parse", "ocr", "extract", "split", "webhooks", "maintenance"]
+CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ALL_QUEUES)
+# A worker's pool processes (make run's; compose sets one per worker service).
+CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
+# Fairness: the jobs one workspace may have queued or running at once (tasks, and page ranges of long documents);
+# the rest wait in the database and go as its jobs end, so another workspace's page never queues behind a batch.
+# Set it below the workers' total slots to keep slots free for other workspaces (docs/SCALING.md). 0 = no cap.
+CHUNKR_WORKSPACE_MAX_JOBS = env_int("CHUNKR_WORKSPACE_MAX_JOBS", CELERY_CONCURRENCY, minimum=0)
+# Long PDFs are processed as page ranges, each a job that any free worker takes (services/ranges.py): from this many
+# pages (0 = never), in ranges of about this many pages. Chosen from bench/scale_bench.py (docs/BENCHMARKS.md).
+CHUNKR_RANGE_MIN_PAGES = env_int("CHUNKR_RANGE_MIN_PAGES", 64, minimum=0)
+CHUNKR_RANGE_PAGES = env_int("CHUNKR_RANGE_PAGES", 25, minimum=1)
 PARSE_SOFT_TIME_LIMIT = env_int("PARSE_SOFT_TIME_LIMIT", 3600, minimum=10)
 PARSE_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT + 60
 # A Processing row whose heartbeat (written with each page's progress) is older than this belongs to a job that died

@@ -115,7 +115,7 @@ def worker_command(*, hostname: str | None = None) -> list[str]:
         sys.executable, "-m", "celery", "-A", "chunkr_web", "worker",
         "--loglevel", "INFO",
         "--concurrency", str(env_int("CELERY_CONCURRENCY", 2, minimum=1)),
-        "-Q", env_str("CELERY_WORKER_QUEUES", "default,parse,extract,split,webhooks"),
+        "-Q", env_str("CELERY_WORKER_QUEUES", "default,parse,ocr,extract,split,webhooks,maintenance"),
         "--hostname", hostname or f"worker@{socket.gethostname()}",
     ]  # fmt: skip
 

@@ -15,6 +15,29 @@ TERMINAL_STATUSES = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStat
 ACTIVE_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.PROCESSING})
 
 
+class RangeStatus(models.TextChoices):
+    """A page range of a long parse task (models.TaskRange): waiting for its workspace's turn, its job queued, taken by
+    a worker, done (its part stored, waiting for the merge), or stopped."""
+
+    WAITING = "Waiting"
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    DONE = "Done"
+    STOPPED = "Stopped"  # its task ended otherwise (cancelled, failed, deleted): never run, or run no further
+
+
+class JobQueue(models.TextChoices):
+    """The Celery queues, by kind of work, so that a flood of one kind never starves another: workers can be given
+    some of them (docker/compose.yml, docs/SCALING.md)."""
+
+    PARSE = "parse"  # layout analysis of born-digital pages, and the merge of a long document's ranges
+    OCR = "ocr"  # pages that need OCR: scans, images
+    EXTRACT = "extract"  # extraction and split (their LLM calls), schema comparisons
+    SPLIT = "split"
+    WEBHOOKS = "webhooks"
+    MAINTENANCE = "maintenance"  # beat's sweeps and purges
+
+
 class TaskType(models.TextChoices):
     PARSE = "Parse"
     EXTRACT = "Extract"

@@ -11,6 +11,7 @@ from tasks_app.services.comparison import comparison_run
 from tasks_app.services.extraction import task_process_derived
 from tasks_app.services.maintenance import tasks_purge_expired, tasks_requeue_stale, tasks_resend_unqueued
 from tasks_app.services.processing import task_process
+from tasks_app.services.ranges import range_process, ranges_merge, ranges_requeue_stale
 from tasks_app.services.retention import zdr_sweep
 from tasks_app.services.webhooks import webhook_attempt
 
@@ -39,6 +40,30 @@ def process_task_job(self, task_id: str) -> None:
 
 
 @shared_task(bind=True, ignore_result=True, **_LONG)
+def process_scanned_task_job(self, task_id: str) -> None:
+    """The same work as process_task_job, on the `ocr` queue: scans and images."""
+    task_process(task_id=task_id, job_id=self.request.id or "")
+
+
+@shared_task(bind=True, ignore_result=True, **_LONG)
+def parse_range_job(self, task_id: str, index: str) -> None:
+    """One page range of a long document (services/ranges.py), on the `parse` queue."""
+    range_process(task_id=task_id, index=int(index), job_id=self.request.id or "", worker=self.request.hostname or "")
+
+
+@shared_task(bind=True, ignore_result=True, **_LONG)
+def ocr_range_job(self, task_id: str, index: str) -> None:
+    """One page range of a long scanned document, on the `ocr` queue."""
+    range_process(task_id=task_id, index=int(index), job_id=self.request.id or "", worker=self.request.hostname or "")
+
+
+@shared_task(bind=True, ignore_result=True, **_LONG)
+def merge_ranges_job(self, task_id: str) -> None:
+    """Joins a long document's ranges in page order, once the last is in."""
+    ranges_merge(task_id=task_id, job_id=self.request.id or "")
+
+
+@shared_task(bind=True, ignore_result=True, **_LONG)
 def extract_task_job(self, task_id: str) -> None:
     task_process_derived(task_id=task_id, job_id=self.request.id or "")
 
@@ -53,7 +78,10 @@ def requeue_stale_job() -> int:
     requeued, failed, cancelled = tasks_requeue_stale()
     if requeued or failed or cancelled:
         logger.warning("Stale tasks: %d requeued, %d failed, %d cancelled", len(requeued), failed, cancelled)
-    return len(requeued)
+    ranges, merges = ranges_requeue_stale()
+    if ranges or merges:
+        logger.warning("Stale page ranges: %d queued again, %d merges sent again", ranges, merges)
+    return len(requeued) + ranges
 
 
 @shared_task(ignore_result=True)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from tasks_app.choices import (
     TERMINAL_STATUSES,
     FieldState,
+    JobQueue,
+    RangeStatus,
     ReviewStatus,
     Role,
     TaskStatus,
@@ -36,6 +38,9 @@ class Workspace(models.Model):
     # through the API or delivered by webhook (`zdr_trigger`); the row stays as a tombstone.
     zdr_enabled = models.BooleanField(default=False)
     zdr_trigger = models.CharField(max_length=5, choices=ZdrTrigger.choices, default=ZdrTrigger.FIRST)
+    # Its fair share of the workers: jobs it may have queued or running at once (services/dispatch.py); null =
+    # CHUNKR_WORKSPACE_MAX_JOBS, 0 = no cap. An operator sets it (Django admin) to give a tenant more or fewer slots.
+    max_jobs = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -208,6 +213,14 @@ class Task(models.Model):
     fetched_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     zdr_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Scheduling (services/dispatch.py): the queue its job goes to (a JobQueue), and when its job was sent — a
+    # Starting task without `queued_at` waits for its workspace's turn (CHUNKR_WORKSPACE_MAX_JOBS).
+    queue = models.CharField(max_length=20, blank=True, default="")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # A long document processed as page ranges (models.TaskRange): how many; 0 = in one job.
+    ranges_total = models.PositiveIntegerField(default=0)
+    # The merge job that took the ranges (its Celery id): one merge per run, a redelivered one starts it over.
+    merged_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -221,6 +234,7 @@ class Task(models.Model):
             models.Index(fields=["workspace", "file_name", "task_id"], name="task_ws_file_name"),
             models.Index(fields=["workspace", "page_count", "task_id"], name="task_ws_pages"),
             models.Index(fields=["workspace", "created_by_user", "created_at"], name="task_ws_user_created"),
+            models.Index(fields=["workspace", "status", "queued_at"], name="task_ws_status_queued"),
         ]
 
     def __str__(self) -> str:
@@ -252,6 +266,39 @@ class Task(models.Model):
         if not self.pages_total:
             return 0
         return min(100, round(100 * self.pages_done / self.pages_total))
+
+
+class TaskRange(models.Model):
+    """One page range of a long parse task, processed by a job of its own on whichever worker takes it; the merge
+    joins the parts in page order when the last one is in (services/ranges.py)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="ranges")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")  # fairness counts
+    index = models.PositiveIntegerField()
+    first_page = models.PositiveIntegerField()  # 0-based, included
+    stop_page = models.PositiveIntegerField()  # 0-based, excluded
+    status = models.CharField(max_length=10, choices=RangeStatus.choices, default=RangeStatus.WAITING)
+    queue = models.CharField(max_length=20, default=JobQueue.PARSE)
+    job_id = models.CharField(max_length=64, blank=True, default="")
+    worker = models.CharField(max_length=255, blank=True, default="")  # the worker host that took it last
+    attempts = models.PositiveSmallIntegerField(default=0)
+    pages_done = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    alive_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    part = models.JSONField(null=True, blank=True)  # engine.part_to_dict: the pages, segments and warnings
+    asset_keys = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "index"], name="task_range_unique_index")]
+        indexes = [
+            models.Index(fields=["workspace", "status"], name="task_range_ws_status"),
+            models.Index(fields=["status", "alive_at"], name="task_range_status_alive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pages {self.first_page + 1}-{self.stop_page} of {self.task_id} ({self.status})"
 
 
 class ParsePreset(models.Model):

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from chunkr_web.celery import app as celery_app
 
-QUEUES = ["default", "parse", "extract", "split", "webhooks"]
+QUEUES = ["default", "parse", "ocr", "extract", "split", "webhooks", "maintenance"]
 
 
 def free_port() -> int:

@@ -22,8 +22,9 @@ from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, TaskOutput, Workspace
 from tasks_app.services.audit import Actor, actor_fields, audit_record
+from tasks_app.services.dispatch import task_enqueue
 from tasks_app.services.lifecycle import INTERNAL_ERROR, job_pulse, task_claim, task_ended, task_fail_waiting
-from tasks_app.services.queue import TASK_QUEUED, job_enqueue
+from tasks_app.services.queue import TASK_QUEUED
 from tasks_app.services.review import review_open
 from tasks_app.services.webhooks import webhooks_emit, webhooks_emit_for
 
@@ -73,7 +74,7 @@ def task_create_derived(
     webhooks_emit(task)
     # Always queued: if the source is still running, the job returns at once and the source's end queues it
     # again; queuing anyway closes the window where the source finishes before this row is committed.
-    job_enqueue(task)
+    task_enqueue(task)
     return task
 
 

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from tasks_app import engine, selectors
-from tasks_app.choices import TaskStatus, TaskType
+from tasks_app.choices import JobQueue, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, FileTooLarge
 from tasks_app.models import ExtractionSchema, StoredFile, Task, Workspace
 from tasks_app.services.access import authorize, authorize_task_change
@@ -105,6 +105,7 @@ def intake_parse(
                 expires_in=expires_in,
                 client_version=client_version,
                 page_count=info.page_count if info is not None else None,
+                queue=JobQueue.OCR if info is not None and info.scanned else JobQueue.PARSE,
             )
     except ApplicationError:
         if received is not None and received.created:  # its row went with the transaction; its bytes go here

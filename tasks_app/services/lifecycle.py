@@ -18,28 +18,39 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from tasks_app.choices import TaskStatus
-from tasks_app.models import Task, TaskOutput
-from tasks_app.services.queue import job_enqueue
+from tasks_app.choices import RangeStatus, TaskStatus
+from tasks_app.models import Task, TaskOutput, TaskRange
+from tasks_app.services.dispatch import task_enqueue, workspace_dispatch
 from tasks_app.services.storage import storage_delete_below
 from tasks_app.services.webhooks import webhooks_emit_for
 
 logger = logging.getLogger(__name__)
 
+UNFINISHED_RANGES = (RangeStatus.WAITING, RangeStatus.QUEUED, RangeStatus.RUNNING)
 # A task that failed for a reason of ours: the reference leads the administrators to the logged traceback.
 INTERNAL_ERROR = "Internal error while processing the task (ref {ref}). The administrators can look it up."
 
 
 def task_ended(task_id) -> None:
-    """Call after a conditional UPDATE moved the task to a terminal status: webhooks, then its waiting tasks."""
+    """Call after a conditional UPDATE moved the task to a terminal status: webhooks, its page ranges that will not
+    be needed (their jobs find them Stopped and do nothing; running ones stop at their next page), its waiting
+    tasks, then its workspace's next jobs (its slot is free)."""
     webhooks_emit_for(task_id)
+    if TaskRange.objects.filter(task_id=task_id, status__in=UNFINISHED_RANGES).update(status=RangeStatus.STOPPED):
+        # Ended before its merge (cancelled, failed): what its finished ranges stored is not wanted (ranges still
+        # running delete their own at their next page).
+        task_delete_unkept_files(task_id)
     dependents_release(task_id)
+    workspace_id = Task.objects.filter(pk=task_id).values_list("workspace_id", flat=True).first()
+    if workspace_id is not None:
+        workspace_dispatch(workspace_id)
 
 
 def dependents_release(source_id) -> None:
     """Queue the Extract/Split tasks waiting on a task that reached a terminal state (each fails or runs)."""
-    for task in Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING).only("pk", "task_type"):
-        job_enqueue(task)
+    waiting = Task.objects.filter(source_task_id=source_id, status=TaskStatus.STARTING)
+    for task in waiting.only("pk", "task_type", "workspace_id"):
+        task_enqueue(task)
 
 
 def dependents_orphan(source_id, *, reason: str) -> None:

@@ -12,9 +12,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tasks_app.choices import TERMINAL_STATUSES, TaskStatus
-from tasks_app.models import StoredFile, Task, Workspace
+from tasks_app.choices import TERMINAL_STATUSES, RangeStatus, TaskStatus
+from tasks_app.models import StoredFile, Task, TaskRange, Workspace
 from tasks_app.services.audit import audit_record
+from tasks_app.services.dispatch import dispatch_all, task_enqueue
 from tasks_app.services.lifecycle import (
     STALE_CANCELLED,
     STALE_FAILED,
@@ -23,7 +24,14 @@ from tasks_app.services.lifecycle import (
     task_delete_unkept_files,
     task_settle_stopped,
 )
-from tasks_app.services.queue import job_enqueue, job_stop, queued_task_ids
+from tasks_app.services.queue import (
+    RANGE_JOB_FOR_QUEUE,
+    job_enqueue,
+    job_send,
+    job_stop,
+    queued_range_task_ids,
+    queued_task_ids,
+)
 from tasks_app.services.retention import delete_keys, input_scrub
 from tasks_app.services.storage import storage_delete_below
 
@@ -80,7 +88,9 @@ def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
     now = now or timezone.now()
     no_progress = now - timedelta(seconds=settings.STALE_TASK_AFTER_SECONDS)
     no_beat = now - timedelta(seconds=settings.CHUNKR_LIVENESS_LEASE_SECONDS)
-    stale = Task.objects.filter(status=TaskStatus.PROCESSING).filter(
+    # A long document's own job ends once its ranges are out: ranges and their merge have their own sweep
+    # (services/ranges.ranges_requeue_stale).
+    stale = Task.objects.filter(status=TaskStatus.PROCESSING, ranges_total=0).filter(
         Q(heartbeat_at__lt=no_progress) | Q(alive_at__lt=no_beat)
     )
     requeued, failed, cancelled = [], 0, 0
@@ -103,31 +113,40 @@ def tasks_requeue_stale(*, now=None) -> tuple[list, int, int]:
                 status=TaskStatus.STARTING, message=STALE_REQUEUED, pages_done=0, job_id=""
             ):
                 task_delete_unkept_files(task_id)
-                job_enqueue(Task.objects.only("pk", "task_type").get(pk=task_id))
+                task_enqueue(Task.objects.only("pk", "task_type", "workspace_id").get(pk=task_id))
                 requeued.append(task_id)
     return requeued, failed, cancelled
 
 
 def tasks_resend_unqueued(*, now=None) -> list:
-    """Starting tasks older than QUEUE_RESEND_AFTER_SECONDS with no job in the broker: their job was never queued
-    (the broker was down when their transaction committed) or was lost with it. Their job is sent again; a
-    duplicate would be harmless (a job claims its task with one conditional UPDATE). Extract/Split tasks still
-    waiting for their source are left alone: their source's end queues them. Returns the ids sent again."""
+    """Starting tasks whose job was sent more than QUEUE_RESEND_AFTER_SECONDS ago and is not in the broker: it never
+    got there (the broker was down when their transaction committed) or was lost with it. Their job is sent again;
+    a duplicate would be harmless (a job claims its task with one conditional UPDATE). Page ranges likewise. Tasks
+    and ranges still waiting for their workspace's turn are dispatched (services/dispatch.py): a dispatch lost with
+    a process is made up here. Extract/Split tasks still waiting for their source are left alone: their source's end
+    queues them. Returns the ids of the tasks whose job was sent again."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.QUEUE_RESEND_AFTER_SECONDS)
-    waiting = Task.objects.filter(status=TaskStatus.STARTING, created_at__lt=cutoff).filter(
+    sent = Task.objects.filter(status=TaskStatus.STARTING, queued_at__isnull=False, queued_at__lt=cutoff).filter(
         Q(source_task__isnull=True) | Q(source_task__status__in=TERMINAL_STATUSES)
     )
-    candidates = list(waiting.only("pk", "task_type"))
-    if not candidates:
-        return []
-    queued = queued_task_ids()
-    if queued is None:
-        return []  # the broker cannot be read: nothing could be sent either; the next sweep tries again
+    candidates = list(sent.only("pk", "task_type", "queue"))
+    ranges = list(
+        TaskRange.objects.filter(status=RangeStatus.QUEUED, queued_at__lt=cutoff).only("task_id", "index", "queue")
+    )
     resent = []
+    queued = queued_task_ids() if candidates else set()
+    queued_ranges = queued_range_task_ids() if ranges else set()
+    if queued is None or queued_ranges is None:
+        return []  # the broker cannot be read: nothing could be sent either; the next sweep tries again
     for task in candidates:
         if str(task.pk) not in queued:
             with transaction.atomic():
                 job_enqueue(task)
             resent.append(task.pk)
+    for item in ranges:
+        if str(item.task_id) not in queued_ranges:
+            with transaction.atomic():
+                job_send(RANGE_JOB_FOR_QUEUE[item.queue], str(item.task_id), str(item.index))
+    dispatch_all()
     return resent

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from tasks_app import engine
-from tasks_app.choices import TaskStatus, TaskType
-from tasks_app.models import Task, TaskOutput
+from tasks_app.choices import JobQueue, TaskStatus, TaskType
+from tasks_app.models import Task, TaskOutput, TaskRange
+from tasks_app.services.dispatch import workspace_dispatch
 from tasks_app.services.inputs import url_input_fetch
 from tasks_app.services.lifecycle import INTERNAL_ERROR, job_pulse, task_claim, task_ended
 from tasks_app.services.outbound import OutboundError
@@ -83,7 +84,16 @@ class _Watch:
 def task_process(*, task_id: str, job_id: str = "") -> None:
     if not Task.objects.filter(pk=task_id, task_type=TaskType.PARSE).exists():
         return
-    if not task_claim(task_id=task_id, job_id=job_id, previous_state=None, message="Processing", pages_done=0):
+    claimed = task_claim(
+        task_id=task_id,
+        job_id=job_id,
+        previous_state=None,
+        message="Processing",
+        pages_done=0,
+        ranges_total=0,
+        merged_by="",
+    )
+    if not claimed:
         return  # delivered again, cancelled or already done
     webhooks_emit_for(task_id)
     task = Task.objects.select_related("input_file", "workspace").get(pk=task_id)
@@ -98,25 +108,77 @@ def task_process(*, task_id: str, job_id: str = "") -> None:
                 raise engine.EngineError(INPUT_MISSING)
             suffix = PurePath(stored.storage_key).suffix
             with local_copy(stored.storage_key, suffix=suffix) as path:
+                if ranges_split(task, path, sink, job_id):
+                    return  # its page ranges' jobs take it from here (services/ranges.py)
                 result = engine.parse_document(
                     path, parse_options(task), sink, progress=watch.progress, should_cancel=watch.should_cancel
                 )
         except engine.Cancelled:
             sink.delete_all()
-            _finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)
+            task_finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)
         except engine.EngineError as exc:
             sink.delete_all()
-            _finish(task, TaskStatus.FAILED, exc.user_message)
+            task_finish(task, TaskStatus.FAILED, exc.user_message)
         except SoftTimeLimitExceeded:
             sink.delete_all()
-            _finish(task, TaskStatus.FAILED, TOO_SLOW.format(seconds=settings.PARSE_SOFT_TIME_LIMIT))
+            task_finish(task, TaskStatus.FAILED, TOO_SLOW.format(seconds=settings.PARSE_SOFT_TIME_LIMIT))
         except Exception:
             ref = uuid.uuid4().hex[:8]
             logger.exception("Parse task %s failed (ref %s)", task.pk, ref)
             sink.delete_all()
-            _finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
+            task_finish(task, TaskStatus.FAILED, INTERNAL_ERROR.format(ref=ref))
         else:
             task_store_result(task=task, result=result, asset_keys=sink.keys, sink=sink)
+
+
+def range_bounds(page_count: int) -> list[tuple[int, int]]:
+    """The page ranges (0-based, stop excluded) a document of `page_count` pages is processed in; [] = one job.
+
+    CHUNKR_RANGE_MIN_PAGES and CHUNKR_RANGE_PAGES, chosen from bench/scale_bench.py (docs/BENCHMARKS.md). Ranges are
+    of equal size give or take a page, so the last one is not a straggler."""
+    least, size = settings.CHUNKR_RANGE_MIN_PAGES, settings.CHUNKR_RANGE_PAGES
+    if not least or page_count < max(least, 2):
+        return []
+    count = max(2, -(-page_count // size))
+    edges = [round(i * page_count / count) for i in range(count + 1)]
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def ranges_split(task: Task, path, sink: StorageSink, job_id: str) -> bool:
+    """Processes a long PDF as page ranges, each a job of its own on the `parse` or `ocr` queue, taken by whichever
+    workers are free wherever they run; the last range to finish queues the merge. True when it did (this job is
+    then done); False for the single-job path (short documents, other kinds of input)."""
+    info = engine.sniff(path, max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES)
+    if info.kind != "pdf" or info.encrypted or not info.page_count:
+        return False
+    bounds = range_bounds(info.page_count)
+    if not bounds:
+        return False
+    # The ranges read the document from the store, not from this machine: a worker elsewhere needs no shared disk.
+    sink.put("document.pdf", path.read_bytes(), "application/pdf")
+    queue = JobQueue.OCR if info.scanned else JobQueue.PARSE
+    total = info.page_count
+    with transaction.atomic():
+        split = Task.objects.filter(
+            pk=task.pk, status=TaskStatus.PROCESSING, job_id=job_id, cancel_requested=False
+        ).update(
+            ranges_total=len(bounds),
+            page_count=total,
+            pages_total=total,
+            pages_done=0,
+            heartbeat_at=timezone.now(),
+            message=f"Processing page 1 of {total}",
+        )
+        if not split:
+            raise engine.Cancelled()
+        TaskRange.objects.filter(task=task).delete()  # a run before this one's (a redelivery, a legacy re-run)
+        TaskRange.objects.bulk_create(
+            TaskRange(task=task, workspace_id=task.workspace_id, index=i, first_page=first, stop_page=stop, queue=queue)
+            for i, (first, stop) in enumerate(bounds)
+        )
+        workspace_dispatch(task.workspace_id)
+    logger.info("Task %s: %d pages in %d ranges on the %s queue", task.pk, total, len(bounds), queue)
+    return True
 
 
 def _fetch_url_input(task: Task):
@@ -129,7 +191,7 @@ def _fetch_url_input(task: Task):
     return stored
 
 
-def _finish(task: Task, status: TaskStatus, message: str) -> None:
+def task_finish(task: Task, status: TaskStatus, message: str) -> None:
     changed = Task.objects.filter(pk=task.pk, status=TaskStatus.PROCESSING).update(
         status=status, message=message, finished_at=timezone.now()
     )
@@ -161,4 +223,4 @@ def task_store_result(*, task: Task, result: engine.ParseResult, asset_keys: lis
     if not updated:
         # Cancelled or deleted while we were finishing: keep nothing partial.
         sink.delete_all()
-        _finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)
+        task_finish(task, TaskStatus.CANCELLED, TASK_CANCELLED)

@@ -16,7 +16,7 @@ import redis
 from celery import current_app
 from django.db import transaction
 
-from tasks_app.choices import TaskType
+from tasks_app.choices import JobQueue, TaskType
 from tasks_app.errors import ServiceUnavailable
 from tasks_app.models import Task
 
@@ -28,17 +28,32 @@ QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was queued. 
 QUEUE_DOWN_RETRY_AFTER = 30
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DELIVER_WEBHOOK_JOB = "tasks_app.jobs.deliver_webhook_job"
+# One job name per kind of work, each routed to its queue by CELERY_TASK_ROUTES (settings), so that workers can be
+# given some kinds and not others.
+PARSE_JOB = "tasks_app.jobs.process_task_job"
+OCR_JOB = "tasks_app.jobs.process_scanned_task_job"
 JOB_FOR_TYPE = {
-    TaskType.PARSE: "tasks_app.jobs.process_task_job",
+    TaskType.PARSE: PARSE_JOB,
     TaskType.EXTRACT: "tasks_app.jobs.extract_task_job",
     TaskType.SPLIT: "tasks_app.jobs.split_task_job",
 }
+TASK_JOBS = frozenset({*JOB_FOR_TYPE.values(), OCR_JOB})
+RANGE_JOB_FOR_QUEUE = {JobQueue.PARSE: "tasks_app.jobs.parse_range_job", JobQueue.OCR: "tasks_app.jobs.ocr_range_job"}
+MERGE_JOB = "tasks_app.jobs.merge_ranges_job"
 
 
 def job_enqueue(task: Task) -> None:
     """Queue the job that processes `task`, once the current transaction commits (a worker must never see an
-    uncommitted row)."""
-    job_send(JOB_FOR_TYPE.get(task.task_type, JOB_FOR_TYPE[TaskType.PARSE]), str(task.pk))
+    uncommitted row). Services go through services/dispatch.task_enqueue, which applies the workspace's fair share
+    and calls this."""
+    job_send(task_job_name(task), str(task.pk))
+
+
+def task_job_name(task: Task) -> str:
+    """The job that processes `task`: by its type, and for a parse by the kind of pages it holds (`Task.queue`)."""
+    if task.task_type == TaskType.PARSE and task.queue == JobQueue.OCR:
+        return OCR_JOB
+    return JOB_FOR_TYPE.get(task.task_type, PARSE_JOB)
 
 
 def job_send(name: str, *args: str, countdown: float | None = None) -> None:
@@ -72,10 +87,14 @@ def queue_names() -> set[str]:
     return {route["queue"] for route in (conf.task_routes or {}).values()} | {conf.task_default_queue}
 
 
-def queued_task_ids(queues: set[str] | None = None) -> set[str] | None:
-    """The ids of the tasks with a processing job in the broker now: waiting in `queues` (the routed ones by default)
-    or taken by a worker and not yet acknowledged. None when the broker cannot be read."""
-    jobs = set(JOB_FOR_TYPE.values())
+def queued_range_task_ids() -> set[str] | None:
+    """The ids of the tasks with a page-range job in the broker now (waiting or taken), as queued_task_ids."""
+    return queued_task_ids(jobs=frozenset(RANGE_JOB_FOR_QUEUE.values()))
+
+
+def queued_task_ids(queues: set[str] | None = None, jobs: frozenset[str] = TASK_JOBS) -> set[str] | None:
+    """The ids of the tasks with a processing job (one of `jobs`) in the broker now: waiting in `queues` (the routed
+    ones by default) or taken by a worker and not yet acknowledged. None when the broker cannot be read."""
     try:
         client = _broker()
         pipe = client.pipeline()

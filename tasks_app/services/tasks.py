@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tasks_app import engine
-from tasks_app.choices import TERMINAL_STATUSES, TaskStatus, TaskType
+from tasks_app.choices import TERMINAL_STATUSES, JobQueue, RangeStatus, TaskStatus, TaskType
 from tasks_app.errors import ApplicationError, PermissionDenied
-from tasks_app.models import StoredFile, Task, TaskOutput, Workspace
+from tasks_app.models import StoredFile, Task, TaskOutput, TaskRange, Workspace
 from tasks_app.services.access import authorize_task_change
 from tasks_app.services.audit import Actor, actor_fields, audit_record
+from tasks_app.services.dispatch import task_enqueue
 from tasks_app.services.files import PRIVATE_PREFIX
 from tasks_app.services.lifecycle import (
     dependents_orphan,
@@ -26,7 +27,7 @@ from tasks_app.services.lifecycle import (
     task_delete_assets,
     task_settle_stopped,
 )
-from tasks_app.services.queue import TASK_QUEUED, job_enqueue, job_stop
+from tasks_app.services.queue import TASK_QUEUED, job_stop
 from tasks_app.services.webhooks import webhooks_emit
 
 TASK_CANCELLED = "Task cancelled"
@@ -46,8 +47,10 @@ def task_create_parse(
     expires_in: int | None = None,
     client_version: object = "Unspecified",
     page_count: int | None = None,
+    queue: str = JobQueue.PARSE,
 ) -> Task:
-    """The Starting row of a parse task, queued on commit. `configuration` comes validated (intake)."""
+    """The Starting row of a parse task, queued on commit. `configuration` comes validated (intake); `queue`: the
+    kind of work its pages are (JobQueue.OCR for scans and images)."""
     now = timezone.now()
     if expires_in is None:
         expires_in = workspace.default_expires_in
@@ -62,6 +65,7 @@ def task_create_parse(
         file_name=file_name or (stored_file.original_name if stored_file else ""),
         mime_type=stored_file.mime_type if stored_file else "",
         page_count=page_count,
+        queue=queue,
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
         zdr=workspace.zdr_trigger if workspace.zdr_enabled else "",  # zero data retention, as promised at creation
@@ -70,7 +74,7 @@ def task_create_parse(
     )
     audit_record(workspace=workspace, actor=actor, verb="task.created", target=task)
     webhooks_emit(task)
-    job_enqueue(task)
+    task_enqueue(task)
     return task
 
 
@@ -154,6 +158,11 @@ def _await_or_stop(tasks: list[Task]) -> None:
         time.sleep(CANCEL_POLL_SECONDS)
     for task_id, job_id in Task.objects.filter(pk__in=ids, status=TaskStatus.PROCESSING).values_list("pk", "job_id"):
         job_stop(job_id)
+        # A long document's page ranges run as jobs of their own (services/ranges.py): stop those still running.
+        for range_job in TaskRange.objects.filter(task_id=task_id, status=RangeStatus.RUNNING).values_list(
+            "job_id", flat=True
+        ):
+            job_stop(range_job)
         changed = Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING).update(
             status=TaskStatus.CANCELLED, message=TASK_STOPPED, finished_at=timezone.now()
         )
@@ -233,5 +242,5 @@ def task_update_legacy(*, task: Task, configuration: engine.ParseConfig, expires
     task.save()
     audit_record(workspace=task.workspace, actor=actor, verb="task.updated", target=task)
     webhooks_emit(task)
-    job_enqueue(task)
+    task_enqueue(task)
     return task

@@ -87,7 +87,7 @@ def own_queues(redis_url, settings):
     from tests.conftest import jobs_routed_to
 
     settings.REDIS_URL = redis_url
-    names = [f"resend-test-{q}" for q in ("default", "parse", "extract", "split")]
+    names = [f"resend-test-{q}" for q in ("default", "parse", "ocr", "extract", "split", "maintenance")]
     redis_state.client().delete(*names)
     with jobs_routed_to("resend-test-"):
         yield
@@ -100,11 +100,14 @@ def test_a_starting_task_whose_job_never_reached_the_queue_gets_it_again(
     from tasks_app.services.queue import job_enqueue, queued_task_ids
     from tests.factories import extract_task
 
+    settings.CHUNKR_WORKSPACE_MAX_JOBS = 0  # lost jobs here, not fairness: every task may go at once
     old = timezone.now() - timedelta(seconds=settings.QUEUE_RESEND_AFTER_SECONDS + 5)
     lost, queued, fresh = (parse_task(workspace, pdf_bytes()) for _ in range(3))
     running = parse_task(workspace, pdf_bytes())
     waiting = extract_task(workspace, running)  # waits for its source: its source's end queues it
-    Task.objects.filter(pk__in=[lost.pk, queued.pk, running.pk, waiting.pk]).update(created_at=old)
+    held = parse_task(workspace, pdf_bytes())  # its dispatch was lost with its process: never sent
+    Task.objects.filter(pk__in=[lost.pk, queued.pk, running.pk]).update(created_at=old, queued_at=old)
+    Task.objects.filter(pk__in=[waiting.pk, held.pk]).update(created_at=old, queued_at=None)
     Task.objects.filter(pk=running.pk).update(status=TaskStatus.PROCESSING)
     with django_capture_on_commit_callbacks(execute=True):
         job_enqueue(queued)  # the only job the broker holds
@@ -114,9 +117,11 @@ def test_a_starting_task_whose_job_never_reached_the_queue_gets_it_again(
     with django_capture_on_commit_callbacks(execute=True):
         resent = tasks_resend_unqueued()
 
-    assert resent == [lost.pk]  # not the queued one, not the one created moments ago, not the waiting extract
-    assert {str(queued.pk), str(lost.pk)} <= queued_task_ids()
-    assert fresh.pk not in resent
+    assert resent == [lost.pk]  # not the queued one, not the one sent moments ago, not the waiting extract
+    after = queued_task_ids()
+    assert {str(queued.pk), str(lost.pk), str(held.pk)} <= after  # the held one is dispatched by the sweep
+    assert str(waiting.pk) not in after and str(fresh.pk) not in after
+    assert Task.objects.get(pk=held.pk).queued_at is not None
 
 
 def test_the_resend_sweep_sends_nothing_while_it_cannot_read_the_broker(workspace):

@@ -1,0 +1,220 @@
+"""Long documents as page ranges across two worker processes, as users run them (prefork, the supervisor's command
+line): both workers take ranges, the merged output equals the single pass, cancel stops every range, a range whose
+worker is killed is processed again and merged once, and one workspace's backlog never holds up another's page.
+
+The two workers consume a Redis database of their own (their jobs and the jobs they send never reach the session's
+worker), with small ranges so that a few generated pages make several."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import time
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from django.db import transaction
+
+from chunkr_web.celery import app as celery_app
+from tasks_app import engine
+from tasks_app.choices import RangeStatus, TaskStatus
+from tasks_app.models import Task, TaskOutput, TaskRange
+from tasks_app.services.dispatch import workspace_busy
+from tasks_app.services.processing import parse_options
+from tasks_app.services.queue import MERGE_JOB, job_send
+from tasks_app.services.storage import open_asset, storage_delete_below
+from tasks_app.services.tasks import tasks_cancel
+from tests.conftest import WORKER_TEST_ENV, _forget_broker_connections, start_worker_process, wait_for
+from tests.engine.docs import structured_pdf
+from tests.engine.test_ranges import without_ids
+from tests.factories import parse_task
+
+RANGE_ENV = {
+    "CHUNKR_RANGE_MIN_PAGES": "6",
+    "CHUNKR_RANGE_PAGES": "3",
+    "CELERY_CONCURRENCY": "1",
+    "CHUNKR_PARSE_WORKERS": "1",  # one process per worker: what runs where is what the test sees
+    "CHUNKR_WORKSPACE_MAX_JOBS": "0",
+}
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _other_db(url: str) -> str:
+    parts = urlparse(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunparse(parts._replace(path=f"/{(db + 8) % 16}"))
+
+
+@pytest.fixture(scope="module")
+def range_workers(_point_at_test_redis, django_db_setup, django_db_blocker, tmp_path_factory):
+    """Two prefork workers (one process each, separate working directories) on a Redis database of their own."""
+    from django.conf import settings
+
+    from chunkr_web.supervisor import worker_command
+
+    broker = _other_db(settings.REDIS_URL)
+    import redis
+
+    redis.Redis.from_url(broker).flushdb()
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = broker
+    _forget_broker_connections()
+    workers = []
+    try:
+        with django_db_blocker.unblock():
+            for n in (1, 2):
+                hostname = f"ranges{n}-{os.getpid()}@{socket.gethostname()}"
+                folder = tmp_path_factory.mktemp(f"range-worker-{n}")
+                env = {**WORKER_TEST_ENV, **RANGE_ENV, "REDIS_URL": broker}
+                workers.append(
+                    start_worker_process(
+                        worker_command(hostname=hostname), hostname=hostname, log_path=folder / "worker.log", env=env
+                    )
+                )
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
+        celery_app.conf.broker_url = saved
+        _forget_broker_connections()
+
+
+@pytest.fixture
+def ranges_settings(settings, range_workers):
+    for name, value in RANGE_ENV.items():
+        setattr(settings, name, int(value))
+    return range_workers
+
+
+def long_pdf(tmp_path, pages: int) -> bytes:
+    return structured_pdf(tmp_path / f"long-{pages}.pdf", pages=pages).read_bytes()
+
+
+def submit(workspace, data: bytes, name: str = "long.pdf") -> Task:
+    with transaction.atomic():
+        return parse_task(workspace, data, name=name)
+
+
+def finished(task: Task, timeout: float = 120) -> Task:
+    wait_for(
+        lambda: Task.objects.get(pk=task.pk).status not in (TaskStatus.STARTING, TaskStatus.PROCESSING),
+        timeout=timeout,
+        interval=0.2,
+        what=f"task {task.pk} to finish",
+    )
+    return Task.objects.get(pk=task.pk)
+
+
+_CROP = re.compile(r"crops/[0-9a-f-]+\.png")
+
+
+def comparable(output: dict, task_id) -> dict:
+    text = json.dumps(output).replace(f"tasks/{task_id}/", "")
+    return without_ids(json.loads(_CROP.sub("crops/<id>.png", text)))
+
+
+def test_a_long_document_goes_out_in_ranges_to_both_workers_and_merges_like_one_job(
+    ranges_settings, workspace, tmp_path
+):
+    data = long_pdf(tmp_path, 12)
+    task = finished(submit(workspace, data))
+
+    assert task.status == TaskStatus.SUCCEEDED, task.message
+    assert task.ranges_total == 4 and task.page_count == 12 and task.pages_done == 12
+    ranges = list(TaskRange.objects.filter(task=task).order_by("index"))
+    assert [(r.first_page, r.stop_page, r.status) for r in ranges] == [
+        (0, 3, "Done"),
+        (3, 6, "Done"),
+        (6, 9, "Done"),
+        (9, 12, "Done"),
+    ]
+    assert {r.worker for r in ranges} == {w.hostname for w in ranges_settings}  # both took ranges
+    assert all(r.part is None for r in ranges)  # joined into the output, not kept twice
+
+    output = TaskOutput.objects.get(task=task)
+    path = tmp_path / "single.pdf"
+    path.write_bytes(data)
+    options = parse_options(task)
+    single = engine.parse_document(path, options, engine.MemorySink()).to_dict(url_for=lambda key: key)
+    assert comparable(output.data, task.pk) == comparable(single, task.pk)
+    for key in output.asset_keys:  # every asset the output names was stored by whichever worker, or is made
+        with open_asset(key) as fh:  # on first request (a lazy page image, from the stored document.pdf)
+            assert fh.read(4) in (b"%PDF", b"\x89PNG"), key
+
+
+def test_cancel_stops_every_range(ranges_settings, workspace, tmp_path):
+    task = submit(workspace, long_pdf(tmp_path, 60))
+    wait_for(
+        lambda: Task.objects.get(pk=task.pk).pages_done >= 3, timeout=90, interval=0.2, what="ranges to make progress"
+    )
+    outcome = tasks_cancel(tasks=[Task.objects.get(pk=task.pk)], actor=None)[0]
+
+    assert outcome.cancelled, outcome.error
+    wait_for(
+        lambda: not TaskRange.objects.filter(task=task, status=RangeStatus.RUNNING).exists(),
+        timeout=30,
+        what="every range to stop",
+    )
+    statuses = set(TaskRange.objects.filter(task=task).values_list("status", flat=True))
+    assert statuses <= {RangeStatus.DONE, RangeStatus.STOPPED} and RangeStatus.STOPPED in statuses
+    done = Task.objects.get(pk=task.pk).pages_done
+    time.sleep(2)
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.CANCELLED
+    assert Task.objects.get(pk=task.pk).pages_done == done  # nothing runs on
+    assert not TaskOutput.objects.filter(task=task).exists()
+    assert storage_delete_below(f"tasks/{task.pk}") == 0  # what the ranges had stored went with the cancel
+    for worker in ranges_settings:
+        assert worker.answers()  # stopped at a page boundary, not by killing the workers
+
+
+def test_a_range_whose_worker_is_killed_runs_again_and_is_merged_once(ranges_settings, workspace, tmp_path):
+    task = submit(workspace, long_pdf(tmp_path, 24))
+
+    def running_range():
+        for worker in ranges_settings:
+            for job in worker.active():
+                if job.get("name", "").endswith("_range_job"):
+                    return job
+        return None
+
+    job = wait_for(running_range, timeout=90, interval=0.1, what="a range job to run")
+    os.kill(job["worker_pid"], signal.SIGKILL)  # the pool process dies mid-range; Celery starts another
+    task = finished(task, timeout=180)
+
+    assert task.status == TaskStatus.SUCCEEDED, task.message
+    ranges = list(TaskRange.objects.filter(task=task).order_by("index"))
+    killed = [r for r in ranges if r.job_id == job["id"]]
+    assert killed and killed[0].attempts == 2  # delivered again (acks_late) and taken over by its own job id
+    output = TaskOutput.objects.get(task=task)
+    pages = [p["page_number"] for p in output.data["pages"]]
+    assert pages == list(range(1, 25))  # every page once: nothing merged twice
+    segments = [s["page_number"] for c in output.data["chunks"] for s in c["segments"]]
+    assert segments == sorted(segments) and set(segments) == set(range(1, 25))
+
+    revision, merged_by = task.output_revision, task.merged_by
+    with transaction.atomic():
+        job_send(MERGE_JOB, str(task.pk))  # a late second merge message
+    time.sleep(2)
+    again = Task.objects.get(pk=task.pk)
+    assert (again.output_revision, again.merged_by, again.finished_at) == (revision, merged_by, task.finished_at)
+
+
+def test_one_workspace_backlog_does_not_hold_up_another_workspace_page(
+    ranges_settings, workspace, other_workspace, tmp_path
+):
+    workspace.max_jobs = 1  # two worker slots: this workspace may hold one, the other stays free
+    workspace.save(update_fields=["max_jobs"])
+    backlog = [submit(workspace, long_pdf(tmp_path, 4), name=f"batch-{n}.pdf") for n in range(6)]
+    assert workspace_busy(workspace.pk) == 1  # the rest wait in the database, not in the broker
+    time.sleep(0.5)
+    single = submit(other_workspace, long_pdf(tmp_path, 1), name="one-page.pdf")
+
+    single = finished(single, timeout=60)
+    assert single.status == TaskStatus.SUCCEEDED
+    left = Task.objects.filter(pk__in=[t.pk for t in backlog]).exclude(status=TaskStatus.SUCCEEDED).count()
+    assert left >= 3  # the page did not wait for the batch
+    for task in backlog:
+        assert finished(task, timeout=120).status == TaskStatus.SUCCEEDED  # and the batch still completes
