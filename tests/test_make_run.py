@@ -166,60 +166,87 @@ def test_make_run_parses_real_files_and_stops_cleanly(tmp_path):
     assert len(family) >= 6, f"expected redis, gunicorn, worker (+pool) and beat; saw {len(family)} processes"
 
 
-def compose_worker_command() -> tuple[list[str], dict[str, str]]:
-    """The worker service's command and environment from docker/compose.yml, with `${VAR:-default}` resolved to the
-    defaults."""
+def compose_worker_command(name: str) -> tuple[list[str], dict[str, str]]:
+    """A worker service's command line and environment from docker/compose.yml, with `${VAR:-default}` resolved to
+    the defaults and the command's `$${VAR}` (compose's escape) to the service's own environment, as its shell does."""
     import yaml
 
     compose = yaml.safe_load((ROOT / "docker" / "compose.yml").read_text())
-    service = compose["services"]["worker"]
+    service = compose["services"][name]
     environment = {
-        name: re.sub(r"\$\{[A-Z_]+:?[-?]([^}]*)\}", r"\1", str(value))
-        for name, value in (service.get("environment") or {}).items()
+        key: re.sub(r"\$\{[A-Z_]+:?[-?]([^}]*)\}", r"\1", str(value))
+        for key, value in (service.get("environment") or {}).items()
     }
-    return shlex.split(service["command"]), environment
+    shell, flag, script = shlex.split(service["command"])
+    assert (shell, flag) == ("sh", "-c")
+    script = re.sub(r"\$\$\{([A-Z_]+)\}", lambda m: environment[m.group(1)], script)
+    argv = shlex.split(script)
+    assert argv[0] == "exec"
+    return argv[1:], environment
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_the_compose_worker_command_line_parses_documents(workspace, tmp_path, redis_url):
+def test_the_compose_worker_command_lines_parse_documents(workspace, tmp_path, redis_url):
+    """The compose file's parse and OCR workers, each on its own queues: a born-digital PDF goes to one, a scan to
+    the other."""
     from tasks_app.choices import TaskStatus
     from tasks_app.models import Task, TaskOutput
+    from tasks_app.services.intake import intake_parse
     from tests.conftest import jobs_routed_to, start_worker_process
-    from tests.factories import parse_task
+    from tests.factories import store_file
 
-    argv, environment = compose_worker_command()
-    assert argv[:4] == ["celery", "-A", "chunkr_web", "worker"]
-    assert "--pool" not in argv and "-P" not in argv, "compose must run the default prefork pool, as make run does"
-    # Run directly, without Docker: the venv's celery, the test database and Redis for the compose services'
-    # hostnames, and queues of its own so that no other worker of this test session takes its jobs.
     prefix = "compose-"
-    argv[0] = str(Path(sys.executable).with_name("celery"))
-    queues = argv.index("-Q") + 1
-    argv[queues] = ",".join(prefix + q for q in argv[queues].split(","))
-    hostname = f"compose-{os.getpid()}@localhost"
-    environment = {**environment, "SECRET_KEY": "compose-test-" + "k" * 50, "DEBUG": "false"}
-    del environment["DATABASE_URL"], environment["REDIS_URL"]  # start_worker_process points them at the tests'
-    worker = start_worker_process(
-        [*argv, "--hostname", hostname], hostname=hostname, log_path=tmp_path / "worker.log", env=environment
-    )
+    workers = []
     family: set[int] = set()
     try:
+        for name in ("worker-parse", "worker-ocr"):
+            argv, environment = compose_worker_command(name)
+            assert argv[:4] == ["celery", "-A", "chunkr_web", "worker"]
+            assert "--pool" not in argv and "-P" not in argv, "compose must run the default prefork pool, as make run"
+            # Run directly, without Docker: the venv's celery, the test database, Redis and local files for the
+            # compose services' hostnames, and queues of its own so that no other worker of this session takes its
+            # jobs.
+            argv[0] = str(Path(sys.executable).with_name("celery"))
+            queues = argv.index("-Q") + 1
+            argv[queues] = ",".join(prefix + q for q in argv[queues].split(","))
+            hostname = f"{name}-{os.getpid()}@localhost"
+            argv[argv.index("--hostname") + 1] = hostname
+            environment = {
+                **{k: v for k, v in environment.items() if not k.startswith("S3_")},
+                "STORAGE_BACKEND": "local",
+                "SECRET_KEY": "compose-test-" + "k" * 50,
+                "DEBUG": "false",
+            }
+            del environment["DATABASE_URL"], environment["REDIS_URL"]  # start_worker_process points them at ours
+            workers.append(
+                start_worker_process(argv, hostname=hostname, log_path=tmp_path / f"{name}.log", env=environment)
+            )
         with jobs_routed_to(prefix):
-            pdf = parse_task(workspace, pdf_bytes("Compose worker page"), name="compose.pdf")
-            scan = parse_task(workspace, scanned_png(), name="scan.png")
+            tasks = [
+                intake_parse(
+                    workspace=workspace, file=store_file(workspace, data, name), configuration=None, actor=None
+                )
+                for data, name in ((pdf_bytes("Compose worker page"), "compose.pdf"), (scanned_png(), "scan.png"))
+            ]
 
             def done():
-                family.update(descendants(worker.proc.pid))
-                return Task.objects.filter(pk__in=[pdf.pk, scan.pk], status__in=["Succeeded", "Failed"]).count() == 2
+                for worker in workers:
+                    family.update(descendants(worker.proc.pid))
+                return (
+                    Task.objects.filter(pk__in=[t.pk for t in tasks], status__in=["Succeeded", "Failed"]).count() == 2
+                )
 
-            wait_for(done, timeout=FINISH_WITHIN_S, interval=0.5, what=f"both tasks\n{worker.log_tail()}")
+            logs = "\n".join(w.log_tail() for w in workers)
+            wait_for(done, timeout=FINISH_WITHIN_S, interval=0.5, what=f"both tasks\n{logs}")
+        pdf, scan = (Task.objects.get(pk=t.pk) for t in tasks)
         for task in (pdf, scan):
-            task.refresh_from_db()
-            assert task.status == TaskStatus.SUCCEEDED, f"{task.message}\n{worker.log_tail()}"
+            assert task.status == TaskStatus.SUCCEEDED, f"{task.message}\n{logs}"
+        assert (pdf.queue, scan.queue) == ("parse", "ocr")
         pages = TaskOutput.objects.get(task=scan).data["chunks"]
         assert re.search(r"INVOICE|2041|118[.,]40", " ".join(s["text"] for c in pages for s in c["segments"]))
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
     time.sleep(0.5)
     assert [pid for pid in family if alive(pid)] == []
