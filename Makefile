@@ -48,6 +48,9 @@ bench: $(STAMP) ## Engine speed/memory benchmarks (figures in docs/BENCHMARKS.md
 bench-api: $(STAMP) ## REST API under load from a separate process: GET/list/upload latency and throughput
 	$(PY) bench/api_bench.py $(BENCH_ARGS)
 
+bench-scale: $(STAMP) ## One long document on 1 vs 2 workers, fairness between workspaces, page-range overhead
+	$(PY) bench/scale_bench.py $(BENCH_ARGS)
+
 bench-soak: $(STAMP) ## make run's stack: 20 clients for 10 min (lost/stuck/5xx/RSS), then a 50-client async:false flood vs /health
 	$(PY) bench/soak.py $(BENCH_ARGS)
 
@@ -85,4 +88,4 @@ lock: ## Re-pin constraints.txt from the current .venv
 clean: ## Remove the venv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-.PHONY: help install run test test-without-tesseract bench bench-api bench-soak bench-review bench-teds bench-extract bench-quality fuzz-api screenshots lint format lock clean
+.PHONY: help install run test test-without-tesseract bench bench-api bench-scale bench-soak bench-review bench-teds bench-extract bench-quality fuzz-api screenshots lint format lock clean
