@@ -26,11 +26,15 @@ pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_an_input_is_stored_in_the_bucket_and_read_back(workspace, s3_bucket, s3_server, settings, tmp_path):
+def test_an_input_is_stored_in_the_bucket_and_read_back(
+    workspace, s3_bucket, s3_server, settings, tmp_path, monkeypatch
+):
     settings.MEDIA_ROOT = tmp_path / "media"  # nothing may need it
-    stored = store_file(workspace, pdf_bytes("In the bucket"), "report.pdf")
+    with monkeypatch.context() as patched:
+        patched.setattr(default_storage, "open", lambda *a, **k: pytest.fail("an upload was read back from the store"))
+        stored = store_file(workspace, pdf_bytes("In the bucket"), "report.pdf")
     assert s3_server.keys(s3_bucket) == {stored.storage_key}
-    assert stored.mime_type == "application/pdf" and stored.size > 0  # sniffed through a temporary copy
+    assert stored.mime_type == "application/pdf" and stored.size > 0  # sniffed on its way to the store
     with open_asset(stored.storage_key) as fh:
         assert fh.read().startswith(b"%PDF")
     assert not (tmp_path / "media").exists()
