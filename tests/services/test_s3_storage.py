@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from tasks_app.services.storage import (
     STORE_DOWN,
     AssetLinker,
+    StorageSink,
     StorageUnavailable,
     asset_available,
     open_asset,
@@ -87,6 +88,16 @@ def test_base64_answers_render_a_lazy_page_image_from_the_bucket(s3_bucket):
     default_storage.save("tasks/t2/document.pdf", ContentFile(pdf_bytes("Inline")))
     with open_asset("tasks/t2/pages/0001-72dpi.png") as fh:
         assert fh.read().startswith(PNG)
+
+
+def test_a_rerun_overwrites_its_assets_under_the_same_names(s3_bucket, s3_server):
+    first = StorageSink("tasks/t4").put("crops/x.png", b"first run", "image/png")
+    again = StorageSink("tasks/t4")
+    assert again.put("crops/x.png", b"second run", "image/png") == first == "tasks/t4/crops/x.png"
+    assert again.defer("pages/0001-72dpi.png", "image/png") == "tasks/t4/pages/0001-72dpi.png"
+    assert s3_server.keys(s3_bucket) == {first}
+    with open_asset(first) as fh:
+        assert fh.read() == b"second run"
 
 
 def test_deleting_below_a_prefix_empties_it_in_the_bucket(s3_bucket, s3_server):
