@@ -1,6 +1,7 @@
 """Django storage on a real S3-compatible server (moto's, a separate process: tests/conftest.py::s3_server): inputs,
 lazy page images, presigned links, deletion and a store that is down."""
 
+import base64
 from urllib.parse import urlsplit
 
 import httpx
@@ -8,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from tasks_app.models import Task
 from tasks_app.services.storage import (
     STORE_DOWN,
     AssetLinker,
@@ -123,6 +125,14 @@ def test_a_store_that_is_down_is_a_503_not_a_500(workspace, s3_server, settings,
     )
     assert response.status_code == 503, response.content
     assert response.json()["message"] == STORE_DOWN and response["Retry-After"] == "10"
+    created = client.post(
+        "/api/v1/tasks/parse",
+        {"file": base64.b64encode(pdf_bytes("Down")).decode()},
+        content_type="application/json",
+        headers={"Authorization": api_key},
+    )
+    assert created.status_code == 503 and created.json()["message"] == STORE_DOWN
+    assert not Task.objects.exists()
 
     url = AssetLinker("http://testserver").url("tasks/t/pages/0001-72dpi.png", expires_at=2_000_000_000)
     page = client.get(url.removeprefix("http://testserver"))
