@@ -244,7 +244,9 @@ def _url_storage():
     """The storage that signs URLs for clients: the default one, or with S3_PUBLIC_ENDPOINT_URL a twin of it pointed at
     that endpoint (the store reached as http://minio:9000 inside, elsewhere from outside). Presigning makes no request,
     so the web process never needs to reach the public endpoint itself."""
-    return storages[PUBLIC_STORAGE_ALIAS] if PUBLIC_STORAGE_ALIAS in settings.STORAGES else default_storage
+    # The instance itself, not the default_storage proxy: it keys _presigned's cache, which so keeps it alive, and
+    # a storage made after a settings change can never share its id.
+    return storages[PUBLIC_STORAGE_ALIAS if PUBLIC_STORAGE_ALIAS in settings.STORAGES else "default"]
 
 
 def asset_content_type(name: str, filename: str = "") -> tuple[str, bool]:
