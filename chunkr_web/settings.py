@@ -149,14 +149,21 @@ if STORAGE_BACKEND == "s3":
         raise ImproperlyConfigured(
             "STORAGE_BACKEND is 's3' but django-storages is not installed: pip install 'chunkr-web[s3]'."
         ) from None
+    _s3_endpoint = env_url("S3_ENDPOINT_URL", None, schemes=("http", "https"))
+    _s3_addressing = env_str("S3_ADDRESSING_STYLE", "path" if _s3_endpoint else "auto")
+    if _s3_addressing not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured(f"S3_ADDRESSING_STYLE must be auto, path or virtual, got {_s3_addressing!r}.")
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env_str("S3_BUCKET"),
-            "endpoint_url": env_url("S3_ENDPOINT_URL", None, schemes=("http", "https")),
+            "endpoint_url": _s3_endpoint,
             "region_name": env_str("S3_REGION"),
             "access_key": env_str("S3_ACCESS_KEY_ID"),
             "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
+            # MinIO, Ceph and moto answer at one host: bucket.minio:9000 would not resolve.
+            "addressing_style": _s3_addressing,
+            "signature_version": "s3v4",  # SigV2 URLs are refused by AWS regions opened since 2014
             "querystring_expire": 600,
         },
     }
@@ -164,6 +171,9 @@ if STORAGE_BACKEND == "s3":
         raise ImproperlyConfigured("S3_BUCKET must be set when STORAGE_BACKEND is 's3'.")
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# The store's address as clients reach it, when the app reaches it elsewhere (http://minio:9000 inside compose):
+# presigned URLs are signed for this host by a twin storage (tasks_app/services/storage.py:_url_storage).
+S3_PUBLIC_ENDPOINT_URL = env_url("S3_PUBLIC_ENDPOINT_URL", None, schemes=("http", "https"))
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -172,6 +182,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if STORAGE_BACKEND == "s3" and S3_PUBLIC_ENDPOINT_URL:
+    STORAGES["public"] = {
+        **_default_storage,
+        "OPTIONS": {**_default_storage["OPTIONS"], "endpoint_url": S3_PUBLIC_ENDPOINT_URL},
+    }
 WHITENOISE_USE_FINDERS = DEBUG
 # Uploads above this many bytes stream to a temporary file instead of sitting in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -180,7 +195,7 @@ CHUNKR_MAX_UPLOAD_BYTES = env_int("CHUNKR_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, 
 CHUNKR_MAX_PAGES = env_int("CHUNKR_MAX_PAGES", 2000, minimum=1)
 # Processes one long document's pages are spread over (documents of 12+ pages); 0 = one per two CPU cores.
 CHUNKR_PARSE_WORKERS = env_int("CHUNKR_PARSE_WORKERS", 0, minimum=0)
-# Page images of pages that needed no OCR are rendered on first request instead of at parse time (local storage).
+# Page images of pages that needed no OCR are rendered on first request instead of at parse time (into S3 too).
 CHUNKR_LAZY_PAGE_IMAGES = env_bool("CHUNKR_LAZY_PAGE_IMAGES", default=True)
 
 # --- Task queue -------------------------------------------------------------

@@ -112,3 +112,30 @@ def test_production_settings_pass_django_s_deploy_check(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+S3_ENV = {"STORAGE_BACKEND": "s3", "S3_BUCKET": "chunkr", "S3_ENDPOINT_URL": "http://minio:9000"}
+
+
+def test_s3_settings_sign_public_links_with_a_twin_storage_and_refuse_a_bad_style(tmp_path):
+    code = (
+        "from django.conf import settings as s; o = s.STORAGES['default']['OPTIONS']; "
+        "print(o['endpoint_url'], o['addressing_style'], s.STORAGES['public']['OPTIONS']['endpoint_url'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    env.update(CHUNKR_VAR_DIR=str(tmp_path / "var"), S3_PUBLIC_ENDPOINT_URL="https://files.example.com", **S3_ENV)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].split() == ["http://minio:9000", "path", "https://files.example.com"]
+
+    refused = run_check(tmp_path, S3_ADDRESSING_STYLE="sideways", **S3_ENV)
+    assert refused.returncode != 0 and "S3_ADDRESSING_STYLE must be" in refused.stderr
+    refused = run_check(tmp_path, S3_PUBLIC_ENDPOINT_URL="files.example.com", **S3_ENV)
+    assert refused.returncode != 0 and "S3_PUBLIC_ENDPOINT_URL must be a URL" in refused.stderr

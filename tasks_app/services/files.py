@@ -31,9 +31,13 @@ Sniffed = engine.FileInfo | engine.EngineError
 
 def sniff_stored(name: str) -> Sniffed:
     """The engine's sniff of a stored file (type from magic bytes, page count, encryption), or why it cannot read it."""
+    with local_copy(name) as path:
+        return _sniff_path(path)
+
+
+def _sniff_path(path) -> Sniffed:
     try:
-        with local_copy(name) as path:
-            return engine.sniff(path, max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES)
+        return engine.sniff(path, max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES)
     except engine.EngineError as exc:
         return exc
 
@@ -71,12 +75,11 @@ def file_store(
     limit = settings.CHUNKR_MAX_UPLOAD_BYTES
     area = PRIVATE_PREFIX if private else "files"
     try:
-        storage_name, size, sha256 = save_stream(
-            name=f"{area}/{workspace.pk}/{file_id}/{name}", stream=stream, max_bytes=limit
+        storage_name, size, sha256, sniffed = save_stream(
+            name=f"{area}/{workspace.pk}/{file_id}/{name}", stream=stream, max_bytes=limit, inspect=_sniff_path
         )
     except ValueError:
         raise FileTooLarge(FILE_TOO_LARGE.format(limit=limit // (1024 * 1024))) from None
-    sniffed = sniff_stored(storage_name)
     mime_type = _mime(storage_name, sniffed, declared_type)
     if not file_name:
         name = f"upload-{file_id.hex[:8]}{mimetypes.guess_extension(mime_type) or ''}"

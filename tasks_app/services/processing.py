@@ -20,7 +20,7 @@ from tasks_app.services.dispatch import workspace_dispatch
 from tasks_app.services.inputs import url_input_fetch
 from tasks_app.services.lifecycle import INTERNAL_ERROR, job_pulse, task_claim, task_ended
 from tasks_app.services.outbound import OutboundError
-from tasks_app.services.storage import StorageSink, local_copy, storage_is_local
+from tasks_app.services.storage import StorageSink, local_copy
 from tasks_app.services.webhooks import webhooks_emit_for
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ def parse_options(task: Task) -> engine.ParseOptions:
         llm_model=settings.CHUNKR_LLM_MODEL,
         llm_timeout_s=settings.CHUNKR_LLM_TIMEOUT,
         workers=settings.CHUNKR_PARSE_WORKERS or engine.default_workers(),
-        # Our asset view renders a missing page image on first request (storage.open_asset); a remote store
-        # serves its own URLs, so there every image is written at parse time.
-        page_images="lazy" if settings.CHUNKR_LAZY_PAGE_IMAGES and storage_is_local() else "eager",
+        # Our asset view renders a missing page image on first request (storage.open_asset), into a remote store
+        # too, then redirects there (storage.asset_available).
+        page_images="lazy" if settings.CHUNKR_LAZY_PAGE_IMAGES else "eager",
     )
 
 

@@ -1,7 +1,10 @@
 """Files in Django storage: inputs, and the assets (page images, crops, PDF renditions) tasks write.
 
-Local storage is served by our own view through signed, expiring URLs; a remote store (S3) hands out
-its own presigned URLs. `base64_urls` responses inline the bytes as data: URLs instead.
+Local storage is served by our own view through signed, expiring URLs. A remote store (STORAGE_BACKEND=s3) is
+linked with its own presigned URLs, so no byte passes through the web process; only page images go through our view
+(a signed token, as locally), which renders a lazy one into the store on first request and answers 302 to the
+store. `base64_urls` responses inline the bytes as data: URLs instead. Nothing here needs a local media directory
+unless the storage is local: workers read inputs through temporary copies.
 """
 
 from __future__ import annotations
@@ -11,21 +14,34 @@ import binascii
 import functools
 import hashlib
 import hmac
+import logging
 import mimetypes
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.http import content_disposition_header
 
 from tasks_app import engine
+from tasks_app.errors import ServiceUnavailable
+
+try:  # botocore comes with the s3 extra (django-storages[s3]); without it no store can fail this way
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    STORE_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+except ImportError:  # pragma: no cover - the dev install has it
+    STORE_ERRORS = ()
+
+logger = logging.getLogger(__name__)
 
 ASSET_URL_SALT = "chunkr.asset"
 TASK_ASSET_URL_SECONDS = 600
@@ -34,33 +50,70 @@ TASK_ASSET_URL_SECONDS = 600
 # same bytes, so a rendered answer can be reused (tasks_app/api/answers.py) and a signature made once.
 TASK_ASSET_URL_BUCKET_SECONDS = 60
 COPY_CHUNK = 1024 * 1024
+# The storage alias settings.py adds when S3_PUBLIC_ENDPOINT_URL is set: the same bucket, signed for that endpoint.
+PUBLIC_STORAGE_ALIAS = "public"
+STORE_DOWN = "The file store is unavailable at the moment; nothing was stored. Try again in a few seconds."
+STORE_DOWN_RETRY_AFTER = 10
+# Only the images the engine made are shown inline; anything else (a user's upload) is an attachment.
+ENGINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The remote store refused or could not be reached (connection, credentials, bucket): the client may retry."""
 
 
 def storage_is_local() -> bool:
     return settings.STORAGE_BACKEND == "local"
 
 
-def save_stream(*, name: str, stream, max_bytes: int | None = None) -> tuple[str, int, str]:
-    """Save a file-like object under `name`, hashing as it goes. Returns (storage name, size, sha256)."""
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turns a remote store's failure (botocore's) into StorageUnavailable, a 503 with Retry-After, not a 500."""
+    try:
+        yield
+    except STORE_ERRORS as exc:
+        logger.warning("The file store failed: %s", exc)
+        raise StorageUnavailable(STORE_DOWN, retry_after=STORE_DOWN_RETRY_AFTER) from exc
+
+
+def save_stream(
+    *, name: str, stream, max_bytes: int | None = None, inspect: Callable[[Path], Any] | None = None
+) -> tuple[str, int, str, Any]:
+    """Save a file-like object under `name`, hashing as it goes.
+
+    Returns (storage name, size, sha256, what `inspect` made of the bytes, None without it). `inspect` reads a local
+    path: the upload's temporary file, the stored file (local storage) or the temporary file the bytes pass through on
+    their way to a remote store, so an upload is never fetched back from the store to be looked at.
+    """
     if hasattr(stream, "temporary_file_path"):
-        return _save_temporary_upload(name=name, upload=stream, max_bytes=max_bytes)
+        return _save_temporary_upload(name=name, upload=stream, max_bytes=max_bytes, inspect=inspect)
     digest = hashlib.sha256()
     size = 0
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+    remote = inspect is not None and not storage_is_local()
+    # A remote store needs a named file to inspect; otherwise small bodies stay in memory.
+    buffer = tempfile.NamedTemporaryFile() if remote else tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    with buffer:
         while chunk := stream.read(COPY_CHUNK):
             size += len(chunk)
             if max_bytes is not None and size > max_bytes:
                 raise ValueError("too large")
             digest.update(chunk)
-            spool.write(chunk)
-        spool.seek(0)
-        saved = default_storage.save(name, File(spool, name=Path(name).name))
-    return saved, size, digest.hexdigest()
+            buffer.write(chunk)
+        buffer.flush()
+        inspected = inspect(Path(buffer.name)) if remote else None
+        buffer.seek(0)
+        with store_errors():
+            saved = default_storage.save(name, File(buffer, name=Path(name).name))
+    if inspect is not None and not remote:
+        inspected = inspect(Path(default_storage.path(saved)))
+    return saved, size, digest.hexdigest(), inspected
 
 
-def _save_temporary_upload(*, name: str, upload, max_bytes: int | None) -> tuple[str, int, str]:
-    """An upload that Django has already written to a temporary file: hash it where it lies, then hand that file
-    to storage, which renames it into place when it can (local storage on the same filesystem).
+def _save_temporary_upload(
+    *, name: str, upload, max_bytes: int | None, inspect: Callable[[Path], Any] | None
+) -> tuple[str, int, str, Any]:
+    """An upload that Django has already written to a temporary file: hash it (and inspect it) where it lies, then
+    hand that file to storage, which renames it into place when it can (local storage on the same filesystem).
 
     Copying it through a spool like other streams wrote each byte three times and read it twice: 1 GB uploads ran
     at 60 MB/s on loopback.
@@ -71,7 +124,9 @@ def _save_temporary_upload(*, name: str, upload, max_bytes: int | None) -> tuple
         raise ValueError("too large")
     with path.open("rb") as fh:
         digest = hashlib.file_digest(fh, "sha256")
-    return default_storage.save(name, upload), size, digest.hexdigest()
+    inspected = inspect(path) if inspect is not None else None
+    with store_errors():
+        return default_storage.save(name, upload), size, digest.hexdigest(), inspected
 
 
 @contextmanager
@@ -80,8 +135,9 @@ def local_copy(name: str, suffix: str = "") -> Iterator[Path]:
     if storage_is_local():
         yield Path(default_storage.path(name))
         return
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, default_storage.open(name, "rb") as src:
-        shutil.copyfileobj(src, tmp, COPY_CHUNK)
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        with store_errors(), default_storage.open(name, "rb") as src:
+            shutil.copyfileobj(src, tmp, COPY_CHUNK)
         tmp.flush()
         yield Path(tmp.name)
 
@@ -95,7 +151,8 @@ class StorageSink:
 
     def put(self, key: str, data: bytes, content_type: str) -> str:
         name = f"{self.prefix}/{key}"
-        if default_storage.exists(name):
+        # A re-run writes the same names: S3Storage overwrites (file_overwrite), so only other stores need the HEAD.
+        if not getattr(default_storage, "file_overwrite", False) and default_storage.exists(name):
             default_storage.delete(name)
         saved = default_storage.save(name, ContentFile(data))
         self.keys.append(saved)
@@ -163,15 +220,53 @@ class AssetLinker:
         self._after = after
 
     def url(self, name: str, *, expires_at: int, filename: str = "") -> str:
-        """A URL that serves a stored file without an API key until `expires_at` (epoch seconds)."""
-        if not storage_is_local():
-            return default_storage.url(name)
+        """A URL that serves a stored file without an API key until `expires_at` (epoch seconds).
+
+        With a remote store: the store's own presigned URL, except for page images, which may not be rendered yet
+        (lazy) and so go through our view, which makes them and redirects to the store.
+        """
+        if not storage_is_local() and not engine.LAZY_PAGE_IMAGE.search(name):
+            return _presigned(_url_storage(), name, expires_at, filename)
         return self._before + _asset_token(name, expires_at, filename, settings.SECRET_KEY) + self._after
 
 
 def asset_url(name: str, *, base_url: str, expires_in: int = TASK_ASSET_URL_SECONDS, filename: str = "") -> str:
     """A URL that serves a stored file for `expires_in` seconds from now without an API key."""
     return AssetLinker(base_url).url(name, expires_at=int(time.time()) + expires_in, filename=filename)
+
+
+def presigned_url(name: str, *, expires_in: int = TASK_ASSET_URL_SECONDS, filename: str = "") -> str:
+    """A remote store's own URL for a stored file, valid `expires_in` seconds: what the asset view redirects to."""
+    return _presigned(_url_storage(), name, int(time.time()) + expires_in, filename)
+
+
+def _url_storage():
+    """The storage that signs URLs for clients: the default one, or with S3_PUBLIC_ENDPOINT_URL a twin of it pointed at
+    that endpoint (the store reached as http://minio:9000 inside, elsewhere from outside). Presigning makes no request,
+    so the web process never needs to reach the public endpoint itself."""
+    # The instance itself, not the default_storage proxy: it keys _presigned's cache, which so keeps it alive, and
+    # a storage made after a settings change can never share its id.
+    return storages[PUBLIC_STORAGE_ALIAS if PUBLIC_STORAGE_ALIAS in settings.STORAGES else "default"]
+
+
+def asset_content_type(name: str, filename: str = "") -> tuple[str, bool]:
+    """(Content type, whether it is shown inline) of a stored file, the same for our view and presigned URLs."""
+    content_type = content_type_for(filename or name)
+    return content_type, name.startswith("tasks/") and content_type in ENGINE_IMAGE_TYPES
+
+
+@functools.lru_cache(maxsize=8192)
+def _presigned(storage, name: str, expires_at: int, filename: str) -> str:
+    """Memoised like `_asset_token`: an answer signed within one bucket links the same URL, valid until `expires_at`
+    (SigV4 counts its expiry from the signing time, so the first signing fixes it)."""
+    content_type, inline = asset_content_type(name, filename)
+    params = {
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": content_disposition_header(
+            as_attachment=not inline, filename=filename or name.rsplit("/", 1)[-1]
+        ),
+    }
+    return storage.url(name, parameters=params, expire=max(1, expires_at - int(time.time())))
 
 
 _PLACEHOLDER = "0placeholder0"
@@ -242,31 +337,60 @@ def asset_from_token(token: str) -> tuple[str, str]:
 
 
 def open_asset(name: str):
-    """Open a stored asset for reading, rendering a lazy page image first if it has not been made yet.
-
-    Lazy page images (engine ParseOptions.page_images = "lazy", local storage only) are named
-    `tasks/<id>/pages/0001-144dpi.png`; they are rendered from the task's `document.pdf`, written atomically
-    (two requests racing both write the same bytes), then served like any stored file.
-    """
-    try:
+    """Open a stored asset for reading, rendering a lazy page image first if it has not been made yet."""
+    with store_errors():
+        try:
+            return default_storage.open(name, "rb")
+        except FileNotFoundError:
+            _render_lazy_page_image(name)
         return default_storage.open(name, "rb")
-    except FileNotFoundError:
-        match = engine.LAZY_PAGE_IMAGE.search(name) if storage_is_local() else None
-        if match is None:
-            raise
-    pdf_path = Path(default_storage.path(name[: match.start()] + "/document.pdf"))
+
+
+def asset_available(name: str) -> bool:
+    """Whether a stored asset exists, rendering a lazy page image into the store first if it has not been made yet.
+    For a remote store, whose URLs clients then fetch themselves."""
+    with store_errors():
+        if default_storage.exists(name):
+            return True
+        try:
+            _render_lazy_page_image(name)
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def _render_lazy_page_image(name: str) -> None:
+    """Make a lazy page image (engine ParseOptions.page_images = "lazy"), or raise FileNotFoundError.
+
+    They are named `tasks/<id>/pages/0001-144dpi.png` and rendered from the task's `document.pdf`. Locally the file
+    is written atomically; a remote store's PUT is atomic itself. Two requests racing both write the same bytes.
+    """
+    match = engine.LAZY_PAGE_IMAGE.search(name)
+    if match is None:
+        raise FileNotFoundError(name)
+    pdf_name = name[: match.start()] + "/document.pdf"
+    number, dpi = int(match.group(1)), int(match.group(2))
+    if not storage_is_local():
+        with local_copy(pdf_name, suffix=".pdf") as pdf_path:  # FileNotFoundError when the PDF is gone
+            png = _render(pdf_path, number, dpi, name)
+        default_storage.save(name, ContentFile(png))  # S3Storage overwrites: the name stays
+        return
+    pdf_path = Path(default_storage.path(pdf_name))
     if not pdf_path.is_file():
         raise FileNotFoundError(name)
-    try:
-        png = engine.render_page_png(pdf_path, int(match.group(1)), int(match.group(2)))
-    except Exception as exc:  # noqa: BLE001 - a page MuPDF cannot render is a missing asset, not a 500
-        raise FileNotFoundError(name) from exc
+    png = _render(pdf_path, number, dpi, name)
     target = Path(default_storage.path(name))
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
         tmp.write(png)
     Path(tmp.name).replace(target)
-    return default_storage.open(name, "rb")
+
+
+def _render(pdf_path: Path, number: int, dpi: int, name: str) -> bytes:
+    try:
+        return engine.render_page_png(pdf_path, number, dpi)
+    except Exception as exc:  # noqa: BLE001 - a page MuPDF cannot render is a missing asset, not a 500
+        raise FileNotFoundError(name) from exc
 
 
 def data_url(name: str, content_type: str | None = None) -> str:

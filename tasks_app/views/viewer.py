@@ -22,7 +22,7 @@ from tasks_app import engine, selectors
 from tasks_app.choices import TaskStatus, TaskType
 from tasks_app.errors import ApplicationError
 from tasks_app.presenters import base_url, task_to_dict
-from tasks_app.services.storage import asset_url
+from tasks_app.services.storage import asset_url, presigned_url, storage_is_local
 from tasks_app.services.tasks import task_cancel, task_delete
 from tasks_app.views.access import can, workspace_required
 from tasks_app.views.documents import can_manage, task_or_404
@@ -208,6 +208,8 @@ def task_download(request, task_id, fmt: str):
         stored = task.input_file
         if stored is None or not stored.storage_key:
             raise Http404("The original file is no longer stored.")
+        if not storage_is_local():  # the store serves it, named as uploaded, without passing through us
+            return redirect(presigned_url(stored.storage_key, filename=stored.original_name))
         handle = default_storage.open(stored.storage_key, "rb")
         return FileResponse(handle, as_attachment=True, filename=stored.original_name, content_type=stored.mime_type)
     if task.status != TaskStatus.SUCCEEDED:

@@ -246,8 +246,9 @@ def test_retention_changes_are_audited_and_need_an_admin(workspace, make_user):
 
 @pytest.fixture
 def remote_storage(settings):
-    """A store that is not the local disk, as S3 is to the app (STORAGE_BACKEND=s3: page images written eagerly,
-    inputs read through temporary copies): Django's InMemoryStorage, listed the way django-storages lists a bucket."""
+    """A store that is not the local disk, as S3 is to the app (STORAGE_BACKEND=s3: inputs read through temporary
+    copies): Django's InMemoryStorage, listed the way django-storages lists a bucket. tests/services/test_s3_storage.py
+    and tests/api/test_s3_assets.py run against a real S3 server."""
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
     settings.STORAGE_BACKEND = "s3"
     from django.core.files.storage import default_storage
@@ -268,7 +269,7 @@ def test_remote_storage_keeps_nothing_of_purged_or_tombstoned_tasks(workspace, r
     fetched = processed(workspace, "Secret")
     before = remote_storage()
     for task in (expiring, fetched):
-        assert {f for f in before if str(task.pk) in f}, before  # page images, eagerly written
+        assert {f for f in before if str(task.pk) in f}, before  # document.pdf (page images are lazy)
         assert {f for f in before if str(task.input_file_id) in f}
     assert zdr_note_fetched(fetched.pk)
     assert tasks_purge_expired(now=timezone.now() + timedelta(minutes=2)) == 1
