@@ -151,8 +151,11 @@ class WorkerProcess:
         self.proc.wait()
 
 
-def start_worker_process(argv: list[str], *, hostname: str, log_path: Path, env: dict[str, str]) -> WorkerProcess:
-    """Start a worker command line on the test database and Redis and wait until it answers a ping."""
+def start_worker_process(
+    argv: list[str], *, hostname: str, log_path: Path, env: dict[str, str], cwd: Path | None = None
+) -> WorkerProcess:
+    """Start a worker command line on the test database and Redis and wait until it answers a ping. `cwd`: its
+    working directory (the repository by default; elsewhere stands for another machine's)."""
     import os
 
     from django.conf import settings as django_settings
@@ -169,7 +172,7 @@ def start_worker_process(argv: list[str], *, hostname: str, log_path: Path, env:
     log = log_path.open("w")
     proc = subprocess.Popen(
         argv,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=cwd or Path(__file__).resolve().parent.parent,
         env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -223,3 +223,75 @@ def test_one_workspace_backlog_does_not_hold_up_another_workspace_page(
     assert left >= 3  # the page did not wait for the batch
     for task in backlog:
         assert finished(task, timeout=120).status == TaskStatus.SUCCEEDED  # and the batch still completes
+
+
+@pytest.fixture
+def s3_range_workers(s3_server, s3_bucket, tmp_path, django_db_blocker, settings):
+    """Two workers as on two machines: each its own working directory and a media directory that must stay absent,
+    sharing only the database, Redis (a database of their own) and the S3 server."""
+    from django.conf import settings as django_settings
+
+    from chunkr_web.supervisor import worker_command
+
+    broker = _other_db(django_settings.REDIS_URL)
+    import redis
+
+    redis.Redis.from_url(broker).flushdb()
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = broker
+    _forget_broker_connections()
+    for name, value in RANGE_ENV.items():
+        setattr(settings, name, int(value))
+    settings.MEDIA_ROOT = tmp_path / "web-media"  # nor does the web side need one
+    workers, media = [], []
+    try:
+        with django_db_blocker.unblock():
+            for n in (1, 2):
+                hostname = f"s3ranges{n}-{os.getpid()}@{socket.gethostname()}"
+                home = tmp_path / f"machine-{n}"
+                home.mkdir()
+                media.append(home / "media")
+                env = {
+                    **WORKER_TEST_ENV,
+                    **RANGE_ENV,
+                    **s3_server.env(s3_bucket),
+                    "REDIS_URL": broker,
+                    "MEDIA_ROOT": str(home / "media"),
+                    "CHUNKR_VAR_DIR": str(home / "var"),
+                }
+                workers.append(
+                    start_worker_process(
+                        worker_command(hostname=hostname),
+                        hostname=hostname,
+                        log_path=home / "worker.log",
+                        env=env,
+                        cwd=home,
+                    )
+                )
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
+        celery_app.conf.broker_url = saved
+        _forget_broker_connections()
+    for folder in media:
+        assert not folder.exists(), f"a worker wrote to its local media directory {folder}"
+
+
+def test_two_workers_without_a_shared_disk_split_one_document_through_s3(
+    s3_range_workers, s3_server, s3_bucket, workspace, tmp_path
+):
+    task = finished(submit(workspace, long_pdf(tmp_path, 12)))
+
+    assert task.status == TaskStatus.SUCCEEDED, task.message
+    ranges = list(TaskRange.objects.filter(task=task))
+    assert len(ranges) == 4 and {r.worker for r in ranges} == {w.hostname for w in s3_range_workers}
+    keys = set(s3_server.keys(s3_bucket))
+    assert f"tasks/{task.pk}/document.pdf" in keys
+    output = TaskOutput.objects.get(task=task)
+    assert [p["page_number"] for p in output.data["pages"]] == list(range(1, 13))
+    assert set(output.asset_keys) - keys <= {p["image"] for p in output.data["pages"]}  # all but lazy page images
+    last_page = output.data["pages"][-1]["image"]  # made from the stored document on first request, into the store
+    with open_asset(last_page) as fh:
+        assert fh.read(4) == b"\x89PNG"
+    assert last_page in set(s3_server.keys(s3_bucket))
