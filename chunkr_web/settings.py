@@ -301,6 +301,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Metrics ----------------------------------------------------------------
+# /metrics (Prometheus text format). Set: requests must send `Authorization: Bearer <token>`. Unset: only loopback
+# and private addresses are answered, and none that came through a proxy (docs/OBSERVABILITY.md).
+CHUNKR_METRICS_TOKEN = env_str("CHUNKR_METRICS_TOKEN", "")
+
 # --- Outbound HTTP (URL inputs, webhooks) -----------------------------------
 # Hosts exempt from the private-address guard (e.g. an internal file server). Empty: only public addresses.
 CHUNKR_OUTBOUND_ALLOW_HOSTS = env_list("CHUNKR_OUTBOUND_ALLOW_HOSTS", [])

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from tasks_app.choices import TaskStatus
 from tasks_app.models import Task, TaskOutput
+from tasks_app.services.metrics import metrics_task_ended
 from tasks_app.services.queue import job_enqueue
 from tasks_app.services.storage import storage_delete_below
 from tasks_app.services.webhooks import webhooks_emit_for
@@ -32,6 +33,7 @@ INTERNAL_ERROR = "Internal error while processing the task (ref {ref}). The admi
 
 def task_ended(task_id) -> None:
     """Call after a conditional UPDATE moved the task to a terminal status: webhooks, then its waiting tasks."""
+    metrics_task_ended(task_id)
     webhooks_emit_for(task_id)
     dependents_release(task_id)
 
