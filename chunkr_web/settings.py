@@ -292,14 +292,25 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ----------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/logging/ — `json`: one object a line for a log collector, with the
+# task_id/workspace_id of the job a line comes from (chunkr_web/logs.py); `plain`: for people, the same fields appended.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "chunkr_web.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"()": "chunkr_web.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "chunkr_web.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The worker logs through the handler above instead of replacing the root logger's handlers with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Metrics ----------------------------------------------------------------
 # /metrics (Prometheus text format). Set: requests must send `Authorization: Bearer <token>`. Unset: only loopback
