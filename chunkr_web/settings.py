@@ -246,7 +246,7 @@ if BEHIND_TLS_PROXY:
 # Served over HTTPS (behind a TLS proxy): plain http is redirected, except the liveness probe a load balancer sends
 # from inside, and browsers are told to use HTTPS only (HSTS) for SECURE_HSTS_SECONDS (a year; 0 turns it off).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^api/v1/ready$", r"^metrics$"]  # probes and scrapes from inside
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)

@@ -49,6 +49,15 @@ def test_it_needs_no_session_no_csrf_and_takes_only_get(db, settings):
     assert browser.post("/metrics").status_code == 405
 
 
+def test_probes_from_inside_are_not_redirected_to_https(db, settings):
+    settings.CHUNKR_METRICS_TOKEN = ""
+    settings.SECURE_SSL_REDIRECT = True
+    browser = Client()
+    assert browser.get("/metrics").status_code == 200
+    assert browser.get("/api/v1/ready").status_code == 200
+    assert browser.get("/tasks/").status_code == 301  # the rest is
+
+
 def test_every_family_is_documented_and_parses(db, settings, client):
     settings.CHUNKR_METRICS_TOKEN = ""
     text = client.get("/metrics").content.decode()
