@@ -186,8 +186,9 @@ def _task_ended_record(task_id) -> None:
 
 
 def metrics_webhook(outcome: str) -> None:
-    """Count one webhook try: `delivered`, `failed_attempt` (another try follows) or `gave_up` (the last one)."""
-    _after_commit(lambda: _increment((WEBHOOKS, _field(outcome), 1)))
+    """Count one webhook try: `delivered`, `failed_attempt` (another try follows) or `gave_up` (the last one). At
+    once, not on commit: the POST happened, whatever becomes of the transaction that records it."""
+    _increment((WEBHOOKS, _field(outcome), 1))
 
 
 def metrics_webhook_attempt(*, succeeded: bool, gave_up: bool) -> None:

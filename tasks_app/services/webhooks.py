@@ -295,7 +295,7 @@ def _record(delivery: WebhookDelivery, attempt: WebhookAttempt, *, gave_up: bool
     elif gave_up:
         changes["failed_at"] = now
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
-    metrics_webhook_attempt(succeeded=attempt.succeeded, gave_up=gave_up)
+    metrics_webhook_attempt(succeeded=attempt.succeeded, gave_up=gave_up and delivery.event_type != TEST_EVENT)
     endpoints = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
     if attempt.succeeded and delivery.task_id and delivery.event_type in EVENT_TYPES.values():
         # Zero data retention: a task's result delivered by webhook may be what deletes its content.

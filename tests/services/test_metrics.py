@@ -15,7 +15,7 @@ from tasks_app.services.processing import INPUT_MISSING, TOO_SLOW, task_process
 from tasks_app.services.queue import queue_names
 from tasks_app.services.review import review_decide
 from tasks_app.services.tasks import task_cancel
-from tasks_app.services.webhooks import MAX_ATTEMPTS, webhook_attempt, webhook_endpoint_create
+from tasks_app.services.webhooks import MAX_ATTEMPTS, webhook_attempt, webhook_endpoint_create, webhook_send_test
 from tests.conftest import jobs_routed_to
 from tests.factories import encrypted_pdf, extract_task, parse_task, pdf_bytes
 from tests.metrics_scrape import scrape, value
@@ -128,10 +128,11 @@ def test_webhook_outcomes_are_counted(client, workspace, settings, committed):
         webhook_attempt(delivery_id=str(failing.pk))  # failed, tried again later
         WebhookDelivery.objects.filter(pk=failing.pk).update(attempts=MAX_ATTEMPTS - 1)
         webhook_attempt(delivery_id=str(failing.pk))  # the last try: given up
+        webhook_send_test(endpoint=endpoint, actor=None)  # a failed test message is no message given up
     after = scrape(client)
-    for outcome in ("delivered", "failed_attempt", "gave_up"):
-        name = "chunkr_webhook_deliveries_total"
-        assert value(after, name, outcome=outcome) - value(before, name, outcome=outcome) == 1, outcome
+    name = "chunkr_webhook_deliveries_total"
+    for outcome, count in (("delivered", 1), ("failed_attempt", 2), ("gave_up", 1)):
+        assert value(after, name, outcome=outcome) - value(before, name, outcome=outcome) == count, outcome
 
 
 def test_review_decisions_are_counted(client, workspace, make_user, committed):
