@@ -282,7 +282,7 @@ if BEHIND_TLS_PROXY:
 # Served over HTTPS (behind a TLS proxy): plain http is redirected, except the liveness probe a load balancer sends
 # from inside, and browsers are told to use HTTPS only (HSTS) for SECURE_HSTS_SECONDS (a year; 0 turns it off).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^api/v1/ready$", r"^metrics$"]  # probes and scrapes from inside
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
@@ -328,14 +328,30 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ----------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/logging/ — `json`: one object a line for a log collector, with the
+# task_id/workspace_id of the job a line comes from (chunkr_web/logs.py); `plain`: for people, the same fields appended.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "chunkr_web.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"()": "chunkr_web.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "chunkr_web.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The worker logs through the handler above instead of replacing the root logger's handlers with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Metrics ----------------------------------------------------------------
+# /metrics (Prometheus text format). Set: requests must send `Authorization: Bearer <token>`. Unset: only loopback
+# and private addresses are answered, and none that came through a proxy (docs/OBSERVABILITY.md).
+CHUNKR_METRICS_TOKEN = env_str("CHUNKR_METRICS_TOKEN", "")
 
 # --- Outbound HTTP (URL inputs, webhooks) -----------------------------------
 # Hosts exempt from the private-address guard (e.g. an internal file server). Empty: only public addresses.

@@ -63,7 +63,7 @@ def test_every_route_names_an_action():
         assert all(isinstance(c, ApiKeyAuth) for c in callbacks), f"{method} {path}: unknown authentication"
         assert all(c.action in PERMISSIONS for c in callbacks), f"{method} {path}"
         if not callbacks:
-            assert path in {"/", "/health", "/file-types"}, f"{method} {path} is open to anyone"
+            assert path in {"/", "/health", "/ready", "/file-types"}, f"{method} {path} is open to anyone"
     assert {"task.read", "task.create", "member.manage", "member.owner", "webhook.manage"} <= {
         p.callback.permission for p in dashboard_routes()
     }

@@ -239,3 +239,10 @@ class ReviewOut(Schema):
     fields_decided: int
     reviewed_at: str | None = None
     fields: list[ReviewFieldOut]
+
+
+class ReadyOut(Schema):
+    """GET /ready (ours, not the contract's): each check's result, "ok" or what failed."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str] = Field(examples=[{"database": "ok", "broker": "ok", "storage": "ok"}])

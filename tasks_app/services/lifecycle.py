@@ -21,6 +21,7 @@ from django.utils import timezone
 from tasks_app.choices import RangeStatus, TaskStatus
 from tasks_app.models import Task, TaskOutput, TaskRange
 from tasks_app.services.dispatch import task_enqueue, workspace_dispatch
+from tasks_app.services.metrics import metrics_task_ended
 from tasks_app.services.storage import storage_delete_below
 from tasks_app.services.webhooks import webhooks_emit_for
 
@@ -32,9 +33,10 @@ INTERNAL_ERROR = "Internal error while processing the task (ref {ref}). The admi
 
 
 def task_ended(task_id) -> None:
-    """Call after a conditional UPDATE moved the task to a terminal status: webhooks, its page ranges that will not
-    be needed (their jobs find them Stopped and do nothing; running ones stop at their next page), its waiting
-    tasks, then its workspace's next jobs (its slot is free)."""
+    """Call after a conditional UPDATE moved the task to a terminal status: metrics, webhooks, its page ranges that
+    will not be needed (their jobs find them Stopped and do nothing; running ones stop at their next page), its
+    waiting tasks, then its workspace's next jobs (its slot is free)."""
+    metrics_task_ended(task_id)
     webhooks_emit_for(task_id)
     if TaskRange.objects.filter(task_id=task_id, status__in=UNFINISHED_RANGES).update(status=RangeStatus.STOPPED):
         # Ended before its merge (cancelled, failed): what its finished ranges stored is not wanted (ranges still

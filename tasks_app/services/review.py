@@ -30,6 +30,7 @@ from tasks_app.models import (
 )
 from tasks_app.services.access import authorize
 from tasks_app.services.audit import Actor, audit_record
+from tasks_app.services.metrics import metrics_review_decision
 from tasks_app.services.webhooks import webhooks_emit_review_completed
 
 ACTIONS = ("accept", "correct", "reject")
@@ -245,6 +246,7 @@ def same_value(a: Any, b: Any) -> bool:
 def _decision_add(review: ExtractionReview, leaf: engine.LeafField, **fields: Any) -> FieldDecision:
     """A new latest decision on `leaf`; the one before becomes history."""
     FieldDecision.objects.filter(review=review, path=leaf.path, is_latest=True).update(is_latest=False)
+    metrics_review_decision(fields["state"])
     return FieldDecision.objects.create(
         review=review,
         path=leaf.path,

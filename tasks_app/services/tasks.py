@@ -27,6 +27,7 @@ from tasks_app.services.lifecycle import (
     task_delete_assets,
     task_settle_stopped,
 )
+from tasks_app.services.metrics import metrics_task_ended
 from tasks_app.services.queue import TASK_QUEUED, job_stop
 from tasks_app.services.webhooks import webhooks_emit
 
@@ -141,6 +142,8 @@ def _cancel_flag(task: Task, actor: Actor) -> CancelOutcome:
     if task.status == TaskStatus.PROCESSING:  # its worker, or _await_or_stop, settles it
         return CancelOutcome(task, cancelled=False)
     webhooks_emit(task)
+    if task.status == TaskStatus.CANCELLED:  # not through lifecycle.task_ended; a legacy re-run's restore is no end
+        metrics_task_ended(task.pk)
     dependents_release(task.pk)  # waiting Extract/Split tasks fail, saying why
     return CancelOutcome(task, cancelled=True)
 

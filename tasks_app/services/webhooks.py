@@ -34,6 +34,7 @@ from tasks_app.errors import ApplicationError
 from tasks_app.models import Task, WebhookAttempt, WebhookDelivery, WebhookEndpoint, Workspace
 from tasks_app.services.access import authorize
 from tasks_app.services.audit import Actor, audit_record
+from tasks_app.services.metrics import metrics_webhook_attempt
 from tasks_app.services.outbound import OutboundError, PinnedIPTransport, outbound_url_check
 from tasks_app.services.queue import DELIVER_WEBHOOK_JOB, job_send
 from tasks_app.services.retention import zdr_note_delivered
@@ -294,6 +295,7 @@ def _record(delivery: WebhookDelivery, attempt: WebhookAttempt, *, gave_up: bool
     elif gave_up:
         changes["failed_at"] = now
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
+    metrics_webhook_attempt(succeeded=attempt.succeeded, gave_up=gave_up and delivery.event_type != TEST_EVENT)
     endpoints = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
     if attempt.succeeded and delivery.task_id and delivery.event_type in EVENT_TYPES.values():
         # Zero data retention: a task's result delivered by webhook may be what deletes its content.
