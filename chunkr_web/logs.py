@@ -26,6 +26,10 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
 # The jobs whose first argument is a Task's id (tasks_app/jobs.py).
 TASK_JOBS = {
     "tasks_app.jobs.process_task_job",
+    "tasks_app.jobs.process_scanned_task_job",
+    "tasks_app.jobs.parse_range_job",
+    "tasks_app.jobs.ocr_range_job",
+    "tasks_app.jobs.merge_ranges_job",
     "tasks_app.jobs.extract_task_job",
     "tasks_app.jobs.split_task_job",
 }
