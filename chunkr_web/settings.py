@@ -246,6 +246,9 @@ CHUNKR_WORKSPACE_MAX_JOBS = env_int("CHUNKR_WORKSPACE_MAX_JOBS", CELERY_CONCURRE
 # pages (0 = never), in ranges of about this many pages. Chosen from bench/scale_bench.py (docs/BENCHMARKS.md).
 CHUNKR_RANGE_MIN_PAGES = env_int("CHUNKR_RANGE_MIN_PAGES", 64, minimum=0)
 CHUNKR_RANGE_PAGES = env_int("CHUNKR_RANGE_PAGES", 25, minimum=1)
+# The same for scans: OCR makes each page about ten times the work, so shorter documents are worth spreading.
+CHUNKR_OCR_RANGE_MIN_PAGES = env_int("CHUNKR_OCR_RANGE_MIN_PAGES", 16, minimum=0)
+CHUNKR_OCR_RANGE_PAGES = env_int("CHUNKR_OCR_RANGE_PAGES", 8, minimum=1)
 PARSE_SOFT_TIME_LIMIT = env_int("PARSE_SOFT_TIME_LIMIT", 3600, minimum=10)
 PARSE_TIME_LIMIT = PARSE_SOFT_TIME_LIMIT + 60
 # A Processing row whose heartbeat (written with each page's progress) is older than this belongs to a job that died

@@ -131,12 +131,17 @@ def task_process(*, task_id: str, job_id: str = "") -> None:
             task_store_result(task=task, result=result, asset_keys=sink.keys, sink=sink)
 
 
-def range_bounds(page_count: int) -> list[tuple[int, int]]:
+def range_bounds(page_count: int, *, scanned: bool = False) -> list[tuple[int, int]]:
     """The page ranges (0-based, stop excluded) a document of `page_count` pages is processed in; [] = one job.
 
-    CHUNKR_RANGE_MIN_PAGES and CHUNKR_RANGE_PAGES, chosen from bench/scale_bench.py (docs/BENCHMARKS.md). Ranges are
-    of equal size give or take a page, so the last one is not a straggler."""
-    least, size = settings.CHUNKR_RANGE_MIN_PAGES, settings.CHUNKR_RANGE_PAGES
+    CHUNKR_RANGE_MIN_PAGES / CHUNKR_RANGE_PAGES for born-digital pages, CHUNKR_OCR_RANGE_MIN_PAGES /
+    CHUNKR_OCR_RANGE_PAGES for scans (a page that needs OCR costs about ten born-digital ones), chosen from
+    bench/scale_bench.py (docs/BENCHMARKS.md). Ranges are of equal size give or take a page, so the last one is not
+    a straggler."""
+    if scanned:
+        least, size = settings.CHUNKR_OCR_RANGE_MIN_PAGES, settings.CHUNKR_OCR_RANGE_PAGES
+    else:
+        least, size = settings.CHUNKR_RANGE_MIN_PAGES, settings.CHUNKR_RANGE_PAGES
     if not least or page_count < max(least, 2):
         return []
     count = max(2, -(-page_count // size))
@@ -151,7 +156,7 @@ def ranges_split(task: Task, path, sink: StorageSink, job_id: str) -> bool:
     info = engine.sniff(path, max_bytes=settings.CHUNKR_MAX_UPLOAD_BYTES)
     if info.kind != "pdf" or info.encrypted or not info.page_count:
         return False
-    bounds = range_bounds(info.page_count)
+    bounds = range_bounds(info.page_count, scanned=info.scanned)
     if not bounds:
         return False
     # The ranges read the document from the store, not from this machine: a worker elsewhere needs no shared disk.

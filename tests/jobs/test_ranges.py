@@ -35,6 +35,8 @@ from tests.factories import parse_task
 RANGE_ENV = {
     "CHUNKR_RANGE_MIN_PAGES": "6",
     "CHUNKR_RANGE_PAGES": "3",
+    "CHUNKR_OCR_RANGE_MIN_PAGES": "6",
+    "CHUNKR_OCR_RANGE_PAGES": "3",
     "CELERY_CONCURRENCY": "1",
     "CHUNKR_PARSE_WORKERS": "1",  # one process per worker: what runs where is what the test sees
     "CHUNKR_WORKSPACE_MAX_JOBS": "0",

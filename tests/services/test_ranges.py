@@ -38,6 +38,9 @@ def test_ranges_are_of_equal_size_and_short_documents_stay_one_job(settings):
     assert range_bounds(64) == [(0, 21), (21, 43), (43, 64)]
     bounds = range_bounds(400)
     assert len(bounds) == 16 and {b - a for a, b in bounds} == {25}
+    settings.CHUNKR_OCR_RANGE_MIN_PAGES, settings.CHUNKR_OCR_RANGE_PAGES = 16, 8
+    assert range_bounds(15, scanned=True) == [] and len(range_bounds(16, scanned=True)) == 2
+    assert len(range_bounds(60, scanned=True)) == 8  # scans are spread from fewer pages, in smaller ranges
     settings.CHUNKR_RANGE_MIN_PAGES = 0
     assert range_bounds(5000) == []
 
