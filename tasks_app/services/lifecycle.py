@@ -107,21 +107,27 @@ def job_pulse(task_id, job_id: str) -> Iterator[None]:
     whatever the work is doing (a page in native code, a wait on helpers). The stale sweep reads a beat older than
     CHUNKR_LIVENESS_LEASE_SECONDS as a process that died or froze; progress (`heartbeat_at`) has its own, longer
     lease for work that lives but never moves on."""
+    with row_pulse(Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING, job_id=job_id), f"task {task_id}"):
+        yield
+
+
+@contextmanager
+def row_pulse(rows, what: str) -> Iterator[None]:
+    """While inside, a thread of this process sets `alive_at` on `rows` (a queryset: the row the running job holds)
+    every CHUNKR_LIVENESS_BEAT_SECONDS. job_pulse for a task; services/ranges.py for a page range."""
     stop = threading.Event()
 
     def beat() -> None:
         try:
             while not stop.wait(settings.CHUNKR_LIVENESS_BEAT_SECONDS):
                 try:
-                    Task.objects.filter(pk=task_id, status=TaskStatus.PROCESSING, job_id=job_id).update(
-                        alive_at=timezone.now()
-                    )
+                    rows.update(alive_at=timezone.now())
                 except Exception:  # noqa: BLE001 - a lost database for a moment: the next beat tries again
-                    logger.warning("Liveness beat of task %s failed", task_id, exc_info=True)
+                    logger.warning("Liveness beat of %s failed", what, exc_info=True)
         finally:
             connection.close()  # this thread's own connection
 
-    thread = threading.Thread(target=beat, name=f"pulse-{task_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"pulse-{what}", daemon=True)
     thread.start()
     try:
         yield

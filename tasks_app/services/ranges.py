@@ -16,16 +16,13 @@ queued again by the stale sweep (`ranges_requeue_stale`), up to MAX_TASK_ATTEMPT
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
 
@@ -33,7 +30,7 @@ from tasks_app import engine
 from tasks_app.choices import RangeStatus, TaskStatus
 from tasks_app.models import Task, TaskRange
 from tasks_app.services.dispatch import workspace_dispatch
-from tasks_app.services.lifecycle import INTERNAL_ERROR, STALE_FAILED, job_pulse
+from tasks_app.services.lifecycle import INTERNAL_ERROR, STALE_FAILED, job_pulse, row_pulse
 from tasks_app.services.processing import (
     DB_POLL_SECONDS,
     TASK_CANCELLED,
@@ -98,32 +95,6 @@ def task_progress(task_id) -> None:
     )
 
 
-@contextmanager
-def _range_pulse(range_pk: int, job_id: str) -> Iterator[None]:
-    """As lifecycle.job_pulse, for a range: its `alive_at` every CHUNKR_LIVENESS_BEAT_SECONDS from a thread."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(settings.CHUNKR_LIVENESS_BEAT_SECONDS):
-                try:
-                    TaskRange.objects.filter(pk=range_pk, status=RangeStatus.RUNNING, job_id=job_id).update(
-                        alive_at=timezone.now()
-                    )
-                except Exception:  # noqa: BLE001 - a lost database for a moment: the next beat tries again
-                    logger.warning("Liveness beat of range %s failed", range_pk, exc_info=True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name=f"pulse-range-{range_pk}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-
-
 def _range_claim(*, task_id, index: int, job_id: str, worker: str) -> TaskRange | None:
     now = timezone.now()
     claim = {
@@ -162,7 +133,7 @@ def range_process(*, task_id: str, index: int, job_id: str = "", worker: str = "
     sink = StorageSink(prefix=f"tasks/{task.pk}")
     watch = _RangeWatch(item, job_id)
     pages = range(item.first_page, item.stop_page)
-    with _range_pulse(item.pk, job_id):
+    with row_pulse(TaskRange.objects.filter(pk=item.pk, status=RangeStatus.RUNNING, job_id=job_id), f"range {item.pk}"):
         try:
             with local_copy(document_key(task.pk), suffix=".pdf") as path:
                 part = engine.parse_pages(
@@ -208,6 +179,11 @@ def _range_done(item: TaskRange, part: dict, keys: list[str], job_id: str) -> No
         if last:
             job_send(MERGE_JOB, str(item.task_id))
         workspace_dispatch(item.workspace_id)  # this range's slot is free
+    if not stored and TaskRange.objects.filter(pk=item.pk, status=RangeStatus.STOPPED).exists():
+        # Its task ended (cancelled, failed) while this range ran its last pages: what it stored is not wanted. (A
+        # range taken over by another attempt keeps its files: that attempt writes the same page images.)
+        StorageSink(prefix=f"tasks/{item.task_id}", keys=keys).delete_all()
+        return
     task_progress(item.task_id)
 
 
@@ -231,8 +207,7 @@ def ranges_merge(*, task_id: str, job_id: str = "") -> None:
     task = Task.objects.select_related("workspace").get(pk=task_id)
     items = list(TaskRange.objects.filter(task_id=task_id).order_by("index"))
     keys = [document_key(task_id)] + [key for item in items for key in item.asset_keys]
-    sink = StorageSink(prefix=f"tasks/{task_id}")
-    sink.keys = list(keys)
+    sink = StorageSink(prefix=f"tasks/{task_id}", keys=keys)
     with job_pulse(task.pk, job_id):
         try:
             result = engine.assemble_result(

@@ -145,9 +145,9 @@ def local_copy(name: str, suffix: str = "") -> Iterator[Path]:
 class StorageSink:
     """The engine's AssetSink, writing below `tasks/<task_id>/` in Django storage."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, keys: list[str] | None = None) -> None:
         self.prefix = prefix.rstrip("/")
-        self.keys: list[str] = []
+        self.keys: list[str] = list(keys or [])
 
     def put(self, key: str, data: bytes, content_type: str) -> str:
         name = f"{self.prefix}/{key}"

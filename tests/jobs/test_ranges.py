@@ -13,9 +13,11 @@ import re
 import signal
 import socket
 import time
+from contextlib import contextmanager
 from urllib.parse import urlparse, urlunparse
 
 import pytest
+import redis
 from django.db import transaction
 
 from chunkr_web.celery import app as celery_app
@@ -44,22 +46,22 @@ RANGE_ENV = {
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _other_db(url: str) -> str:
+def _other_db(url: str, shift: int) -> str:
     parts = urlparse(url)
     db = int(parts.path.strip("/") or 0)
-    return urlunparse(parts._replace(path=f"/{(db + 8) % 16}"))
+    return urlunparse(parts._replace(path=f"/{(db + shift) % 16}"))
 
 
-@pytest.fixture(scope="module")
-def range_workers(_point_at_test_redis, django_db_setup, django_db_blocker, tmp_path_factory):
-    """Two prefork workers (one process each, separate working directories) on a Redis database of their own."""
+@contextmanager
+def two_workers(django_db_blocker, homes, env, name: str, shift: int):
+    """Two prefork workers (one pool process each), each with its own working directory in `homes`, on a Redis
+    database of their own (`shift` from the session's: each pair has its own); this process sends its jobs there
+    while inside."""
     from django.conf import settings
 
     from chunkr_web.supervisor import worker_command
 
-    broker = _other_db(settings.REDIS_URL)
-    import redis
-
+    broker = _other_db(settings.REDIS_URL, shift)
     redis.Redis.from_url(broker).flushdb()
     saved = celery_app.conf.broker_url
     celery_app.conf.broker_url = broker
@@ -67,13 +69,15 @@ def range_workers(_point_at_test_redis, django_db_setup, django_db_blocker, tmp_
     workers = []
     try:
         with django_db_blocker.unblock():
-            for n in (1, 2):
-                hostname = f"ranges{n}-{os.getpid()}@{socket.gethostname()}"
-                folder = tmp_path_factory.mktemp(f"range-worker-{n}")
-                env = {**WORKER_TEST_ENV, **RANGE_ENV, "REDIS_URL": broker}
+            for n, home in enumerate(homes, start=1):
+                hostname = f"{name}{n}-{os.getpid()}@{socket.gethostname()}"
                 workers.append(
                     start_worker_process(
-                        worker_command(hostname=hostname), hostname=hostname, log_path=folder / "worker.log", env=env
+                        worker_command(hostname=hostname),
+                        hostname=hostname,
+                        log_path=home / "worker.log",
+                        env={**WORKER_TEST_ENV, **RANGE_ENV, **env(home), "REDIS_URL": broker},
+                        cwd=home,
                     )
                 )
         yield workers
@@ -82,6 +86,13 @@ def range_workers(_point_at_test_redis, django_db_setup, django_db_blocker, tmp_
             worker.stop()
         celery_app.conf.broker_url = saved
         _forget_broker_connections()
+
+
+@pytest.fixture(scope="module")
+def range_workers(_point_at_test_redis, django_db_setup, django_db_blocker, tmp_path_factory):
+    homes = [tmp_path_factory.mktemp(f"range-worker-{n}") for n in (1, 2)]
+    with two_workers(django_db_blocker, homes, lambda home: {}, "ranges", 8) as workers:
+        yield workers
 
 
 @pytest.fixture
@@ -231,53 +242,20 @@ def test_one_workspace_backlog_does_not_hold_up_another_workspace_page(
 def s3_range_workers(s3_server, s3_bucket, tmp_path, django_db_blocker, settings):
     """Two workers as on two machines: each its own working directory and a media directory that must stay absent,
     sharing only the database, Redis (a database of their own) and the S3 server."""
-    from django.conf import settings as django_settings
-
-    from chunkr_web.supervisor import worker_command
-
-    broker = _other_db(django_settings.REDIS_URL)
-    import redis
-
-    redis.Redis.from_url(broker).flushdb()
-    saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = broker
-    _forget_broker_connections()
     for name, value in RANGE_ENV.items():
         setattr(settings, name, int(value))
     settings.MEDIA_ROOT = tmp_path / "web-media"  # nor does the web side need one
-    workers, media = [], []
-    try:
-        with django_db_blocker.unblock():
-            for n in (1, 2):
-                hostname = f"s3ranges{n}-{os.getpid()}@{socket.gethostname()}"
-                home = tmp_path / f"machine-{n}"
-                home.mkdir()
-                media.append(home / "media")
-                env = {
-                    **WORKER_TEST_ENV,
-                    **RANGE_ENV,
-                    **s3_server.env(s3_bucket),
-                    "REDIS_URL": broker,
-                    "MEDIA_ROOT": str(home / "media"),
-                    "CHUNKR_VAR_DIR": str(home / "var"),
-                }
-                workers.append(
-                    start_worker_process(
-                        worker_command(hostname=hostname),
-                        hostname=hostname,
-                        log_path=home / "worker.log",
-                        env=env,
-                        cwd=home,
-                    )
-                )
+    homes = [tmp_path / f"machine-{n}" for n in (1, 2)]
+    for home in homes:
+        home.mkdir()
+
+    def env(home):
+        return {**s3_server.env(s3_bucket), "MEDIA_ROOT": str(home / "media"), "CHUNKR_VAR_DIR": str(home / "var")}
+
+    with two_workers(django_db_blocker, homes, env, "s3ranges", 9) as workers:
         yield workers
-    finally:
-        for worker in workers:
-            worker.stop()
-        celery_app.conf.broker_url = saved
-        _forget_broker_connections()
-    for folder in media:
-        assert not folder.exists(), f"a worker wrote to its local media directory {folder}"
+    for home in homes:
+        assert not (home / "media").exists(), f"a worker wrote to its local media directory {home / 'media'}"
 
 
 def test_two_workers_without_a_shared_disk_split_one_document_through_s3(
