@@ -36,9 +36,9 @@ run: $(STAMP) ## Migrate, create the demo workspace/user/key, start web + worker
 test: $(STAMP) $(JS_STAMP) lint ## Run the whole test suite (lint first)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# A machine with nothing but Python has no Tesseract: the engine then reads with RapidOCR (from its wheel). The engine
+# Where no Tesseract loads (the tesserocr wheel has no macOS build), the engine reads with RapidOCR alone. The engine
 # tests run once more that way (the corpus check aside: it asserts a result or a clean error, whichever engine reads).
-test-without-tesseract: $(STAMP) ## The engine tests as a machine without Tesseract runs them (RapidOCR); .ci/run runs it
+test-without-tesseract: $(STAMP) ## The engine tests with RapidOCR alone, as where no Tesseract loads; .ci/run runs it
 	CHUNKR_OCR_ENGINE=rapidocr $(PY) -m pytest tests/engine --ignore=tests/engine/test_corpus.py $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Engine speed/memory benchmarks (figures in docs/BENCHMARKS.md; `make bench-api` for the REST API)

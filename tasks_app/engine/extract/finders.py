@@ -261,7 +261,12 @@ _REG_NO = re.compile(r"\s*[\(\[][^()]*\d[^()]*[\)\]]\s*$")  # "(417940-M)": a re
 
 def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
     """The issuer's name in the head of the first page: a line ending in a legal form, else the first name-like line."""
-    head = [ln for ln in lines[:10] if _letters(ln.text) >= 0.6 and len(ln.text) >= 3 and not _is_doc_word(ln.text)]
+    # A registration number after the name ("99 SPEED MART S/B (519537-X)") does not make the line less of a name.
+    head = [
+        ln
+        for ln in lines[:10]
+        if _letters(_REG_NO.sub("", ln.text)) >= 0.6 and len(ln.text) >= 3 and not _is_doc_word(ln.text)
+    ]
     legal = [
         ln
         for ln in head[:8]
@@ -562,7 +567,9 @@ def parties(words: list[Word]) -> Found | None:
 
 DATE_SPAN = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+(?:day\s+of\s+|of\s+)?[A-Za-zéûä]+\.?,?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|"
-    r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b",
+    r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b"
+    # a date OCR ran into its time ('21-03-201813:29:51'): four-digit years only, two would be ambiguous
+    r"|\b\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}(?=\d{1,2}:\d{2})",
     re.I,
 )
 _EFFECTIVE = re.compile(

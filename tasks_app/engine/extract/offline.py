@@ -420,16 +420,19 @@ class LeafFinder:
 
 
 def _date_only(found: Found, f: Field) -> None:
-    """'25/12/2018 8:13:39 PM' -> '25/12/2018' for a date kept as printed: the words of the date, not the time."""
+    """'25/12/2018 8:13:39 PM' -> '25/12/2018' for a date kept as printed: the words of the date, not the time. Where
+    OCR ran the date into what surrounds it (':12/28/2017', '21-03-201813:29:51', '30/04/2017(9un)'), the value is
+    the date's characters and the citation the word that holds them."""
     if f.node.kind != "string" or f.node.fmt or not isinstance(found.value, str):
         return
     text, starts = fd.joined(found.words)
     m = fd.DATE_SPAN.search(text)
-    if m is None or (m.start() == 0 and m.end() == len(text)):
+    span = (m.start(), m.end()) if m else None
+    if span is None or span == (0, len(text)):
         return
-    words = fd.span_words(found.words, starts, m.start(), m.end())
+    words = fd.span_words(found.words, starts, *span)
     if words:
-        found.value = " ".join(w.text for w in words)
+        found.value = text[span[0] : span[1]]
         found.words = words
 
 

@@ -82,6 +82,29 @@ def test_a_receipt_gives_its_unlabelled_shop_multi_line_address_date_and_final_t
     assert body["metrics"]["company"] == {"confidence": "Low"}
 
 
+def test_a_shop_name_with_its_registration_number_on_the_line_and_ocr_glued_dates(tmp_path, parse):
+    """What OCR gives on real receipts: the registration number printed after the name on the same line (the line is
+    still the name, not the address under it), and a date run into its label's colon or its time."""
+    head = [
+        (200, 60, "99 SPEED MART S/B (519537-X)"),
+        (200, 74, "LOT P.T. 2811, JALAN ANGSA,"),
+        (200, 88, "TAMAN BERKELEY"),
+        (200, 102, "41150 KLANG, SELANGOR"),
+    ]
+    tail = [(200, 160, "BREAD"), (400, 160, "3.10"), (200, 186, "TOTAL"), (400, 186, "3.10")]
+    for n, (printed, date) in enumerate(
+        [("DATE:21-03-2018", "21-03-2018"), ("21-03-201813:29:51", "21-03-2018"), ("30/04/2017(9un)", "30/04/2017")]
+    ):
+        pdf = _pdf(tmp_path / f"receipt{n}.pdf", [*head, (200, 130, printed), *tail])
+        body = run_extraction(parse(pdf), RECEIPT_SCHEMA)
+        assert body["results"]["company"] == "99 SPEED MART S/B", printed  # the name, not its number
+        assert body["results"]["address"] == "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR"
+        # The date's characters, cited by the one word that holds them.
+        assert body["results"]["date"] == date, printed
+        assert date in _cited(body, "date") and _cited(body, "date") in printed
+        assert sum(len(c["bboxes"]) for c in body["citations"]["date"]) == 1
+
+
 NDA_SCHEMA = {
     "type": "object",
     "properties": {
