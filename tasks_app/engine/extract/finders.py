@@ -167,7 +167,7 @@ _TOTAL_WORDS = re.compile(
 )
 _NOT_TOTAL = re.compile(
     r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
-    r"netto|ht|excl|excluding|hors|before|tax|gst|vat|tva|mwst|ust|btw|rounding adj|change|cash|tendered|"
+    r"netto|ht|excl|excluding|hors|before|tax|gst|vat|tva|mwst|ust|btw|rounding adj\w*|change|cash|tendered|"
     r"qty|quantity|items?|saving|discount)\b"
 )
 
@@ -252,11 +252,19 @@ def _letters(text: str) -> float:
     return sum(c.isalpha() for c in text) / max(1, len(text.replace(" ", "")))
 
 
+_DOC_WORDS_GLUED = re.compile("(?:" + "|".join(sorted(_DOC_WORDS, key=len, reverse=True)) + ")+")
+
+
 def _is_doc_word(text: str) -> bool:
-    return normalize(text) in _DOC_WORDS
+    """'INVOICE', and 'TAXINVOICE', 'TAX INVOICE' (doc words only, OCR may run them together)."""
+    norm = normalize(text)
+    return norm in _DOC_WORDS or _DOC_WORDS_GLUED.fullmatch(norm.replace(" ", "")) is not None
 
 
 _REG_NO = re.compile(r"\s*[\(\[][^()]*\d[^()]*[\)\]]\s*$")  # "(417940-M)": a registration number after the name
+
+
+_LEGAL_REST = re.compile(r"(?:(?:co|company|&|and|\(m\)|\(malaysia\))\.?\s*)*", re.I)
 
 
 def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
@@ -275,6 +283,19 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
         and _letters(ln.text[: m.start()]) > 0.5
         and len(ln.text[: m.start()].strip()) >= 2
     ]
+    for at, ln in enumerate(lines[1:10], start=1):
+        # "POPULAR BOOK" / "CO. (M) SDN BHD": a legal form alone on its line finishes the name above it.
+        m = LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,"))
+        prev = lines[at - 1]
+        if (
+            m is not None
+            and _LEGAL_REST.fullmatch(ln.text[: m.start()].strip())
+            and (not legal or lines.index(legal[0]) > at)
+            and prev in head
+            and not re.search(r"\d", prev.text)
+            and len(prev.words) <= 5
+        ):
+            return Line(prev.index, prev.page, [*prev.words, *ln.words], [*prev.phrases, *ln.phrases]), "company-legal"
     if legal:
         ln = legal[0]
         at = lines.index(ln)
@@ -334,6 +355,9 @@ _ADDR_STOP = re.compile(
 )
 _REG_LINE = re.compile(r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b", re.I)
 _POSTCODE = re.compile(r"\b\d{5}\b")
+_POSTCODE_CITY = re.compile(r"^\d{4,5}\s+[^\W\d]{3,}")  # '15000 KHEMISSET', '10115 Berlin': not a registration number
+# 'GST/TAX NO: 000988880896', 'GST ID: …', 'SST REG NO …': between a shop's name and its address on many receipts
+_TAX_ID_LINE = re.compile(r"^\W*(?:gst|sst|vat|tax|gst\s*/\s*tax)\b[^:]{0,20}:?\s*[\w-]*\d{6,}", re.I)
 
 
 def address_block(lines: list[Line], after: Line | None) -> list[Line]:
@@ -342,12 +366,18 @@ def address_block(lines: list[Line], after: Line | None) -> list[Line]:
     block: list[Line] = []
     for ln in lines[start : start + 10]:
         text = ln.text
-        if not block and (_REG_LINE.search(text.strip()) or LEGAL_FORM.search(text.rstrip(" .,"))):
-            continue  # the company's registration number or legal name under its trading name
-        if _ADDR_STOP.search(text) or parse_date(text.strip(), None) is not None:
+        if not block and (
+            (_REG_LINE.search(text.strip()) and not _POSTCODE_CITY.match(text.strip()))
+            or LEGAL_FORM.search(text.rstrip(" .,"))
+            or _TAX_ID_LINE.search(text)
+        ):
+            continue  # the company's registration or tax number, or its legal name under its trading name
+        if not block and parse_date(text.strip(), None) is not None:
+            continue  # the date printed beside or under the name, before the address ('05 Mar 2018 18:24')
+        if _ADDR_STOP.search(text) or _is_doc_word(text) or parse_date(text.strip(), None) is not None:
             break
-        if _letters(text) < 0.3 and not _POSTCODE.search(text):
-            break
+        if _letters(text) < 0.2 and not _POSTCODE.search(text):
+            break  # a number, not an address line ('109, SS21/1A,' is 0.25 letters)
         if not block and not re.search(r"\d", text):
             continue  # a branch or trade name under the company ('BISTRO & CAFE'): an address has numbers
         block.append(ln)
@@ -355,7 +385,13 @@ def address_block(lines: list[Line], after: Line | None) -> list[Line]:
             break
         if _POSTCODE.search(text) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",.")):
             nxt = lines[lines.index(ln) + 1] if lines.index(ln) + 1 < len(lines) else None
-            if nxt is None or len(nxt.words) > 1 or re.search(r"\d", nxt.text) or _ADDR_STOP.search(nxt.text):
+            if (
+                nxt is None
+                or len(nxt.words) > 1
+                or re.search(r"\d", nxt.text)
+                or _ADDR_STOP.search(nxt.text)
+                or _is_doc_word(nxt.text)
+            ):
                 break  # a postcode line ends the address; only a lone state or country word may follow
     return block
 

@@ -105,6 +105,44 @@ def test_a_shop_name_with_its_registration_number_on_the_line_and_ocr_glued_date
         assert sum(len(c["bboxes"]) for c in body["citations"]["date"]) == 1
 
 
+def test_receipt_heads_as_real_ones_print_them(tmp_path, parse):
+    """A legal form alone on the line under the name finishes it; a date or a tax number between the name and the
+    address does not end the address before it starts; a postcode-and-city line is not a registration number; a
+    document title OCR ran together ('TAXINVOICE') ends it."""
+    tail = [(200, 200, "TEA"), (400, 200, "4.50"), (200, 226, "TOTAL"), (400, 226, "4.50")]
+    cases = [
+        (
+            [
+                "POPULAR BOOK",
+                "CO. (M) SDN BHD",
+                "05 Mar 2018 18:24",
+                "12, Jalan Tampoi 7/4,Kawasan Perindustrian",
+                "Tampoi,81200 Johor Bahru, Johor",
+                "TAXINVOICE",
+            ],
+            "POPULAR BOOK CO. (M) SDN BHD",
+            "12, Jalan Tampoi 7/4,Kawasan Perindustrian Tampoi,81200 Johor Bahru, Johor",
+        ),
+        (
+            [
+                "OLIVE9 PHARMACY SDN BHD",
+                "GST/TAX NO: 000988880896",
+                "69 JALAN NOVA U5/N, SEKSYEN U5",
+                "40150 SHAH ALAM",
+                "TEL: 03-77347762",
+            ],
+            "OLIVE9 PHARMACY SDN BHD",
+            "69 JALAN NOVA U5/N, SEKSYEN U5 40150 SHAH ALAM",
+        ),
+    ]
+    for n, (head, company, address) in enumerate(cases):
+        lines = [(200, 60 + 14 * i, text) for i, text in enumerate(head)]
+        body = run_extraction(parse(_pdf(tmp_path / f"head{n}.pdf", [*lines, *tail])), RECEIPT_SCHEMA)
+        assert body["results"]["company"] == company
+        assert body["results"]["address"] == address
+        assert _cited(body, "address") == address
+
+
 NDA_SCHEMA = {
     "type": "object",
     "properties": {
