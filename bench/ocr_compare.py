@@ -2,6 +2,7 @@
 same engine from PyPI wheels) and RapidOCR (PP-OCRv6 from its wheel).
 
 Usage: python bench/ocr_compare.py [--pages N] [--dpi 150 200] [--threads 1] [--engines tesseract,tesserocr,rapidocr]
+                                   [--sroie N]   # also N real receipt scans, and the "auto" pairing
 Each page is read clean and "degraded" (skewed, blurred, noisy, JPEG). An engine that is not
 installed is reported and skipped. Accuracy is 1 - Levenshtein(ocr, truth) / len(truth) over the page
 text with whitespace collapsed, so layout differences (line breaks) do not count as errors.
@@ -20,6 +21,7 @@ import random
 import resource
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -114,15 +116,64 @@ def degrade(img: Image.Image, seed: int) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
+def _tokens(text: str) -> Counter[str]:
+    return Counter(t for t in text.upper().split() if t)
+
+
+def sroie(engines: list[str], count: int) -> None:
+    """Real receipt scans: each engine's words against the SROIE transcripts (`box/*.csv`, the text after the eighth
+    comma), as bags of upper-cased words (reading order aside), and the time per receipt."""
+    root = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "sroie-dev"
+    ids = sorted(p.stem for p in (root / "img").glob("*.jpg"))[:count]
+    if not ids:
+        print(f"sroie: no receipts under {root}")  # noqa: T201
+        return
+    truths = {
+        i: sum(
+            (
+                _tokens(line.split(",", 8)[-1])
+                for line in (root / "box" / f"{i}.csv").read_text(errors="replace").splitlines()
+            ),
+            Counter(),
+        )
+        for i in ids
+    }
+    for engine in engines:
+        os.environ[ocr.OCR_ENGINE_ENV] = engine
+        ocr._reset_for_tests()
+        if not ocr.ocr_available():
+            print(f"{engine}: not installed")  # noqa: T201
+            continue
+        engine_text(Image.new("RGB", (64, 64), "white"))
+        tp = fp = fn = 0
+        secs = cpu = 0.0
+        for i in ids:
+            image = Image.open(root / "img" / f"{i}.jpg")
+            t0, c0 = time.perf_counter(), cpu_seconds()
+            got = _tokens(engine_text(image))
+            secs += time.perf_counter() - t0
+            cpu += cpu_seconds() - c0
+            hit = sum((truths[i] & got).values())
+            tp, fp, fn = tp + hit, fp + sum(got.values()) - hit, fn + sum(truths[i].values()) - hit
+        p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
+        print(  # noqa: T201
+            f"{ocr.ocr_backend():18s} sroie receipts n={len(ids)} word P={p:.3f} R={r:.3f} F1={2 * p * r / (p + r):.3f}"
+            f" s/receipt={secs / len(ids):.2f} cpu_s/receipt={cpu / len(ids):.2f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=3)
     ap.add_argument("--dpi", type=int, nargs="+", default=[150, 200])
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per engine")
     ap.add_argument("--engines", default="tesseract,tesserocr,rapidocr", help="comma-separated backends")
+    ap.add_argument("--sroie", type=int, default=0, help="also read the first N SROIE receipt scans (../shared/corpus)")
     args = ap.parse_args()
     os.environ[ocr.OCR_THREADS_ENV] = str(args.threads)
-    for dpi in args.dpi:
+    if args.sroie:
+        sroie([*args.engines.split(","), "auto"], args.sroie)
+    for dpi in args.dpi if args.pages else []:
         clean = [make_page(seed, dpi) for seed in range(args.pages)]
         sets = {"clean": clean, "degraded": [(degrade(i, n), t) for n, (i, t) in enumerate(clean)]}
         for engine in args.engines.split(","):

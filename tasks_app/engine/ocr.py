@@ -305,22 +305,33 @@ class _RapidOcr:
             return []
         lines: _Lines = []
         word_results = out.word_results if len(out.word_results or ()) == len(out.txts) else [()] * len(out.txts)
-        for quad, text, conf, words in zip(out.boxes, out.txts, out.scores, word_results, strict=True):
-            lines.append(_rapid_line_words(str(text), quad, float(conf), words))
+        for quad, text, conf, pieces in zip(out.boxes, out.txts, out.scores, word_results, strict=True):
+            lines.append(_rapid_line_words(str(text), quad, float(conf), pieces))
         return lines
 
 
-# RapidOCR's words of one line, with return_word_box=True: (text, confidence, quad) per word, the quad spanning
-# the CTC columns its characters were emitted at; a line without them is cut in proportion to its characters.
-def _rapid_line_words(text: str, line_quad: Any, line_conf: float, words: Any) -> list[_Word]:
+# RapidOCR's words of one line, with return_word_box=True: (text, confidence, quad) per piece, the quad spanning the
+# CTC columns its characters were emitted at. Pieces are words in Latin text but runs of characters in CJK text
+# ('日', '本語のテ', 'キス', 'ト' for '日本語のテキスト'), so the line's own text says where words end: pieces are
+# joined until they spell its next space-separated token. A line whose pieces do not spell it is cut in proportion
+# to its characters.
+def _rapid_line_words(text: str, line_quad: Any, line_conf: float, pieces: Any) -> list[_Word]:
+    usable = [p for p in pieces or () if len(p) == 3 and p[2] is not None and str(p[0]).strip()]
+    if not usable or any(len(str(p[0]).split()) > 1 for p in usable):
+        return _words_proportional(text, _bbox([line_quad]), line_conf)
     out: list[_Word] = []
-    for entry in words or ():
-        if len(entry) != 3 or entry[2] is None:
+    at = 0
+    for token in text.split():
+        spelled, quads, confs = "", [], []
+        while at < len(usable) and len(spelled) < len(token):
+            spelled += str(usable[at][0]).strip()
+            quads.append(usable[at][2])
+            confs.append(float(usable[at][1]))
+            at += 1
+        if spelled != token:
             return _words_proportional(text, _bbox([line_quad]), line_conf)
-        word, conf, quad = str(entry[0]), float(entry[1]), entry[2]
-        if word.strip():
-            out.extend(_words_proportional(word.strip(), _bbox([quad]), conf))
-    return out if out else _words_proportional(text, _bbox([line_quad]), line_conf)
+        out.append((token, *_bbox(quads), sum(confs) / len(confs)))
+    return out if at == len(usable) else _words_proportional(text, _bbox([line_quad]), line_conf)
 
 
 def _bbox(quads: list[Any]) -> tuple[float, float, float, float]:
@@ -564,11 +575,12 @@ def ocr_image(image: Image.Image, *, dpi: int | None = None) -> list[OcrWord]:
 
 
 # Tesseract's mean character confidence on a page below which RapidOCR (PP-OCRv6) reads it again and its reading is
-# kept. Tesseract reads clean English pages at 0.89-0.96, and there it is as accurate (99.6-99.97 % of characters,
-# bench/ocr_compare.py) and 5x faster. Below 0.85 were 24 of 30 SROIE receipt scans (0.45-0.85; its words matched
-# the transcripts' at F1 0.36-0.85, PP-OCRv6's at 0.71-0.95) and text with accents the English model does not know
-# (German, French, Spanish: 0.67 on a generated page PP-OCRv6 read without an error).
-_SECOND_READ_BELOW = 0.85
+# kept. tesserocr reads generated English pages at 0.93-0.96, clean or degraded (150-300 dpi, bench/ocr_compare.py),
+# and there it is as accurate (99.6-99.97 % of characters) and 5x faster. SROIE receipt scans read 0.45-0.89 (30 of
+# them; its words matched the transcripts' at F1 0.36-0.92, PP-OCRv6's at 0.71-0.95, better on 27), and text with
+# accents the English model does not know 0.67 (German, French, Spanish; PP-OCRv6 read it without an error). At 0.85
+# six receipts stayed with Tesseract and the receipts' extraction scored 0.695 against 0.732 with PP-OCRv6 alone.
+_SECOND_READ_BELOW = 0.92
 
 
 def _read(backend: _Backend, original: Image.Image, dpi: int | None) -> tuple[list[OcrWord], float]:
