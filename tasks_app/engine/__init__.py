@@ -11,7 +11,7 @@ Public API::
 """
 
 from .assets import AssetSink, DirectorySink, MemorySink, NullSink
-from .codec import part_from_dict, part_to_dict
+from .codec import part_from_bytes, part_from_dict, part_to_bytes, part_to_dict
 from .config import (
     SEGMENT_PROCESSING_KEYS,
     TOKENIZER_ENUMS,
@@ -75,7 +75,9 @@ __all__ = [
     "PagesPart",
     "assemble_result",
     "parse_pages",
+    "part_from_bytes",
     "part_from_dict",
+    "part_to_bytes",
     "part_to_dict",
     "DEFAULT_SYSTEM_PROMPT",
     "ExtractOptions",

@@ -157,10 +157,10 @@ def range_process(*, task_id: str, index: int, job_id: str = "", worker: str = "
             sink.delete_all()
             _task_fail(task.pk, INTERNAL_ERROR.format(ref=ref))
         else:
-            _range_done(item, engine.part_to_dict(part), sink.keys, job_id)
+            _range_done(item, engine.part_to_bytes(part), sink.keys, job_id)
 
 
-def _range_done(item: TaskRange, part: dict, keys: list[str], job_id: str) -> None:
+def _range_done(item: TaskRange, part: bytes, keys: list[str], job_id: str) -> None:
     with transaction.atomic():
         # One range end of a task at a time: exactly one of them sees no range left, and queues the merge.
         Task.objects.select_for_update().filter(pk=item.task_id).values_list("pk", flat=True).first()
@@ -211,7 +211,7 @@ def ranges_merge(*, task_id: str, job_id: str = "") -> None:
     with job_pulse(task.pk, job_id):
         try:
             result = engine.assemble_result(
-                [engine.part_from_dict(item.part) for item in items],
+                [engine.part_from_bytes(bytes(item.part)) for item in items],
                 parse_options(task),
                 pdf_key=document_key(task_id),
                 file_name=task.file_name or "document.pdf",

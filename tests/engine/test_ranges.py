@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import zlib
 
+import orjson
 import pytest
 
 from tasks_app.engine import (
@@ -14,7 +16,9 @@ from tasks_app.engine import (
     assemble_result,
     parse_document,
     parse_pages,
+    part_from_bytes,
     part_from_dict,
+    part_to_bytes,
     part_to_dict,
 )
 from tests.engine.conftest import BASE_CONFIG
@@ -34,14 +38,17 @@ def without_ids(output: dict) -> dict:
 
 
 def in_ranges(path, options, bounds):
-    """Each range processed on its own, its part through JSON (as a worker hands it on), then joined."""
+    """Each range processed on its own, its part through the stored bytes (as a worker hands it on), then joined."""
     sink = MemorySink()
     parts, reports = [], []
     for first, stop in bounds:
         part = parse_pages(
             path, range(first, stop), options, sink, progress=lambda done, total: reports.append((done, total))
         )
-        parts.append(part_from_dict(json.loads(json.dumps(part_to_dict(part)))))
+        stored = part_to_bytes(part)
+        # The stored bytes are part_to_dict's document, exactly (orjson from the dataclasses, zlib around it).
+        assert orjson.loads(zlib.decompress(stored)) == json.loads(json.dumps(part_to_dict(part)))
+        parts.append(part_from_bytes(stored))
     total = bounds[-1][1]
     result = assemble_result(
         parts, options, pdf_key="document.pdf", file_name=path.name, mime_type="application/pdf", page_count=total
