@@ -290,6 +290,13 @@ class _RapidOcr:
                 "Global.log_level": "warning",
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": threads,
+                # Text is found on the image scaled to at most 1,600 px (lines are still read from the full image)
+                # and lines are recognised one at a time, not six padded to the longest: a 200 dpi Letter page peaked
+                # at 1.33 GB of RSS and 5 s read as the library's defaults, 0.84 GB and 3 s so, every character still
+                # right; 30 SROIE receipts 1.13 -> 0.80 GB, 2.5 -> 2.0 CPU s each, word F1 0.868 -> 0.883.
+                "Det.limit_type": "max",
+                "Det.limit_side_len": 1600,
+                "Rec.rec_batch_num": 1,
             }
         )
         # Its own logger warns on every page without text ("The text detection result is empty"), through a
