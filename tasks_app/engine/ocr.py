@@ -293,7 +293,9 @@ class _RapidOcr:
                 # Text is found on the image scaled to at most 1,600 px (lines are still read from the full image)
                 # and lines are recognised one at a time, not six padded to the longest: a 200 dpi Letter page peaked
                 # at 1.33 GB of RSS and 5 s read as the library's defaults, 0.84 GB and 3 s so, every character still
-                # right; 30 SROIE receipts 1.13 -> 0.80 GB, 2.5 -> 2.0 CPU s each, word F1 0.868 -> 0.883.
+                # right; 30 SROIE receipts 1.13 -> 0.80 GB, 2.5 -> 2.0 CPU s each, word F1 0.868 -> 0.883. The cost:
+                # the library's "min" limit also upscaled images under 736 px for detection, and PubTabNet's small
+                # table crops lost 0.03 TEDS without it (0.864 -> 0.835; upscaling them here would win it back).
                 "Det.limit_type": "max",
                 "Det.limit_side_len": 1600,
                 "Rec.rec_batch_num": 1,
