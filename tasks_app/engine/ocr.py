@@ -430,10 +430,6 @@ def _get_engines() -> _Engines:
         raise OcrUnavailable(_load_error)
 
 
-def _get_backend() -> _Backend:
-    return _get_engines().first
-
-
 def _second_backend(engines: _Engines) -> _Backend | None:
     with _lock:
         if engines.second is None and engines.second_error is None:
