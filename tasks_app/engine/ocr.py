@@ -293,11 +293,10 @@ class _RapidOcr:
                 # Text is found on the image scaled to at most 1,600 px (lines are still read from the full image)
                 # and lines are recognised one at a time, not six padded to the longest: a 200 dpi Letter page peaked
                 # at 1.33 GB of RSS and 5 s read as the library's defaults, 0.84 GB and 3 s so, every character still
-                # right; 30 SROIE receipts 1.13 -> 0.80 GB, 2.5 -> 2.0 CPU s each, word F1 0.868 -> 0.883. The cost:
-                # the library's "min" limit also upscaled images under 736 px for detection, and PubTabNet's small
-                # table crops lost 0.03 TEDS without it (0.864 -> 0.835; upscaling them here would win it back).
+                # right; 30 SROIE receipts 1.13 -> 0.80 GB, 2.5 -> 2.0 CPU s each, word F1 0.868 -> 0.883. The
+                # library's "min" limit also upscaled images under 736 px for detection: read() does that per call.
                 "Det.limit_type": "max",
-                "Det.limit_side_len": 1600,
+                "Det.limit_side_len": self._DET_MAX_SIDE,
                 "Rec.rec_batch_num": 1,
             }
         )
@@ -307,9 +306,30 @@ class _RapidOcr:
         # One engine per process; calls are serialised rather than trusted to be thread-safe.
         self._lock = threading.Lock()
 
+    # Text is found on an image whose shorter side is under this scaled up to it (the library's own default, which
+    # the 1,600 px cap replaced), its longer side kept within the cap. PubTabNet's table crops: TEDS 0.835 without,
+    # 0.864 with the library's default (docs/BENCHMARKS.md).
+    _DET_MIN_SIDE = 736
+    _DET_MAX_SIDE = 1600
+
+    @classmethod
+    def detector_size(cls, width: int, height: int) -> tuple[str, int]:
+        """The detector's (limit_type, limit_side_len) for an image of this size."""
+        short, long = min(width, height), max(width, height)
+        if 0 < short < cls._DET_MIN_SIDE:
+            ratio = min(cls._DET_MIN_SIDE / short, cls._DET_MAX_SIDE / long)
+            if ratio > 1:
+                return "min", int(short * ratio)
+        return "max", cls._DET_MAX_SIDE
+
     def read(self, image: Image.Image, dpi: int | None) -> _Lines:
         with self._lock:
-            out = self._engine(image, return_word_box=True)
+            detector = self._engine._load_det_model()  # noqa: SLF001 - its size is read per call (DetPreProcess)
+            detector.limit_type, detector.limit_side_len = self.detector_size(*image.size)
+            try:
+                out = self._engine(image, return_word_box=True)
+            finally:
+                detector.limit_type, detector.limit_side_len = "max", self._DET_MAX_SIDE
         if not out.txts:
             return []
         lines: _Lines = []

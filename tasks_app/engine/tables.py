@@ -203,6 +203,13 @@ def _fill_holes(grid: TableGrid) -> None:
     grid.cells = keep
 
 
+def complete_grid(grid: TableGrid) -> TableGrid:
+    """A grid built cell by cell, made whole: empty cells in the holes, its header rows counted."""
+    _fill_holes(grid)
+    grid.header_rows = _header_rows(grid)
+    return grid
+
+
 def _header_rows(grid: TableGrid) -> int:
     # A first-row cell spanning down (a grouped header) pulls the rows it covers into the header.
     first = [c for c in grid.cells if c.row == 0]

@@ -73,3 +73,26 @@ def test_an_explicit_engine_is_never_second_guessed(monkeypatch: pytest.MonkeyPa
         assert words and ocr._get_engines().second is None
     finally:
         ocr._reset_for_tests()
+
+
+def test_pp_ocr_finds_text_on_small_images_scaled_up_and_on_large_ones_scaled_down() -> None:
+    size = ocr._RapidOcr.detector_size
+    assert size(400, 300) == ("min", 736)  # a table crop: its shorter side up to 736 px
+    assert size(500, 1400) == ("min", int(500 * 1600 / 1400))  # a narrow receipt: the longer side stays <= 1,600
+    assert size(300, 3000) == ("max", 1600)  # too long to scale up at all
+    assert size(1700, 2200) == ("max", 1600)  # a 200 dpi page: scaled down for detection only
+
+
+def test_pp_ocr_reads_a_small_crop_and_leaves_its_detector_as_it_was() -> None:
+    try:
+        engine = ocr._RapidOcr()
+    except ocr.OcrUnavailable:
+        pytest.skip("rapidocr is not installed")
+    image = _page("Total due 1,234.56").crop((120, 120, 700, 190))
+    assert image.width < 736 and image.height < 736
+
+    words = engine.read(image, None)
+
+    assert " ".join(w[0] for line in words for w in line) == "Total due 1,234.56"
+    detector = engine._engine.text_det
+    assert (detector.limit_type, detector.limit_side_len) == ("max", 1600)
