@@ -112,6 +112,28 @@ def _match_header(
     return cols
 
 
+def _extend_header(cols: list[Column], line: Line, owner: TableRows) -> list[Column]:
+    """Headings of a header's second line (above or below it) that sit apart from every column found so far
+    ('TOTAL HT' printed a line above 'Qté'): new columns, for properties no column names yet."""
+    used = {c.prop for c in cols if c.prop is not None}
+    added: list[Column] = []
+    for p in line.phrases:
+        if any(min(p.x1, c.x1) - max(p.x0, c.x0) > 0 for c in cols):
+            continue
+        text = p.text.rstrip(":")
+        best, best_path = 0.0, None
+        for path, _node, phrases, desc in owner.props:
+            if path in used:
+                continue
+            sc = max(lb.label_score(phrases, desc, text), _column_score(text, owner.role_of.get(path)))
+            if sc > best:
+                best, best_path = sc, path
+        if best_path is not None and best >= _HEADER_MIN:
+            added.append(Column(p.x0, p.x1, best_path, best))
+            used.add(best_path)
+    return sorted(cols + added, key=lambda c: c.x0) if added else cols
+
+
 def _assign(phrase_or_words: list[Word], cols: list[Column]) -> int:
     x0, x1 = phrase_or_words[0].x0, phrase_or_words[-1].x1
     best, best_ov = -1, 0.0
@@ -162,6 +184,7 @@ class TableRows:
         self.built = built
         self.rows: list[dict[KeyPath, Found]] = []
         self.table: _Table | None = None
+        self.above: list[Line] = []  # the last two lines read outside a table (a header may start in them)
         # The numeric properties that multiply out (quantity x unit price = amount), by concept.
         self.roles: dict[str, KeyPath] = {}
         # Every property an item column can be (the numbers above and the item's name), for table-only headings.
@@ -184,6 +207,7 @@ class TableRows:
             return
         if self.table is not None:
             if self.table.feed(line, page_height):
+                self.above = []
                 return
             # Lines the table held as notes, in case no row followed them, are read again: one may head a table.
             held = self.table.close()
@@ -195,7 +219,17 @@ class TableRows:
                 return
         cols = _match_header(line, self.props, self.role_of)
         if cols is not None:
+            # A header set over several lines: the lines printed tight above it may hold more headings.
+            top = line
+            for prev in reversed(self.above):
+                if prev.page != line.page or top.y0 - prev.y1 > 0.5 * min(prev.height, top.height):
+                    break
+                cols = _extend_header(cols, prev, self)
+                top = prev
+            self.above = []
             self.table = _Table(self, line, cols, page_height)
+        else:
+            self.above = [*self.above[-1:], line]
 
     def finish(self) -> list[dict[KeyPath, Found]]:
         while self.table is not None:
@@ -230,9 +264,15 @@ class _Table:
         self.anchor_y0, self.anchor_page = 0.0, -1
         self.max_gap = 0.0  # the widest gap between two lines taken into the table
         self.header_y1 = header.y1
-        desc = [i for i, c in enumerate(cols) if c.prop is not None and owner.role_of.get(c.prop) == "description"]
-        self.desc_col = desc[0] if desc else None
+        self._set_cols(cols)
         self.named_rows = self.rows_read = 0  # rows with text under the description heading, rows in all
+
+    def _set_cols(self, cols: list[Column]) -> None:
+        self.cols = cols
+        self.n_props = len([c for c in cols if c.prop is not None])
+        role_of = self.owner.role_of
+        desc = [i for i, c in enumerate(cols) if c.prop is not None and role_of.get(c.prop) == "description"]
+        self.desc_col = desc[0] if desc else None
 
     def feed(self, ln: Line, page_height: float) -> bool:
         """Take the line into the table; False when the table ended before it."""
@@ -249,6 +289,7 @@ class _Table:
         if (self.current is None and not self.held and not self.pitches and gap < 1.5 * ln.height
                 and not re.search(r"\d", ln.text)):  # fmt: skip
             # The header's second line ("Price w/o" / "Description Quantity Unit Price" / "Tax").
+            self._set_cols(_extend_header(self.cols, ln, self.owner))
             self.last_y = self.header_y1 = ln.y1
             return True
         typical = sorted(self.pitches)[len(self.pitches) // 2] if self.pitches else self.pitch
@@ -356,12 +397,18 @@ class _Table:
         return held
 
     def _values(self, cells: dict[int, list[Word]]) -> int:
-        """How many of the item's numbers the line's cells give under their own column headings."""
+        """How many of the item's numbers the line's cells give under their own column headings.
+
+        A cell counts when it is a number with at most a unit or currency beside it: "5,00 % sur 100,00 EUR"
+        under 'Qté' (an allowance's base) is no quantity.
+        """
         n = 0
         wanted = set(self.owner.roles.values())
         for ci, ws in cells.items():
             path = self.cols[ci].prop
-            if path in wanted and coerce_words([w.text for w in ws], self.nodes[path], self.owner.day_first):
+            if path not in wanted or len(ws) > 2 or any(w.text.endswith("%") for w in ws):
+                continue
+            if coerce_words([w.text for w in ws], self.nodes[path], self.owner.day_first):
                 n += 1
         return n
 

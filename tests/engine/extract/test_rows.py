@@ -131,3 +131,34 @@ def test_an_amount_printed_under_the_rows_numbers_joins_the_row_and_a_long_note_
     assert _rows(body) == [("Physiotherapie", 10, 26, 260), ("Hausbesuch", 10, 12, 120)]
     assert _cited(body, 0, "amount") == "260,00"
     check_citations(pdf, body)
+
+
+def test_a_heading_a_line_above_the_header_names_its_column_and_allowances_under_the_items_are_none(tmp_path, parse):
+    # 'Total HT' is printed a line above the other headings; no row multiplies out (a line discount sits
+    # between), so the amounts come from that heading. The document-level allowances and charges printed
+    # under the items, after a wider gap, are not items.
+    lines = [(50, 50, "FACTURE N° : F-2024-118")]
+    lines += [(300, 112, "Remise (-)"), (430, 112, "Total HT")]
+    lines += [(50, 120, "Ligne"), (160, 120, "Désignation"), (250, 120, "P.U. HT"), (370, 120, "Qté"),
+              (500, 120, "TVA")]  # fmt: skip
+    items = [
+        ("Fournitures papier", "10,00", "3,00", "-2,00", "28,00"),
+        ("Cartouches", "25,00", "2,00", "-5,00", "45,00"),
+    ]
+    y = 140
+    for n, (name, price, qty, off, amount) in enumerate(items, start=1):
+        lines += [(50, y, str(n)), (160, y, name), (250, y, price), (370, y, qty), (300, y, off), (430, y, amount),
+                  (500, y, "10,00%")]  # fmt: skip
+        y += 16
+    for label, base, value in [("Remise commerciale", "5,00% sur 73,00", "-3,65"),
+                                ("Frais de port", "1,00% sur 73,00", "0,73")]:  # fmt: skip
+        y += 22
+        lines += [(160, y, label), (340, y, base), (430, y, value), (500, y, "10,00%")]
+    pdf = _pdf(tmp_path / "facture.pdf", lines)
+    body = run_extraction(parse(pdf), SCHEMA)
+    assert [(r["description"], r["quantity"], r["amount"]) for r in body["results"]["line_items"]] == [
+        ("Fournitures papier", 3, 28),
+        ("Cartouches", 2, 45),
+    ]
+    assert _cited(body, 1, "amount") == "45,00"
+    check_citations(pdf, body)
