@@ -258,7 +258,7 @@ class _Table:
         self.pitches: deque[float] = deque(maxlen=_PITCHES)
         self.n_props = len([c for c in cols if c.prop is not None])
         # Lines read since the last row that are not rows: an item's name printed above its numbers, or notes.
-        self.held: list[tuple[Line, float, dict[int, list[Word]]]] = []
+        self.held: list[tuple[Line, float, dict[int, list[Word]], float]] = []  # line, page height, cells, gap above
         self.name_above = False  # the current row's text began on a line above its numbers
         self.anchor = -1  # the line index of the current row's numbers
         self.anchor_y0, self.anchor_page = 0.0, -1
@@ -335,7 +335,7 @@ class _Table:
                 if len(self.held) >= _HELD or _other_header(ln) or _match_header(
                         ln, self.owner.props, self.owner.role_of) is not None:  # fmt: skip
                     return False
-                self.held.append((ln, page_height, cells))
+                self.held.append((ln, page_height, cells, gap))
                 self.last_y = ln.y1
                 self.max_gap = max(self.max_gap, gap)
                 return True
@@ -372,15 +372,25 @@ class _Table:
         return True
 
     def _name_lines(self, ln: Line) -> list[dict[int, list[Word]]]:
-        """The held lines printed tight above a row's numbers line: the same row, its name set above the numbers."""
-        out: list[dict[int, list[Word]]] = []
+        """The held lines printed tight above a row's numbers line: the same row, its name set above the numbers.
+
+        Tight, and set apart from what is above them by a wider gap than any between them and the numbers: in a
+        dense table every line is tight, and a line held under one row is not the name of the next.
+        """
+        chain: list[tuple[dict[int, list[Word]], float]] = []  # (cells, gap above), bottom up
         below = ln
-        for held, _, cells in reversed(self.held):
+        for held, _, cells, gap_above in reversed(self.held):
             if held.page != ln.page or below.y0 - held.y1 > 0.5 * min(held.height, below.height):
                 break
-            out.append(cells)
+            chain.append((cells, gap_above))
             below = held
-        return out[::-1]
+        chain.reverse()
+        gaps = [g for _, g in chain[1:]] + [ln.y0 - self.last_y]  # the gaps inside each candidate block
+        margin = 0.1 * ln.height
+        for s in range(len(chain)):
+            if chain[s][1] > max(gaps[s:]) + margin:
+                return [cells for cells, _ in chain[s:]]
+        return []
 
     def _unnamed(self, cells: dict[int, list[Word]], above: list[dict[int, list[Word]]]) -> bool:
         if self.desc_col is None or not self.rows_read or self.named_rows < self.rows_read:
@@ -392,7 +402,7 @@ class _Table:
         if self.current is not None:
             self._emit(self.current)
             self.current = None
-        held = [(ln, h) for ln, h, _ in self.held]
+        held = [(ln, h) for ln, h, _, _ in self.held]
         self.held = []
         return held
 

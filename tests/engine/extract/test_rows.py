@@ -162,3 +162,19 @@ def test_a_heading_a_line_above_the_header_names_its_column_and_allowances_under
     ]
     assert _cited(body, 1, "amount") == "45,00"
     check_citations(pdf, body)
+
+
+def test_in_a_dense_table_a_line_held_under_one_row_is_not_the_name_of_the_next(tmp_path, parse):
+    # Every line is tight here: the second line of the first item (two cells, no number) sits as close to the
+    # second row as to the first, so it is no name set above the second row's numbers.
+    lines = [(50, 50, "Invoice INV-2031")]
+    lines += [(50, 100, "Description"), (200, 100, "SKU"), (300, 100, "Qty"), (360, 100, "Unit price"),
+              (450, 100, "Amount")]  # fmt: skip
+    lines += [(50, 111, "Widget deluxe"), (200, 111, "W-1"), (300, 111, "2"), (360, 111, "10.00"), (450, 111, "20.00")]
+    lines += [(50, 122, "with blue handle"), (200, 122, "spare kit")]
+    lines += [(50, 133, "Gadget"), (200, 133, "G-2"), (300, 133, "1"), (360, 133, "5.00"), (450, 133, "5.00")]
+    lines += [(360, 150, "Total"), (450, 150, "25.00")]
+    pdf = _pdf(tmp_path / "invoice.pdf", lines)
+    body = run_extraction(parse(pdf), SCHEMA)
+    assert _rows(body) == [("Widget deluxe", 2, 10, 20), ("Gadget", 1, 5, 5)]
+    check_citations(pdf, body)
