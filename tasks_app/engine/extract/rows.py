@@ -49,7 +49,7 @@ _COLUMN_WORDS: dict[str, tuple[str, ...]] = {
                     "omschrijving", "descripcion", "concepto", "descrizione"),
     "quantity": ("cantidad", "quantita", "qta", "hoeveelheid", "stuckzahl"),
     "unit_price": ("nettopreis", "netto preis", "bruttopreis", "nettoeinzelpreis", "einzelpreis netto", "preis netto",
-                   "preis je einheit", "prix unitaire ht", "prix ht", "precio unitario", "precio", "prezzo unitario",
+                   "preis je einheit", "prix unitaire ht", "precio unitario", "precio", "prezzo unitario",
                    "prezzo", "stukprijs", "prijs per eenheid"),
     "line_amount": ("nettobetrag", "betrag netto", "positionsbetrag", "zeilenbetrag", "entgelt", "nettoentgelt",
                     "gesamtpreis netto", "gesamt netto", "montant net", "importe", "importo", "regeltotaal"),
