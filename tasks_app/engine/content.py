@@ -15,7 +15,9 @@ from .tables import TableGrid, to_html, to_markdown
 
 _BULLET_RE = re.compile(
     r"^\s*([\u2022\u25cf\u25aa\u25e6\u2023\u2043\u2219\u00b7\u25a0\u25a1\u2013\u2014*+-]|"
-    r"\uf0b7|\uf0a7|o(?=\s))\s+"
+    r"\uf0b7|\uf0a7|o(?=\s))\s+|"
+    # A bullet glyph its font gives no Unicode for: U+FFFD or a private-use character, often set against the text.
+    r"^\s*[\ufffd\ue000-\uf8ff]+\s*"
 )
 _NUMBERED_RE = re.compile(r"^\s*(\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,5}[.)])\s+")
 

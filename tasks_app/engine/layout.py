@@ -354,6 +354,7 @@ def analyze(
     if text_layer and any(b.segment_type == "Table" for b in kept):
         kept = _fit_tables(page, kept, refined_tables(page), within)
     kept.extend(_image_boxes(page, kept))
+    kept = _split_list_items(kept)
     if not text_layer:
         kept = _join_lead_lines(kept)
     _promote_title(page, kept)
@@ -431,6 +432,41 @@ def _join_lead_lines(boxes: list[LayoutBox]) -> list[LayoutBox]:
                 gone.add(id(b))
                 break
     return [b for b in boxes if id(b) not in gone]
+
+
+# What starts a list item: a bullet glyph (one the font gives no Unicode for reads as U+FFFD or a private-use
+# character), or a number or letter with its stop.
+_ITEM_START = re.compile(
+    r"^(?:[\u2022\u25cf\u25aa\u25e6\u2023\u2043\u2219\u00b7\u25a0\u25a1\u2013\u2014*+\-\ufffd\ue000-\uf8ff]|"
+    r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,5})[.)](?![\d.]))"
+)
+
+
+def _split_list_items(boxes: list[LayoutBox]) -> list[LayoutBox]:
+    """A ListItem box holding several items (lines that start at its left edge with a bullet or a number) is
+    split into one box per item; lines without a marker stay with the item above (its wrapped text)."""
+    out: list[LayoutBox] = []
+    for b in boxes:
+        if b.segment_type != "ListItem" or len(b.words) < 2:
+            out.append(b)
+            continue
+        lines = regions.text_lines(b.words)
+        left = min(ln.rect[0] for ln in lines)
+        starts = [
+            i
+            for i, ln in enumerate(lines)
+            if _ITEM_START.match(min(ln.words, key=lambda w: w[0])[4])
+            and ln.rect[0] - left <= 0.5 * (ln.rect[3] - ln.rect[1])
+        ]
+        if len(starts) < 2:
+            out.append(b)
+            continue
+        cuts = sorted({0, *starts[1:]})
+        for a, z in zip(cuts, [*cuts[1:], len(lines)], strict=True):
+            ws = [w for ln in lines[a:z] for w in ln.words]
+            rect = (min(w[0] for w in ws), min(w[1] for w in ws), max(w[2] for w in ws), max(w[3] for w in ws))
+            out.append(LayoutBox("ListItem", rect, b.confidence, ws))
+    return out
 
 
 def refined_tables(page: pymupdf.Page) -> list[Any]:

@@ -109,6 +109,8 @@ def text_lines(words: list[Word]) -> list[Line]:
             lines[best].words.append(w)
             y0, y1 = tops[best]
             tops[best] = (min(y0, w[1]), max(y1, w[3]))
+    for ln in lines:
+        ln.words.sort(key=lambda w: w[0])
     lines.sort(key=lambda ln: ln.rect[1])
     return lines
 

@@ -10,7 +10,8 @@ import pymupdf
 import pytest
 
 from tasks_app.engine import MemorySink, ocr, parse_document
-from tasks_app.engine.layout import LayoutBox, _join_lead_lines, _text_not_pictures, page_words
+from tasks_app.engine.content import render
+from tasks_app.engine.layout import LayoutBox, _join_lead_lines, _split_list_items, _text_not_pictures, page_words
 
 from .conftest import options
 
@@ -203,3 +204,53 @@ def test_docling_qr_bill_photo_reads_its_item_table_and_address():
     assert any(t.startswith("Ms Pia Rutschmann Marktgasse 28") for t in texts)
     # The QR code is the picture left, with no words in it.
     assert [s.content for s in by_type["Picture"]] == [""]
+
+
+def _list_page(bullets: list[str], items: list[list[str]]) -> tuple[pymupdf.Page, list]:
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    y = 100
+    for bullet, lines in zip(bullets, items, strict=True):
+        for k, text in enumerate(lines):
+            x = 72 if k == 0 else 84  # wrapped lines indented under the item's text
+            page.insert_text((x, y), f"{bullet}{text}" if k == 0 else text, fontsize=10)
+            y += 13
+    return page, page_words(page)
+
+
+def test_a_list_item_box_holding_several_items_is_split_per_item():
+    items = [
+        ["Database performance and scalability"],
+        ["Advanced SQL knowledge and skills transfer, with a", "3.5 day workshop on site"],
+        ["Business intelligence and analytics"],
+    ]
+    page, words = _list_page(["\u2022 ", "\u2022 ", "\u2022 "], items)
+    box = LayoutBox("ListItem", (60.0, 85.0, 400.0, 160.0), 0.7, list(words))
+
+    boxes = _split_list_items([box])
+
+    assert [b.segment_type for b in boxes] == ["ListItem"] * 3
+    # The bullet is a word of its own (Helvetica draws U+2022 as a middle dot); the words after it are the item's.
+    assert [" ".join(w[4] for w in b.words[1:]) for b in boxes] == [" ".join(lines) for lines in items]
+
+
+def test_bullets_the_font_gives_no_unicode_for_split_items_and_leave_their_text():
+    # A bullet glyph without a ToUnicode entry reads as U+FFFD, set against the word (redp5110 in docling's set).
+    words = [
+        (72.0, 90.0, 220.0, 101.0, "\ufffd\ufffdDatabase", 0, 0, 0),
+        (225.0, 90.0, 300.0, 101.0, "performance", 0, 0, 1),
+        (72.0, 103.0, 220.0, 114.0, "\ufffd\ufffdQuery/400", 0, 1, 0),
+        (225.0, 103.0, 300.0, 114.0, "modernization", 0, 1, 1),
+    ]
+    boxes = _split_list_items([LayoutBox("ListItem", (70.0, 88.0, 302.0, 116.0), 0.7, words)])
+
+    assert [len(b.words) for b in boxes] == [2, 2]
+    html, md = render("ListItem", "\ufffd\ufffdDatabase performance")
+    assert (html, md) == ("<ul><li>Database performance</li></ul>", "- Database performance")
+
+
+def test_one_item_with_a_number_inside_its_text_stays_whole():
+    page, words = _list_page(["1. "], [["Ship the order within", "2. business days of payment"]])
+    # The wrapped line starts with "2." but is indented under the item's text: not a new item.
+    boxes = _split_list_items([LayoutBox("ListItem", (60.0, 85.0, 400.0, 120.0), 0.7, list(words))])
+    assert len(boxes) == 1
