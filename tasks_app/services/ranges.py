@@ -133,6 +133,7 @@ def range_process(*, task_id: str, index: int, job_id: str = "", worker: str = "
     sink = StorageSink(prefix=f"tasks/{task.pk}")
     watch = _RangeWatch(item, job_id)
     pages = range(item.first_page, item.stop_page)
+    last = False
     with row_pulse(TaskRange.objects.filter(pk=item.pk, status=RangeStatus.RUNNING, job_id=job_id), f"range {item.pk}"):
         try:
             with local_copy(document_key(task.pk), suffix=".pdf") as path:
@@ -157,10 +158,17 @@ def range_process(*, task_id: str, index: int, job_id: str = "", worker: str = "
             sink.delete_all()
             _task_fail(task.pk, INTERNAL_ERROR.format(ref=ref))
         else:
-            _range_done(item, engine.part_to_bytes(part), sink.keys, job_id)
+            last = _range_done(item, engine.part_to_bytes(part), sink.keys, job_id)
+    if last:
+        # The last range's worker merges at once, rather than sending the merge through the broker to whichever
+        # worker takes it next: one job fewer per document (the range path's cost on one worker is per job). A
+        # merge it does not finish is sent again by the stale sweep, as one sent as a message would be.
+        ranges_merge(task_id=str(item.task_id), job_id=job_id)
 
 
-def _range_done(item: TaskRange, part: bytes, keys: list[str], job_id: str) -> None:
+def _range_done(item: TaskRange, part: bytes, keys: list[str], job_id: str) -> bool:
+    """Store a finished range's part; True when it was the last range of a task still processing (whose merge
+    falls to the caller)."""
     with transaction.atomic():
         # One range end of a task at a time: exactly one of them sees no range left, and queues the merge.
         Task.objects.select_for_update().filter(pk=item.task_id).values_list("pk", flat=True).first()
@@ -176,15 +184,14 @@ def _range_done(item: TaskRange, part: bytes, keys: list[str], job_id: str) -> N
             and _all_ranges_done(item.task_id)
             and Task.objects.filter(pk=item.task_id, status=TaskStatus.PROCESSING).exists()
         )
-        if last:
-            job_send(MERGE_JOB, str(item.task_id))
         workspace_dispatch(item.workspace_id)  # this range's slot is free
     if not stored and TaskRange.objects.filter(pk=item.pk, status=RangeStatus.STOPPED).exists():
         # Its task ended (cancelled, failed) while this range ran its last pages: what it stored is not wanted. (A
         # range taken over by another attempt keeps its files: that attempt writes the same page images.)
         StorageSink(prefix=f"tasks/{item.task_id}", keys=keys).delete_all()
-        return
+        return False
     task_progress(item.task_id)
+    return bool(last)
 
 
 def _task_fail(task_id, message: str) -> None:

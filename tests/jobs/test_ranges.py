@@ -146,6 +146,9 @@ def test_a_long_document_goes_out_in_ranges_to_both_workers_and_merges_like_one_
     ]
     assert {r.worker for r in ranges} == {w.hostname for w in ranges_settings}  # both took ranges
     assert all(r.part is None for r in ranges)  # joined into the output, not kept twice
+    # The worker of the last range to finish merged at once, in that range's job (no merge message went out).
+    last = max(ranges, key=lambda r: r.finished_at)
+    assert task.merged_by == last.job_id != ""
 
     output = TaskOutput.objects.get(task=task)
     path = tmp_path / "single.pdf"
