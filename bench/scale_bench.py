@@ -328,11 +328,33 @@ def fairness(stack: Stack, batch_pages: int, small: Path, workdir: Path) -> None
         )
 
 
-def overhead(stack: Stack, repeat: int, small: Path, workdir: Path) -> None:
-    overhead_at(stack, repeat, small, make_born_digital(workdir / "ten.pdf", 10), (1, 2), "2", "5")
-    # At the default threshold: the shortest document the range path takes, in its default ranges, on one worker.
-    threshold = make_born_digital(workdir / "sixty-four.pdf", 64)
-    overhead_at(stack, repeat, small, threshold, (1,), "64", "25")
+def overhead(stack: Stack, repeat: int, small: Path, workdir: Path, sizes: set[int], counts: tuple[int, ...]) -> None:
+    if 10 in sizes:
+        overhead_at(stack, repeat, small, make_born_digital(workdir / "ten.pdf", 10), counts, "2", "5")
+    if 64 in sizes:
+        # At the default threshold: the shortest document the range path takes, in its default ranges, on one worker.
+        threshold = make_born_digital(workdir / "sixty-four.pdf", 64)
+        overhead_at(stack, repeat, small, threshold, (1,), "64", "25")
+
+
+BLOCKS = 2  # --overhead-blocks: single/ranges blocks alternate this many times (the machine's speed drifts)
+TIMELINE = False  # --overhead-timeline: each ranged task's ranges and merge, relative to its creation
+
+
+def print_timeline(ws) -> None:
+    from tasks_app.models import Task, TaskRange
+
+    task = Task.objects.filter(workspace=ws).order_by("-created_at").first()
+    created = task.created_at
+
+    def at(moment) -> str:
+        return f"{(moment - created).total_seconds():.2f}" if moment else "-"
+
+    parts = [
+        f"r{r.index} {at(r.started_at)}-{at(r.finished_at)}"
+        for r in TaskRange.objects.filter(task=task).order_by("index")
+    ]
+    print(f"    timeline: {' | '.join(parts)} | succeeded {at(task.finished_at)} s", flush=True)
 
 
 def overhead_at(stack, repeat, small, doc: Path, counts, least: str, size: str) -> None:
@@ -346,14 +368,17 @@ def overhead_at(stack, repeat, small, doc: Path, counts, least: str, size: str) 
     }
     for count in counts:
         times: dict[str, list[float]] = {mode: [] for mode in modes}
-        for _block in range(2):
+        for _block in range(BLOCKS):
             for mode, env in modes.items():
                 stack.flush()
                 workers = Workers(stack, count, {**env, "CHUNKR_WORKSPACE_MAX_JOBS": "0"})
                 try:
                     warm(stack, count, small)
                     ws = workspace(f"overhead-{mode}-{count}")
-                    times[mode] += [timed(ws, doc) for _ in range(repeat)]
+                    for _ in range(repeat):
+                        times[mode].append(timed(ws, doc))
+                        if TIMELINE and mode == "ranges":
+                            print_timeline(ws)
                 finally:
                     workers.stop()
         single, ranged = statistics.median(times["single"]), statistics.median(times["ranges"])
@@ -373,6 +398,10 @@ def main() -> int:
     parser.add_argument("--scan-pages", type=int, default=60)
     parser.add_argument("--batch-pages", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--overhead-pages", default="10,64", help="which overhead documents: 10 and/or 64 pages")
+    parser.add_argument("--overhead-workers", default="1,2", help="worker counts for the 10-page overhead")
+    parser.add_argument("--overhead-timeline", action="store_true", help="print each ranged task's timeline")
+    parser.add_argument("--overhead-blocks", type=int, default=2, help="alternate single/ranges blocks this often")
     parser.add_argument("--engine-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_child:
@@ -381,6 +410,8 @@ def main() -> int:
     if shutil.which("taskset") is None or len(cores()) < 2:
         raise SystemExit("needs taskset and two cores")
     only = set(args.only.split(","))
+    global TIMELINE, BLOCKS
+    TIMELINE, BLOCKS = args.overhead_timeline, args.overhead_blocks
     workdir = Path(tempfile.mkdtemp(prefix="chunkr-scale-"))
     stack = Stack(workdir)
     try:
@@ -396,7 +427,9 @@ def main() -> int:
         if "fairness" in only:
             fairness(stack, args.batch_pages, small, workdir)
         if "overhead" in only:
-            overhead(stack, args.repeat, small, workdir)
+            sizes = {int(n) for n in args.overhead_pages.split(",") if n}
+            counts = tuple(int(n) for n in args.overhead_workers.split(",") if n)
+            overhead(stack, args.repeat, small, workdir, sizes, counts)
     finally:
         stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
