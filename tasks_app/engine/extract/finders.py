@@ -353,46 +353,120 @@ _ADDR_STOP = re.compile(
     r"www|http|bill|table|order|counter|member|slip|check|roc|document|reg\.?\s*no|company\s*no|no\.?\s*:)\b|@",
     re.I,
 )
-_REG_LINE = re.compile(r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b", re.I)
+_REG_LINE = re.compile(
+    r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b"
+    r"|^[a-z]{1,4}\.?\s*no\.?\s*:?\s*\(?[\w-]*\d{4,}[\w-]*\)?$",  # 'BR No.: (124525-H)'
+    re.I,
+)
 _POSTCODE = re.compile(r"\b\d{5}\b")
+# A five-digit number after 'LOT', 'NO', 'P.T.' or '#' numbers a plot or a unit ('LOT P.T. 33198'), not a postcode.
+_POSTCODE_PLACE = re.compile(
+    r"(?<!\d)(?<![#\-/])(?<!\blot\s)(?<!\bno\s)(?<!\bno\.\s)(?<!\bp\.t\.\s)(?<!\bpt\s)\d{5}\b", re.I
+)
 _POSTCODE_CITY = re.compile(r"^\d{4,5}\s+[^\W\d]{3,}")  # '15000 KHEMISSET', '10115 Berlin': not a registration number
 # 'GST/TAX NO: 000988880896', 'GST ID: …', 'SST REG NO …': between a shop's name and its address on many receipts
 _TAX_ID_LINE = re.compile(r"^\W*(?:gst|sst|vat|tax|gst\s*/\s*tax)\b[^:]{0,20}:?\s*[\w-]*\d{6,}", re.I)
+# A telephone number ('03-3271 9872', '+603-3362 4137', '016-5498845'), whatever OCR made of its label ('Te1', 'lel').
+_PHONE = re.compile(r"(?<![\w/.-])(?:\+?\d{2,3}[-\s]?)?\(?0\d{1,3}\)?-\s?\d{3,4}[\s-]?\d{3,5}(?![\w/-])|\+\d{6,}")
+# Where the shop's contact details start on the address's own line ('... Johor. Tel No.: 07-387 3322').
+_CONTACT_AT = re.compile(r"\s(?:te[l1]|tel\.?\s*no|phone|fax|h/?p|e-?mail)\b\.?\s*(?:no\.?\s*)?:", re.I)
+# 'Pay By: CASH', 'Order : 17': a label and its value, not an address line ('NO: G3', 'LOT NO.: 4F-27' are).
+_LABEL_LINE = re.compile(r"^(?!\s*(?:lot|no|unit|blk|block|suite)\b)[^\W\d][\w\s./#]{0,24}?\s?:", re.I)
+# Street, building and district words (several languages): a line naming a mall or a street before the numbered
+# address line belongs to the address ('GUARDIAN GIANT BREM MALL' / 'G-19 LEVEL G').
+_ADDR_WORDS = re.compile(
+    r"\b(jalan|jln|lorong|lrg|persiaran|lebuh|lebuhraya|taman|tmn|kampung|kg|bandar|kawasan|seksyen|mukim|"
+    r"mall|plaza|centre|center|complex|kompleks|menara|wisma|bangunan|building|tower|arcade|village|square|"
+    r"street|road|avenue|lane|boulevard|highway|drive|floor|level|suite|unit|block|blk|lot|"
+    r"strasse|straße|weg|platz|rue|avenida|calle|via|autoroute|route)\b",
+    re.I,
+)
 
 
-def address_block(lines: list[Line], after: Line | None) -> list[Line]:
-    """The lines of a postal address under the issuer's name: to a phone/tax/date line, a postcode line closing it."""
+def _addr_end(text: str) -> bool:
+    """A postcode line ends the address (a lone state or country word may still follow)."""
+    return bool(_POSTCODE_PLACE.search(text)) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",."))
+
+
+# A country's name is an address's last part: nothing after it belongs to the address.
+_COUNTRY_END = re.compile(
+    r"\b(malaysia|singapore|indonesia|thailand|philippines|vietnam|brunei|china|hong kong|taiwan|japan|korea|india|"
+    r"australia|new zealand|united kingdom|uk|ireland|usa|u\.s\.a|united states|canada|mexico|brazil|germany|"
+    r"deutschland|france|belgique|belgium|belgi[eë]|nederland|netherlands|luxembourg|schweiz|suisse|switzerland|"
+    r"[öo]sterreich|austria|espa[ñn]a|spain|italia|italy|portugal|maroc|morocco)\W*$",
+    re.I,
+)
+
+
+def _addr_tail(ln: Line) -> bool:
+    """A line the address may run on to after its postcode line: a state, a second postcode and town, a branch."""
+    text = ln.text.strip()
+    if _ADDR_STOP.search(text) or _is_doc_word(text) or parse_date(text, None) is not None or ":" in text:
+        return False
+    if _PHONE.search(text):
+        return False
+    return len(ln.words) <= 4 and _letters(text) >= 0.5
+
+
+def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
+    """The lines of a postal address under the issuer's name: to a phone/tax/date line, a postcode line closing it.
+
+    Each line's words, a line cut where the shop's telephone starts on it."""
     start = lines.index(after) + 1 if after is not None and after in lines else 0
-    block: list[Line] = []
+    block: list[list[Word]] = []
+    pending: Line | None = None  # a street or building line with no number, kept if the numbered address follows
+    closed = False
     for ln in lines[start : start + 10]:
         text = ln.text
+        if closed:
+            if _COUNTRY_END.search(joined(block[-1])[0]) or not _addr_tail(ln):
+                break
+            block.append(list(ln.words))
+            break
         if not block and (
             (_REG_LINE.search(text.strip()) and not _POSTCODE_CITY.match(text.strip()))
             or LEGAL_FORM.search(text.rstrip(" .,"))
             or _TAX_ID_LINE.search(text)
         ):
+            pending = None
             continue  # the company's registration or tax number, or its legal name under its trading name
         if not block and parse_date(text.strip(), None) is not None:
             continue  # the date printed beside or under the name, before the address ('05 Mar 2018 18:24')
-        if _ADDR_STOP.search(text) or _is_doc_word(text) or parse_date(text.strip(), None) is not None:
+        cut = _CONTACT_AT.search(" " + text)
+        if block and cut is not None and cut.start() > 0:
+            words = list(ln.words)
+            joined_text, starts = joined(words)
+            keep = span_words(words, starts, 0, cut.start() - 1)
+            if keep:
+                block.append(keep)
+            break
+        if (
+            _ADDR_STOP.search(text)
+            or _is_doc_word(text)
+            or parse_date(text.strip(), None) is not None
+            or _PHONE.search(text)
+            or _LABEL_LINE.search(text)
+        ):
             break
         if _letters(text) < 0.2 and not _POSTCODE.search(text):
             break  # a number, not an address line ('109, SS21/1A,' is 0.25 letters)
         if not block and not re.search(r"\d", text):
-            continue  # a branch or trade name under the company ('BISTRO & CAFE'): an address has numbers
-        block.append(ln)
+            # A branch or trade name under the company ('BISTRO & CAFE'): an address has numbers. A mall's or a
+            # street's name may head the numbered lines, though.
+            pending = ln if _ADDR_WORDS.search(text) else None
+            continue
+        if not block and pending is not None:
+            block.append(list(pending.words))
+        block.append(list(ln.words))
         if len(block) >= 6:
             break
-        if _POSTCODE.search(text) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",.")):
-            nxt = lines[lines.index(ln) + 1] if lines.index(ln) + 1 < len(lines) else None
-            if (
-                nxt is None
-                or len(nxt.words) > 1
-                or re.search(r"\d", nxt.text)
-                or _ADDR_STOP.search(nxt.text)
-                or _is_doc_word(nxt.text)
-            ):
-                break  # a postcode line ends the address; only a lone state or country word may follow
+        if _addr_end(text):
+            closed = True
+    if pending is not None and len(block) > 1 and block[0][0] is pending.words[0]:
+        # A district's name over the address that its last line prints again is a heading: 'BANDAR BARU X' /
+        # 'NO 15 JALAN ...' / 'BANDAR BARU X'.
+        if any(normalize(joined(ws)[0]) == normalize(pending.text) for ws in block[1:]):
+            block = block[1:]
     return block
 
 
@@ -770,10 +844,12 @@ class DocEvidence:
                 return self._typed(Found(_clean_party(ln.text), list(ln.words), evidence=ev), node, ev)
         if kind == "address":
             got = company_line(self.head, top=True)
-            block = address_block(self.head, got[0] if got else None)
+            # The address under the name; else the first one in the head (a trading name and its address printed
+            # above the legal name: 'Owned by: XYZ SDN BHD').
+            block = address_block(self.head, got[0] if got else None) or address_block(self.head, None)
             if block:
-                words = [w for ln in block for w in ln.words]
-                return self._typed(Found(" ".join(ln.text for ln in block), words, evidence="address-block"), node,
+                words = [w for ws in block for w in ws]
+                return self._typed(Found(" ".join(w.text for w in words), words, evidence="address-block"), node,
                                    "address-block")  # fmt: skip
         if kind == "doc_number" and self.title is not None:
             return self._typed(self.title.number, node, "title-number")
