@@ -261,7 +261,33 @@ def _is_doc_word(text: str) -> bool:
     return norm in _DOC_WORDS or _DOC_WORDS_GLUED.fullmatch(norm.replace(" ", "")) is not None
 
 
-_REG_NO = re.compile(r"\s*[\(\[][^()]*\d[^()]*[\)\]]\s*$")  # "(417940-M)": a registration number after the name
+# "(417940-M)", "822737-X": a registration number after the name
+_REG_NO = re.compile(r"\s*(?:[\(\[][^()]*\d[^()]*[\)\]]|\b(?=[0-9A-Z]*\d)[0-9A-Z]{5,}-[A-Z]\b)[\s.,;]*$")
+# A registration number on a line of its own, under the name it registers: '(0005583085-K)', '(1179227A)'.
+_REG_ONLY = re.compile(
+    r"^[\(\[]?\s*(?:co\.?\s*(?:reg\.?|no\.?)\s*:?\s*)?(?=[\w-]*\d{5})[0-9A-Z-]{5,14}\s*[\)\]]?$", re.I
+)
+
+
+def _name_part(text: str) -> float:
+    """Letters among the letters and digits ('MR. D.I.Y. (M)' is all letters, whatever its stops and brackets)."""
+    letters = sum(c.isalpha() for c in text)
+    return letters / max(1, letters + sum(c.isdigit() for c in text))
+
+
+# What OCR makes of a Malaysian legal form's letters ('SON BHD', 'Sdh Bhd', '5/B'), mended on OCR'd names only.
+_LEGAL_OCR = (
+    (re.compile(r"\b([S5])[O0]N(\.?\s*)(B[HN]D\.?)$", re.I), lambda m: f"{m.group(1)}DN{m.group(2)}{m.group(3)}"),
+    (re.compile(r"\b(S)dh(\.?\s*Bhd\.?)$"), lambda m: f"{m.group(1)}dn{m.group(2)}"),
+    (re.compile(r"(?<=\s)5/B$"), lambda m: "S/B"),
+)
+
+
+def mend_legal_form(name: str) -> str:
+    """'MOONLIGHT CAKE HOUSE SON BHD' -> '... SDN BHD', '99 SPEED MART 5/B' -> '... S/B': the legal form at the end."""
+    for pattern, repl in _LEGAL_OCR:
+        name = pattern.sub(repl, name)
+    return re.sub(r"\b5(DN\.?\s*BHD)", r"S\1", name)
 
 
 _LEGAL_REST = re.compile(r"(?:(?:co|company|&|and|\(m\)|\(malaysia\))\.?\s*)*", re.I)
@@ -280,7 +306,7 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
         for ln in head[:8]
         if (m := LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,")))
         and len(ln.words) <= 8
-        and _letters(ln.text[: m.start()]) > 0.5
+        and _name_part(ln.text[: m.start()]) > 0.5
         and len(ln.text[: m.start()].strip()) >= 2
     ]
     for at, ln in enumerate(lines[1:10], start=1):
@@ -299,12 +325,25 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
     if legal:
         ln = legal[0]
         at = lines.index(ln)
-        if at > 0 and ln.text.count(")") > ln.text.count("(") and lines[at - 1].text.count("(") > 0:
-            # "AIK HUAT HARDWARE ENTERPRISE (SETIA" / "ALAM) SDN BHD": a name broken over two lines
+        words, phrases = list(ln.words), list(ln.phrases)
+        while at > 0:
+            # A name broken over lines: "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA" / "ALAM) SDN BHD": a bracket
+            # closed that the line above opened, or a line that starts with a legal form's word ('ENTERPRISE').
             prev = lines[at - 1]
-            return Line(prev.index, prev.page, [*prev.words, *ln.words], [*prev.phrases, *ln.phrases]), "company-legal"
-        return ln, "company-legal"
+            broken = ln.text.count(")") > ln.text.count("(") and prev.text.count("(") > prev.text.count(")")
+            first = LEGAL_FORM.match(" " + words[0].text.rstrip(".,")) is not None
+            if not (broken or first) or prev not in head or re.search(r"\d", prev.text) or prev in legal:
+                break
+            if first and len(prev.words) > 5:
+                break
+            words, phrases, at = [*prev.words, *words], [*prev.phrases, *phrases], at - 1
+            ln = prev
+        return Line(ln.index, ln.page, words, phrases), "company-legal"
     if head and top:
+        # A line with its registration number printed under it is the company's name, whatever is printed above it.
+        for at, ln in enumerate(lines[:6]):
+            if ln in head and at + 1 < len(lines) and _REG_ONLY.match(lines[at + 1].text.strip()):
+                return ln, "company-first"
         return head[0], "company-first"
     return None
 
@@ -468,6 +507,43 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
         if any(normalize(joined(ws)[0]) == normalize(pending.text) for ws in block[1:]):
             block = block[1:]
     return block
+
+
+_PUNCT_ONLY = re.compile(r"^[,.;:]+$")
+_DIGIT_O = re.compile(r"^(?=(?:\D*\d){2})[\dOo]*[Oo][\dOo]*[,.]?$")  # '4380O', '29O,': an O among digits
+_POSTCODE_D = re.compile(r"^\d{4}D[,.]?$")  # '4600D': a five-digit postcode whose last 0 OCR read as D
+_ABBREV_DOT = re.compile(r"^(?:[^\W\d]{1,3}|(?:\w\.)+\w?|\d+[a-z]{2})\.$", re.I)  # 'NO.', 'JLN.', 'P.T.', 'D.E.'
+
+
+def address_text(words: list[Word]) -> str:
+    """The address's words as printed, joined with spaces, with what OCR does to them mended.
+
+    A lone comma or full stop joins the word before it ('BALAKONG , 43300'); on words OCR read, an O among
+    digits is a 0 ('4380O', '29O'), as is a postcode's last D ('4600D'), and a full stop inside the address after
+    a word that is no abbreviation is the comma OCR misread ('TAMAN SEGAR. 56100', '9. JALAN')."""
+    out: list[str] = []
+    for i, w in enumerate(words):
+        text = w.text
+        if out and _PUNCT_ONLY.match(text):
+            out[-1] += text
+            continue
+        if w.ocr:
+            if _DIGIT_O.match(text) or _POSTCODE_D.match(text):
+                text = text[:-1].translate(_TO_ZERO) + (text[-1] if text[-1] in ",." else text[-1].translate(_TO_ZERO))
+            last = i == len(words) - 1 or all(_PUNCT_ONLY.match(v.text) for v in words[i + 1 :])
+            # The town after a postcode may end a first address with its full stop ('10300 Penang.' / '10400 ...').
+            town = (
+                i + 1 < len(words)
+                and words[i + 1].line != w.line
+                and any(_POSTCODE_PLACE.search(v.text) for v in words[: i + 1] if v.line == w.line)
+            )
+            if not last and not town and text.endswith(".") and not text.endswith("..") and not _ABBREV_DOT.match(text):
+                text = text[:-1] + ","
+        out.append(text)
+    return " ".join(out)
+
+
+_TO_ZERO = str.maketrans({"O": "0", "o": "0", "D": "0"})
 
 
 # ---------------------------------------------------------------- contract clauses
@@ -829,7 +905,10 @@ class DocEvidence:
                 cut = _REG_NO.search(text)
                 if cut is not None and cut.start() > 0:
                     words = span_words(words, starts, 0, cut.start())
-                return self._typed(Found(_clean_party(" ".join(w.text for w in words)), words, evidence=ev), node, ev)
+                name = _clean_party(" ".join(w.text for w in words))
+                if any(w.ocr for w in words):
+                    name = mend_legal_form(name)
+                return self._typed(Found(name, words, evidence=ev), node, ev)
             hits = [*self.orgs, *self.last_orgs]
             if hits:
                 counts: dict[str, int] = {}
@@ -849,8 +928,11 @@ class DocEvidence:
             block = address_block(self.head, got[0] if got else None) or address_block(self.head, None)
             if block:
                 words = [w for ws in block for w in ws]
-                return self._typed(Found(" ".join(w.text for w in words), words, evidence="address-block"), node,
-                                   "address-block")  # fmt: skip
+                text = address_text(words)
+                typed = self._typed(Found(text, words, evidence="address-block"), node, "address-block")
+                if typed is not None and isinstance(typed.value, str) and not node.fmt:
+                    typed.value = text.strip()  # as printed, a trailing comma too (the references keep it)
+                return typed
         if kind == "doc_number" and self.title is not None:
             return self._typed(self.title.number, node, "title-number")
         issue = "issue_date" in hint.concepts or "issue" in (node.description or "").lower()
