@@ -163,7 +163,7 @@ _AMOUNT = re.compile(r"^[-(]?(?:RM|\$|€|£|EUR|USD|GBP)?[-(]?\d{1,3}(?:[.,' ]\
 _TOTAL_WORDS = re.compile(
     r"\b(total|grand total|amount due|balance due|amount payable|brutto|gesamtbetrag|gesamtsumme|endbetrag|"
     r"zahlbetrag|rechnungsbetrag|rechnungssumme|ttc|net a payer|totaal|te betalen|montant total|nett total|"
-    r"net total|rounded|payable|summe|endsumme|gesamt|total general)\b"
+    r"net total|rounded|payable|summe|endsumme|gesamt|total general|rounding)\b"
 )
 _NOT_TOTAL = re.compile(
     r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
@@ -178,6 +178,28 @@ class _Total:
     value: float
     words: list[Word]
     order: int
+    rounding: bool = False  # labelled 'Rounding' alone: the rounded total, or the adjustment itself ('0.01')
+
+
+def _beside(lines: list[Line], at: int) -> list[Word] | None:
+    """The amount of a label line that has none, when OCR put it on a line of its own just above or below (a skewed
+    receipt): an amount-only line next to it, to its right, overlapping it in height."""
+    ln = lines[at]
+    best: tuple[float, list[Word]] | None = None
+    for k in (at - 1, at + 1):
+        if not 0 <= k < len(lines):
+            continue
+        other = lines[k]
+        amt = _line_amount(other)
+        if amt is None or amt[0] is not other.words[0] or amt[-1] is not other.words[-1]:
+            continue
+        if other.page != ln.page or amt[0].x0 < ln.words[-1].x0:
+            continue
+        slack = 0.5 * max(ln.height, other.height)
+        off = abs((other.y0 + other.y1) - (ln.y0 + ln.y1)) / 2
+        if other.y0 <= ln.y1 + slack and other.y1 >= ln.y0 - slack and (best is None or off < best[0]):
+            best = (off, amt)
+    return best[1] if best else None
 
 
 def _line_amount(ln: Line) -> list[Word] | None:
@@ -197,14 +219,19 @@ def _line_amount(ln: Line) -> list[Word] | None:
 def totals(page: Page) -> list[_Total]:
     """Amounts on lines whose words say total (multilingual), not a subtotal, a tax or a tendered amount."""
     out = []
-    for ln in page.lines:
-        head = normalize(" ".join(w.text for w in ln.words[:-1]))
-        if not _TOTAL_WORDS.search(head):
+    for at, ln in enumerate(page.lines):
+        if not _TOTAL_WORDS.search(normalize(ln.text)):
             continue
         amt = _line_amount(ln)
-        if amt is None or amt[0] in ln.words[:1]:
+        if amt is None:
+            amt = _beside(page.lines, at)
+            label = normalize(ln.text)
+        else:
+            if amt[0] in ln.words[:1]:
+                continue
+            label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
+        if amt is None:
             continue
-        label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
         if not _TOTAL_WORDS.search(label):
             continue
         bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
@@ -212,7 +239,9 @@ def totals(page: Page) -> list[_Total]:
         if value is None:
             continue
         rank = 0.5 if bad else 1.25 if re.search(r"\bround", label) else 1.0
-        out.append(_Total(rank, value, amt, amt[0].order))
+        out.append(
+            _Total(rank, value, amt, amt[0].order, rounding=not _TOTAL_WORDS.search(label.replace("rounding", "")))
+        )
     return out
 
 
@@ -858,10 +887,13 @@ class DocEvidence:
     def resolve(self, hint: Hint, f: Field) -> Found | None:
         node = f.node
         kind = hint.kind
-        if kind == "total" and self.totals:
+        # A 'Rounding' line's amount far under the other totals is the adjustment, not the rounded total.
+        others = max((abs(t.value) for t in self.totals if not t.rounding), default=0.0)
+        kept = [t for t in self.totals if not t.rounding or others > 0 and abs(t.value) >= 0.5 * others]
+        if kind == "total" and kept:
             # The best-ranked total lines; of those near the largest amount, the last (after a rounding line).
-            rank = max(t.rank for t in self.totals)
-            top = [t for t in self.totals if t.rank == rank]
+            rank = max(t.rank for t in kept)
+            top = [t for t in kept if t.rank == rank]
             largest = max(abs(t.value) for t in top)
             best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
             if hint.position == "end" or best.rank >= 1.0:
