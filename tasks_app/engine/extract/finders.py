@@ -783,8 +783,9 @@ def parties(words: list[Word]) -> Found | None:
 DATE_SPAN = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+(?:day\s+of\s+|of\s+)?[A-Za-zéûä]+\.?,?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|"
     r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b"
-    # a date OCR ran into its time ('21-03-201813:29:51'): four-digit years only, two would be ambiguous
-    r"|\b\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}(?=\d{1,2}:\d{2})",
+    # a date OCR ran into its time ('21-03-201813:29:51') or the next label ('21/05/2018Time:'): four-digit years
+    # only, two would be ambiguous
+    r"|\b\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}(?=\d{1,2}:\d{2}|[A-Za-z])",
     re.I,
 )
 _EFFECTIVE = re.compile(
@@ -808,6 +809,10 @@ def dates_in(words: list[Word], day_first: bool | None, first_page: bool) -> lis
     out = []
     for m in DATE_SPAN.finditer(text):
         printed = m.group(0).rstrip(".,")
+        if re.match(r"[./\-]\d", text[m.start() + len(printed) : m.start() + len(printed) + 2]) or re.search(
+            r"\d[./\-]$", text[: m.start()]
+        ):
+            continue  # part of a longer run of numbers: a phone number ('05.22.95.66.66'), a code
         parsed = parse_date(printed, day_first)
         if parsed is None:
             continue
