@@ -172,6 +172,9 @@ _NOT_TOTAL = re.compile(
 )
 
 
+_CURRENCY_WORDS = frozenset({"RM", "$", "€", "£", "EUR", "USD", "GBP", "-"})
+
+
 @dataclass(slots=True)
 class _Total:
     rank: float
@@ -191,8 +194,10 @@ def _beside(lines: list[Line], at: int) -> list[Word] | None:
             continue
         other = lines[k]
         amt = _line_amount(other)
-        if amt is None or amt[0] is not other.words[0] or amt[-1] is not other.words[-1]:
+        if amt is None or amt[-1] is not other.words[-1]:
             continue
+        if any(w.text.upper() not in _CURRENCY_WORDS for w in other.words[: other.words.index(amt[0])]):
+            continue  # an amount-only line ('RM 15.40')
         if other.page != ln.page or amt[0].x0 < ln.words[-1].x0:
             continue
         slack = 0.5 * max(ln.height, other.height)
@@ -234,7 +239,10 @@ def totals(page: Page) -> list[_Total]:
             continue
         if not _TOTAL_WORDS.search(label):
             continue
-        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
+        # 'Total 6% supplies: 69.36': a total per tax rate is a breakdown, not the total paid
+        bad = bool(_NOT_TOTAL.search(label) or re.search(r"\d\s?%", ln.text)) and not re.search(
+            r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label
+        )
         value = parse_number(" ".join(w.text for w in amt).replace("RM", ""))
         if value is None:
             continue
@@ -313,9 +321,16 @@ _LEGAL_OCR = (
 
 
 def mend_legal_form(name: str) -> str:
-    """'MOONLIGHT CAKE HOUSE SON BHD' -> '... SDN BHD', '99 SPEED MART 5/B' -> '... S/B': the legal form at the end."""
+    """'MOONLIGHT CAKE HOUSE SON BHD' -> '... SDN BHD', '99 SPEED MART 5/B' -> '... S/B': the legal form at the end.
+
+    Brackets too: a space OCR lost around them ('BAKERIES (KL)SDN BHD', 'ENTERPRISE(SETIA'), and a closing one read
+    as a brace ('BEMED (SP}')."""
     for pattern, repl in _LEGAL_OCR:
         name = pattern.sub(repl, name)
+    if name.count("(") > name.count(")") and name.count("}") == name.count("(") - name.count(")"):
+        name = name.replace("}", ")")
+    name = re.sub(r"(?<=[^\W\d_])\((?=[^\W\d_])", " (", name)
+    name = re.sub(r"(?<=[^\W\d_])\)(?=[^\W\d_])", ") ", name)
     return re.sub(r"\b5(DN\.?\s*BHD)", r"S\1", name)
 
 
@@ -360,7 +375,8 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
             # closed that the line above opened, or a line that starts with a legal form's word ('ENTERPRISE').
             prev = lines[at - 1]
             broken = ln.text.count(")") > ln.text.count("(") and prev.text.count("(") > prev.text.count(")")
-            first = LEGAL_FORM.match(" " + words[0].text.rstrip(".,")) is not None
+            lead = re.match(r"[^\W\d_]+", words[0].text)  # 'ENTERPRISE(SETIA': its first word
+            first = lead is not None and LEGAL_FORM.match(" " + lead.group(0)) is not None
             if not (broken or first) or prev not in head or re.search(r"\d", prev.text) or prev in legal:
                 break
             if first and len(prev.words) > 5:
@@ -542,6 +558,10 @@ _PUNCT_ONLY = re.compile(r"^[,.;:]+$")
 _DIGIT_O = re.compile(r"^(?=(?:\D*\d){2})[\dOo]*[Oo][\dOo]*[,.]?$")  # '4380O', '29O,': an O among digits
 _POSTCODE_D = re.compile(r"^\d{4}D[,.]?$")  # '4600D': a five-digit postcode whose last 0 OCR read as D
 _ABBREV_DOT = re.compile(r"^(?:[^\W\d]{1,3}|(?:\w\.)+\w?|\d+[a-z]{2})\.$", re.I)  # 'NO.', 'JLN.', 'P.T.', 'D.E.'
+_ROMAN_DOT = re.compile(r"^[IVX]{1,4}\.$")  # 'WISMA UOA II.': a numeral, not an abbreviation
+# 'Leve1', 'Ma11': l read as 1 in a word with small letters (not 'No1', a number sign and its number)
+_ONES_IN_WORD = re.compile(r"^(?=.*[a-z])(?:[A-Za-z]{3,}1|[A-Za-z]+11|[A-Za-z]+1[A-Za-z])[A-Za-z1]*[,.]?$")
+_UNIT_O = re.compile(r"^[A-Z]{1,2}\d+O[,.]?$")  # 'G3O': a unit number ending in 0
 
 
 def address_text(words: list[Word]) -> str:
@@ -549,7 +569,8 @@ def address_text(words: list[Word]) -> str:
 
     A lone comma or full stop joins the word before it ('BALAKONG , 43300'); on words OCR read, an O among
     digits is a 0 ('4380O', '29O'), as is a postcode's last D ('4600D'), and a full stop inside the address after
-    a word that is no abbreviation is the comma OCR misread ('TAMAN SEGAR. 56100', '9. JALAN')."""
+    a word that is no abbreviation is the comma OCR misread ('TAMAN SEGAR. 56100', '9. JALAN'). A 1 among a
+    word's small letters is an l ('Leve1', 'Ma11') and a unit number's last O a 0 ('G3O')."""
     out: list[str] = []
     for i, w in enumerate(words):
         text = w.text
@@ -559,6 +580,10 @@ def address_text(words: list[Word]) -> str:
         if w.ocr:
             if _DIGIT_O.match(text) or _POSTCODE_D.match(text):
                 text = text[:-1].translate(_TO_ZERO) + (text[-1] if text[-1] in ",." else text[-1].translate(_TO_ZERO))
+            elif _UNIT_O.match(text):
+                text = re.sub(r"O(?=[,.]?$)", "0", text)
+            elif _ONES_IN_WORD.match(text):
+                text = text.replace("1", "l")
             last = i == len(words) - 1 or all(_PUNCT_ONLY.match(v.text) for v in words[i + 1 :])
             # The town after a postcode may end a first address with its full stop ('10300 Penang.' / '10400 ...').
             town = (
@@ -566,7 +591,13 @@ def address_text(words: list[Word]) -> str:
                 and words[i + 1].line != w.line
                 and any(_POSTCODE_PLACE.search(v.text) for v in words[: i + 1] if v.line == w.line)
             )
-            if not last and not town and text.endswith(".") and not text.endswith("..") and not _ABBREV_DOT.match(text):
+            if (
+                not last
+                and not town
+                and text.endswith(".")
+                and not text.endswith("..")
+                and (not _ABBREV_DOT.match(text) or _ROMAN_DOT.match(text))
+            ):
                 text = text[:-1] + ","
         out.append(text)
     return " ".join(out)
