@@ -467,6 +467,9 @@ _ADDR_WORDS = re.compile(
 )
 
 
+_HOUSE_NO = re.compile(r"^\W*(?:no\.?:?\s*)?[\w-]*\d[\w/-]*\s*,", re.I)  # '109, SS21/1A,', 'No. 8,'
+
+
 def _addr_end(text: str) -> bool:
     """A postcode line ends the address (a lone state or country word may still follow)."""
     return bool(_POSTCODE_PLACE.search(text)) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",."))
@@ -551,6 +554,10 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
         # 'NO 15 JALAN ...' / 'BANDAR BARU X'.
         if any(normalize(joined(ws)[0]) == normalize(pending.text) for ws in block[1:]):
             block = block[1:]
+    if not any(
+        _POSTCODE.search(t) or _ADDR_WORDS.search(t) or _HOUSE_NO.match(t) for t in (joined(ws)[0] for ws in block)
+    ):
+        return []  # no postcode, street word or house number: item lines ('TEA 4.50'), not an address
     return block
 
 
