@@ -537,6 +537,8 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
             break
         if _letters(text) < 0.2 and not _POSTCODE.search(text):
             break  # a number, not an address line ('109, SS21/1A,' is 0.25 letters)
+        if block and _AMOUNT.match(ln.words[-1].text) and re.search(r"[.,]\d{2}\)?$", ln.words[-1].text):
+            break  # an item and its price ('TEA 24.00')
         if not block and not re.search(r"\d", text):
             # A branch or trade name under the company ('BISTRO & CAFE'): an address has numbers. A mall's or a
             # street's name may head the numbered lines, though.
