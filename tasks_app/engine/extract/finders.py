@@ -207,11 +207,14 @@ def _beside(lines: list[Line], at: int) -> list[Word] | None:
     return best[1] if best else None
 
 
+_OCR_HYPHEN_AMOUNT = re.compile(r"^\d{1,4}-\d{2}$")  # '19-80': OCR's hyphen for a decimal point
+
+
 def _line_amount(ln: Line) -> list[Word] | None:
     ws = ln.words
     for i in range(len(ws) - 1, -1, -1):
         t = ws[i].text
-        if _AMOUNT.match(t):
+        if _AMOUNT.match(t) or ws[i].ocr and _OCR_HYPHEN_AMOUNT.match(t):
             j = i
             if j > 0 and ws[j - 1].text.upper() in ("RM", "$", "€", "£", "EUR", "USD", "GBP", "-"):
                 j -= 1
@@ -243,7 +246,10 @@ def totals(page: Page) -> list[_Total]:
         bad = bool(_NOT_TOTAL.search(label) or re.search(r"\d\s?%", ln.text)) and not re.search(
             r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label
         )
-        value = parse_number(" ".join(w.text for w in amt).replace("RM", ""))
+        printed = " ".join(w.text for w in amt)
+        if _OCR_HYPHEN_AMOUNT.match(printed):
+            printed = printed.replace("-", ".")
+        value = parse_number(printed.replace("RM", ""))
         if value is None:
             continue
         rank = 0.5 if bad else 1.25 if re.search(r"\bround", label) else 1.0
@@ -932,9 +938,10 @@ class DocEvidence:
     def resolve(self, hint: Hint, f: Field) -> Found | None:
         node = f.node
         kind = hint.kind
-        # A 'Rounding' line's amount far under the other totals is the adjustment, not the rounded total.
+        # A 'Rounding' line's amount under one (a cent or two) or far under the other totals is the adjustment, not
+        # the rounded total.
         others = max((abs(t.value) for t in self.totals if not t.rounding), default=0.0)
-        kept = [t for t in self.totals if not t.rounding or others > 0 and abs(t.value) >= 0.5 * others]
+        kept = [t for t in self.totals if not t.rounding or abs(t.value) >= max(1.0, 0.5 * others)]
         if kind == "total" and kept:
             # The best-ranked total lines; of those near the largest amount, the last (after a rounding line).
             rank = max(t.rank for t in kept)
@@ -943,6 +950,8 @@ class DocEvidence:
             best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
             if hint.position == "end" or best.rank >= 1.0:
                 text = " ".join(w.text for w in best.words)
+                if _OCR_HYPHEN_AMOUNT.match(text):
+                    text = text.replace("-", ".")
                 value: Any = best.value if node.kind in ("number", "integer") else text.replace("RM", "").strip()
                 return Found(value, best.words, evidence="total-block")
         if kind == "rate" and self.rates:

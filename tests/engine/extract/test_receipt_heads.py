@@ -229,6 +229,21 @@ def test_a_rounding_line_gives_the_total_paid_and_a_rate_breakdown_does_not(tmp_
         assert _cited(body, "total").endswith(total)
 
 
+def test_a_rounding_line_alone_and_a_total_with_ocrs_hyphen_for_its_point(tmp_path, parse):
+    head = ["KEDAI MAJU SDN BHD", "NO 3, JALAN BESAR,"]
+    # The only total line OCR read as one is the rounded one ('TotalSales' ran together).
+    tail = [(200, 300, "TotalSales (Inclusive GST)"), (400, 300, "RM 52.08"), (200, 314, "Rounding Adjustment"),
+            (400, 314, "RM .02"), (200, 328, "Rounding"), (400, 328, "RM 52.10"), (200, 342, "CASH"),
+            (400, 342, "RM 60.00")]  # fmt: skip
+    body = run_extraction(parse(_head(tmp_path / "a.pdf", head, tail)), RECEIPT_SCHEMA)
+    assert body["results"]["total"] == "52.10"
+    tail = [(200, 300, "KISMIS 500GM"), (400, 300, "19.80"), (200, 314, "NET TOTAL"), (400, 314, "19-80"),
+            (200, 328, "CASH"), (400, 328, "30.20")]  # fmt: skip
+    body = run_extraction(_as_ocr(parse(_head(tmp_path / "b.pdf", head, tail))), RECEIPT_SCHEMA)
+    assert body["results"]["total"] == "19.80"
+    assert _cited(body, "total") == "19-80"
+
+
 def test_a_total_whose_amount_ocr_put_on_a_line_of_its_own_beside_its_label(tmp_path, parse):
     """A skewed scan: the amount's box sits higher than its label's, and the two are read as two lines."""
     head = ["KEDAI MAJU SDN BHD", "NO 3, JALAN BESAR,"]
