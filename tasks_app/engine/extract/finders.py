@@ -550,6 +550,9 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
             # street's name may head the numbered lines, though.
             pending = ln if _ADDR_WORDS.search(text) else None
             continue
+        if not block and not (_ADDR_WORDS.search(text) or _POSTCODE.search(text) or "," in text):
+            pending = None
+            continue  # a branch's name with a number in it ('MPH One Utama Phase 2'), not its first address line
         if not block and pending is not None:
             block.append(list(pending.words))
         block.append(list(ln.words))

@@ -121,6 +121,12 @@ def test_an_address_ends_at_a_phone_number_or_a_label_line_and_a_mall_name_over_
             "Guardian Giant Brem Mall G-19 Level G Brem Mall",
             "Guardian Giant Brem Mall G-19 Level G Brem Mall",
         ),
+        (  # a branch's name with a number in it is not the address's first line
+            ["MPH BOOKSTORES SDN BHD", "GST No: 000542572544", "MPH One Utama Phase 2", "Lot S319, 2nd Floor,",
+             "1 Utama Shopping Centre,", "No1, Lebuh Bandar Utama,47800 P.Jaya", "Tel:03-77259003 Fax:03-77224003"],
+            "Lot S319, 2nd Floor, 1 Utama Shopping Centre, No1, Lebuh Bandar Utama,47800 P.Jaya",
+            "Lot S319, 2nd Floor, 1 Utama Shopping Centre, No1, Lebuh Bandar Utama,47800 P.Jaya",
+        ),
         (  # the trading name and its address printed above the legal name ('Owned By :')
             ["SANYU STATIONERY SHOP", "NO. 31G&33G, JALAN SETIA INDAH X ,U13/X", "40170 SETIA ALAM",
              "Mobile /Whatsapps : +6012-918 7937", "TAX INVOICE", "Owned By :", "SANYU SUPPLY SDN BHD (1135772-K)"],
