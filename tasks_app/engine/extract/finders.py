@@ -468,7 +468,10 @@ _ADDR_WORDS = re.compile(
     r"\b(jalan|jln|lorong|lrg|persiaran|lebuh|lebuhraya|taman|tmn|kampung|kg|bandar|kawasan|seksyen|mukim|"
     r"mall|plaza|centre|center|complex|kompleks|menara|wisma|bangunan|building|tower|arcade|village|square|"
     r"street|road|avenue|lane|boulevard|highway|drive|floor|level|suite|unit|block|blk|lot|"
-    r"strasse|straße|weg|platz|rue|avenida|calle|via|autoroute|route)\b",
+    r"st|rd|ave|blvd|dr|ln|hwy|pkwy|"
+    r"rue|avenue|boulevard|bd|chemin|place|all[ée]e|avenida|calle|carrer|via|viale|piazza|corso|autoroute|route|"
+    r"[^\W\d]*(?:stra(?:ss|ß)e|weg|gasse|platz|allee|damm|ring|ufer|laan|straat|plein|gracht|dijk|kade))\b"
+    r"|[^\W\d]+str\.(?!\w)",  # 'Hauptstr. 5'
     re.I,
 )
 
@@ -550,7 +553,9 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
             # street's name may head the numbered lines, though.
             pending = ln if _ADDR_WORDS.search(text) else None
             continue
-        if not block and not (_ADDR_WORDS.search(text) or _POSTCODE.search(text) or "," in text):
+        if not block and not (
+            _ADDR_WORDS.search(text) or _POSTCODE.search(text) or "," in text or re.match(r"\W*\d", text)
+        ):
             pending = None
             continue  # a branch's name with a number in it ('MPH One Utama Phase 2'), not its first address line
         if not block and pending is not None:

@@ -276,3 +276,19 @@ def test_dates_run_into_a_label_phone_numbers_and_a_misread_label_are_not_taken(
         body = run_extraction(parse(_head(tmp_path / f"d{n}.pdf", head, tail)), RECEIPT_SCHEMA)
         assert body["results"]["date"] == date
         assert date in _cited(body, "date")
+
+
+def test_addresses_of_other_countries_start_at_their_street_line(tmp_path, parse):
+    """The rules are not Malaysian: a house number first or last, a street word abbreviated or compounded."""
+    cases = [
+        (["ACME HARDWARE INC.", "123 Main Street, Suite 4", "Springfield, IL 62704-1234", "Phone: (217) 555-0100"],
+         "123 Main Street, Suite 4 Springfield, IL 62704-1234"),
+        (["Joe's Diner LLC", "45 Ocean Ave.", "Brooklyn, NY 11201", "Server: Ann"], "45 Ocean Ave. Brooklyn, NY 11201"),
+        (["Bäckerei Müller GmbH", "Hauptstraße 5", "80331 München", "Tel. 089 1234567"], "Hauptstraße 5 80331 München"),
+        (["Boulangerie Dupont SARL", "12 rue de la Paix", "75002 Paris", "France", "SIRET 123 456 789 00012"],
+         "12 rue de la Paix 75002 Paris France"),
+    ]  # fmt: skip
+    for n, (head, address) in enumerate(cases):
+        body = run_extraction(parse(_head(tmp_path / f"r{n}.pdf", head)), RECEIPT_SCHEMA)
+        assert body["results"]["address"] == address, head
+        assert _cited(body, "address") == address
