@@ -580,7 +580,10 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
 _PUNCT_ONLY = re.compile(r"^[,.;:]+$")
 _DIGIT_O = re.compile(r"^(?=(?:\D*\d){2})[\dOo]*[Oo][\dOo]*[,.]?$")  # '4380O', '29O,': an O among digits
 _POSTCODE_D = re.compile(r"^\d{4}D[,.]?$")  # '4600D': a five-digit postcode whose last 0 OCR read as D
-_ABBREV_DOT = re.compile(r"^(?:[^\W\d]{1,3}|(?:\w\.)+\w?|\d+[a-z]{2})\.$", re.I)  # 'NO.', 'JLN.', 'P.T.', 'D.E.'
+# 'NO.', 'JLN.', 'P.T.', 'D.E.', 'Blvd.', 'Hauptstr.': abbreviations, whose full stop is no misread comma
+_ABBREV_DOT = re.compile(
+    r"^(?:[^\W\d]{1,3}|(?:\w\.)+\w?|\d+[a-z]{2}|blvd|pkwy|bldg|dept|[^\W\d]*str|sect|ctr)\.$", re.I
+)
 _ROMAN_DOT = re.compile(r"^[IVX]{1,4}\.$")  # 'WISMA UOA II.': a numeral, not an abbreviation
 # 'Leve1', 'Ma11': l read as 1 in a word with small letters (not 'No1', a number sign and its number)
 _ONES_IN_WORD = re.compile(r"^(?=.*[a-z])(?:[A-Za-z]{3,}1|[A-Za-z]+11|[A-Za-z]+1[A-Za-z])[A-Za-z1]*[,.]?$")

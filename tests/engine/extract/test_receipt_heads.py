@@ -176,6 +176,9 @@ def test_a_full_stop_closing_a_town_after_its_postcode_and_abbreviations_stay(tm
     head = ["KEDAI MAJU SDN BHD", "LOT P.T. 2811, JLN. ANGSA, 10300 Penang.", "10400 Penang.", "TEL: 04-262 0635"]
     body = run_extraction(_as_ocr(parse(_head(tmp_path / "r.pdf", head))), RECEIPT_SCHEMA)
     assert body["results"]["address"] == "LOT P.T. 2811, JLN. ANGSA, 10300 Penang. 10400 Penang."
+    head = ["ACME HARDWARE INC.", "1200 Sunset Blvd. Suite 4", "Los Angeles, CA 90028", "Phone: (213) 555-0100"]
+    body = run_extraction(_as_ocr(parse(_head(tmp_path / "u.pdf", head))), RECEIPT_SCHEMA)
+    assert body["results"]["address"] == "1200 Sunset Blvd. Suite 4 Los Angeles, CA 90028"
 
 
 def test_a_shop_name_broken_over_lines_or_under_noise_and_ocr_slips_in_legal_forms(tmp_path, parse):
