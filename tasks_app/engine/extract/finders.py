@@ -322,7 +322,8 @@ def _name_part(text: str) -> float:
 _LEGAL_OCR = (
     (re.compile(r"\b([S5])[O0]N(\.?\s*)(B[HN]D\.?)$", re.I), lambda m: f"{m.group(1)}DN{m.group(2)}{m.group(3)}"),
     (re.compile(r"\b(S)dh(\.?\s*Bhd\.?)$"), lambda m: f"{m.group(1)}dn{m.group(2)}"),
-    (re.compile(r"(?<=\s)5/B$"), lambda m: "S/B"),
+    (re.compile(r"(?<=\s)(?:5/[B8D]|S/[8D])$"), lambda m: "S/B"),
+    (re.compile(r"\b(S[DO]N\.?\s*)BH[U0O](\.?)$", re.I), lambda m: f"{m.group(1)}BHD{m.group(2)}"),
 )
 
 

@@ -200,6 +200,8 @@ def test_a_shop_name_broken_over_lines_or_under_noise_and_ocr_slips_in_legal_for
             "MOONLIGHT CAKE HOUSE SDN BHD", True,
         ),
         (["99 SPEED MART 5/B (519537-X)", "LOT P.T. 2811, JALAN ANGSA,"], "99 SPEED MART S/B", True),
+        (["99 SPEED MART S/D (519537-X)", "LOT P.T. 2811, JALAN ANGSA,"], "99 SPEED MART S/B", True),
+        (["KEDAI MAJU SDN BHU", "LOT 3, JALAN BESAR,"], "KEDAI MAJU SDN BHD", True),
         (["GARDENIA BAKERIES (KL)SDN BHD", "Lot 3, Jalan Pelabur 23/1,"], "GARDENIA BAKERIES (KL) SDN BHD", True),
         (["BEMED (SP} SDN. BHD.", "No.49, Jalan Dinar G U3/G,"], "BEMED (SP) SDN. BHD.", True),
     ]  # fmt: skip
