@@ -163,7 +163,7 @@ _AMOUNT = re.compile(r"^[-(]?(?:RM|\$|€|£|EUR|USD|GBP)?[-(]?\d{1,3}(?:[.,' ]\
 _TOTAL_WORDS = re.compile(
     r"\b(total|grand total|amount due|balance due|amount payable|brutto|gesamtbetrag|gesamtsumme|endbetrag|"
     r"zahlbetrag|rechnungsbetrag|rechnungssumme|ttc|net a payer|totaal|te betalen|montant total|nett total|"
-    r"net total|rounded|payable|summe|endsumme|gesamt|total general)\b"
+    r"net total|rounded|payable|summe|endsumme|gesamt|total general|rounding)\b"
 )
 _NOT_TOTAL = re.compile(
     r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
@@ -172,19 +172,49 @@ _NOT_TOTAL = re.compile(
 )
 
 
+_CURRENCY_WORDS = frozenset({"RM", "$", "€", "£", "EUR", "USD", "GBP", "-"})
+
+
 @dataclass(slots=True)
 class _Total:
     rank: float
     value: float
     words: list[Word]
     order: int
+    rounding: bool = False  # labelled 'Rounding' alone: the rounded total, or the adjustment itself ('0.01')
+
+
+def _beside(lines: list[Line], at: int) -> list[Word] | None:
+    """The amount of a label line that has none, when OCR put it on a line of its own just above or below (a skewed
+    receipt): an amount-only line next to it, to its right, overlapping it in height."""
+    ln = lines[at]
+    best: tuple[float, list[Word]] | None = None
+    for k in (at - 1, at + 1):
+        if not 0 <= k < len(lines):
+            continue
+        other = lines[k]
+        amt = _line_amount(other)
+        if amt is None or amt[-1] is not other.words[-1]:
+            continue
+        if any(w.text.upper() not in _CURRENCY_WORDS for w in other.words[: other.words.index(amt[0])]):
+            continue  # an amount-only line ('RM 15.40')
+        if other.page != ln.page or amt[0].x0 < ln.words[-1].x0:
+            continue
+        slack = 0.5 * max(ln.height, other.height)
+        off = abs((other.y0 + other.y1) - (ln.y0 + ln.y1)) / 2
+        if other.y0 <= ln.y1 + slack and other.y1 >= ln.y0 - slack and (best is None or off < best[0]):
+            best = (off, amt)
+    return best[1] if best else None
+
+
+_OCR_HYPHEN_AMOUNT = re.compile(r"^\d{1,4}-\d{2}$")  # '19-80': OCR's hyphen for a decimal point
 
 
 def _line_amount(ln: Line) -> list[Word] | None:
     ws = ln.words
     for i in range(len(ws) - 1, -1, -1):
         t = ws[i].text
-        if _AMOUNT.match(t):
+        if _AMOUNT.match(t) or ws[i].ocr and _OCR_HYPHEN_AMOUNT.match(t):
             j = i
             if j > 0 and ws[j - 1].text.upper() in ("RM", "$", "€", "£", "EUR", "USD", "GBP", "-"):
                 j -= 1
@@ -197,22 +227,35 @@ def _line_amount(ln: Line) -> list[Word] | None:
 def totals(page: Page) -> list[_Total]:
     """Amounts on lines whose words say total (multilingual), not a subtotal, a tax or a tendered amount."""
     out = []
-    for ln in page.lines:
-        head = normalize(" ".join(w.text for w in ln.words[:-1]))
-        if not _TOTAL_WORDS.search(head):
+    for at, ln in enumerate(page.lines):
+        if not _TOTAL_WORDS.search(normalize(ln.text)):
             continue
         amt = _line_amount(ln)
-        if amt is None or amt[0] in ln.words[:1]:
+        if amt is None:
+            amt = _beside(page.lines, at)
+            label = normalize(ln.text)
+        else:
+            if amt[0] in ln.words[:1]:
+                continue
+            label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
+        if amt is None:
             continue
-        label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
         if not _TOTAL_WORDS.search(label):
             continue
-        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
-        value = parse_number(" ".join(w.text for w in amt).replace("RM", ""))
+        # 'Total 6% supplies: 69.36': a total per tax rate is a breakdown, not the total paid
+        bad = bool(_NOT_TOTAL.search(label) or re.search(r"\d\s?%", ln.text)) and not re.search(
+            r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label
+        )
+        printed = " ".join(w.text for w in amt)
+        if _OCR_HYPHEN_AMOUNT.match(printed):
+            printed = printed.replace("-", ".")
+        value = parse_number(printed.replace("RM", ""))
         if value is None:
             continue
         rank = 0.5 if bad else 1.25 if re.search(r"\bround", label) else 1.0
-        out.append(_Total(rank, value, amt, amt[0].order))
+        out.append(
+            _Total(rank, value, amt, amt[0].order, rounding=not _TOTAL_WORDS.search(label.replace("rounding", "")))
+        )
     return out
 
 
@@ -261,7 +304,41 @@ def _is_doc_word(text: str) -> bool:
     return norm in _DOC_WORDS or _DOC_WORDS_GLUED.fullmatch(norm.replace(" ", "")) is not None
 
 
-_REG_NO = re.compile(r"\s*[\(\[][^()]*\d[^()]*[\)\]]\s*$")  # "(417940-M)": a registration number after the name
+# "(417940-M)", "822737-X": a registration number after the name
+_REG_NO = re.compile(r"\s*(?:[\(\[][^()]*\d[^()]*[\)\]]|\b(?=[0-9A-Z]*\d)[0-9A-Z]{5,}-[A-Z]\b)[\s.,;]*$")
+# A registration number on a line of its own, under the name it registers: '(0005583085-K)', '(1179227A)'.
+_REG_ONLY = re.compile(
+    r"^[\(\[]?\s*(?:co\.?\s*(?:reg\.?|no\.?)\s*:?\s*)?(?=[\w-]*\d{5})[0-9A-Z-]{5,14}\s*[\)\]]?$", re.I
+)
+
+
+def _name_part(text: str) -> float:
+    """Letters among the letters and digits ('MR. D.I.Y. (M)' is all letters, whatever its stops and brackets)."""
+    letters = sum(c.isalpha() for c in text)
+    return letters / max(1, letters + sum(c.isdigit() for c in text))
+
+
+# What OCR makes of a Malaysian legal form's letters ('SON BHD', 'Sdh Bhd', '5/B'), mended on OCR'd names only.
+_LEGAL_OCR = (
+    (re.compile(r"\b([S5])[O0]N(\.?\s*)(B[HN]D\.?)$", re.I), lambda m: f"{m.group(1)}DN{m.group(2)}{m.group(3)}"),
+    (re.compile(r"\b(S)dh(\.?\s*Bhd\.?)$"), lambda m: f"{m.group(1)}dn{m.group(2)}"),
+    (re.compile(r"(?<=\s)(?:5/[B8D]|S/[8D])$"), lambda m: "S/B"),
+    (re.compile(r"\b(S[DO]N\.?\s*)BH[U0O](\.?)$", re.I), lambda m: f"{m.group(1)}BHD{m.group(2)}"),
+)
+
+
+def mend_legal_form(name: str) -> str:
+    """'MOONLIGHT CAKE HOUSE SON BHD' -> '... SDN BHD', '99 SPEED MART 5/B' -> '... S/B': the legal form at the end.
+
+    Brackets too: a space OCR lost around them ('BAKERIES (KL)SDN BHD', 'ENTERPRISE(SETIA'), and a closing one read
+    as a brace ('BEMED (SP}')."""
+    for pattern, repl in _LEGAL_OCR:
+        name = pattern.sub(repl, name)
+    if name.count("(") > name.count(")") and name.count("}") == name.count("(") - name.count(")"):
+        name = name.replace("}", ")")
+    name = re.sub(r"(?<=[^\W\d_])\((?=[^\W\d_])", " (", name)
+    name = re.sub(r"(?<=[^\W\d_])\)(?=[^\W\d_])", ") ", name)
+    return re.sub(r"\b5(DN\.?\s*BHD)", r"S\1", name)
 
 
 _LEGAL_REST = re.compile(r"(?:(?:co|company|&|and|\(m\)|\(malaysia\))\.?\s*)*", re.I)
@@ -280,7 +357,7 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
         for ln in head[:8]
         if (m := LEGAL_FORM.search(_REG_NO.sub("", ln.text).rstrip(" .,")))
         and len(ln.words) <= 8
-        and _letters(ln.text[: m.start()]) > 0.5
+        and _name_part(ln.text[: m.start()]) > 0.5
         and len(ln.text[: m.start()].strip()) >= 2
     ]
     for at, ln in enumerate(lines[1:10], start=1):
@@ -299,12 +376,26 @@ def company_line(lines: list[Line], top: bool) -> tuple[Line, str] | None:
     if legal:
         ln = legal[0]
         at = lines.index(ln)
-        if at > 0 and ln.text.count(")") > ln.text.count("(") and lines[at - 1].text.count("(") > 0:
-            # "AIK HUAT HARDWARE ENTERPRISE (SETIA" / "ALAM) SDN BHD": a name broken over two lines
+        words, phrases = list(ln.words), list(ln.phrases)
+        while at > 0:
+            # A name broken over lines: "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA" / "ALAM) SDN BHD": a bracket
+            # closed that the line above opened, or a line that starts with a legal form's word ('ENTERPRISE').
             prev = lines[at - 1]
-            return Line(prev.index, prev.page, [*prev.words, *ln.words], [*prev.phrases, *ln.phrases]), "company-legal"
-        return ln, "company-legal"
+            broken = ln.text.count(")") > ln.text.count("(") and prev.text.count("(") > prev.text.count(")")
+            lead = re.match(r"[^\W\d_]+", words[0].text)  # 'ENTERPRISE(SETIA': its first word
+            first = lead is not None and LEGAL_FORM.match(" " + lead.group(0)) is not None
+            if not (broken or first) or prev not in head or re.search(r"\d", prev.text) or prev in legal:
+                break
+            if first and len(prev.words) > 5:
+                break
+            words, phrases, at = [*prev.words, *words], [*prev.phrases, *phrases], at - 1
+            ln = prev
+        return Line(ln.index, ln.page, words, phrases), "company-legal"
     if head and top:
+        # A line with its registration number printed under it is the company's name, whatever is printed above it.
+        for at, ln in enumerate(lines[:6]):
+            if ln in head and at + 1 < len(lines) and _REG_ONLY.match(lines[at + 1].text.strip()):
+                return ln, "company-first"
         return head[0], "company-first"
     return None
 
@@ -353,47 +444,193 @@ _ADDR_STOP = re.compile(
     r"www|http|bill|table|order|counter|member|slip|check|roc|document|reg\.?\s*no|company\s*no|no\.?\s*:)\b|@",
     re.I,
 )
-_REG_LINE = re.compile(r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b", re.I)
+_REG_LINE = re.compile(
+    r"^\(?[\w\s.:-]*\d{4,}[\w\s.-]*\)?$|^\(.*\)$|co\.?\s*reg|company\s*no|roc\b"
+    r"|^[a-z]{1,4}\.?\s*no\.?\s*:?\s*\(?[\w-]*\d{4,}[\w-]*\)?$",  # 'BR No.: (124525-H)'
+    re.I,
+)
 _POSTCODE = re.compile(r"\b\d{5}\b")
+# A five-digit number after 'LOT', 'NO', 'P.T.' or '#' numbers a plot or a unit ('LOT P.T. 33198'), not a postcode.
+_POSTCODE_PLACE = re.compile(
+    r"(?<!\d)(?<![#\-/])(?<!\blot\s)(?<!\bno\s)(?<!\bno\.\s)(?<!\bp\.t\.\s)(?<!\bpt\s)\d{5}\b", re.I
+)
 _POSTCODE_CITY = re.compile(r"^\d{4,5}\s+[^\W\d]{3,}")  # '15000 KHEMISSET', '10115 Berlin': not a registration number
 # 'GST/TAX NO: 000988880896', 'GST ID: …', 'SST REG NO …': between a shop's name and its address on many receipts
 _TAX_ID_LINE = re.compile(r"^\W*(?:gst|sst|vat|tax|gst\s*/\s*tax)\b[^:]{0,20}:?\s*[\w-]*\d{6,}", re.I)
+# A telephone number ('03-3271 9872', '+603-3362 4137', '016-5498845'), whatever OCR made of its label ('Te1', 'lel').
+_PHONE = re.compile(r"(?<![\w/.-])(?:\+?\d{2,3}[-\s]?)?\(?0\d{1,3}\)?-\s?\d{3,4}[\s-]?\d{3,5}(?![\w/-])|\+\d{6,}")
+# Where the shop's contact details start on the address's own line ('... Johor. Tel No.: 07-387 3322').
+_CONTACT_AT = re.compile(r"\s(?:te[l1]|tel\.?\s*no|phone|fax|h/?p|e-?mail)\b\.?\s*(?:no\.?\s*)?:", re.I)
+# 'Pay By: CASH', 'Order : 17': a label and its value, not an address line ('NO: G3', 'LOT NO.: 4F-27' are).
+_LABEL_LINE = re.compile(r"^(?!\s*(?:lot|no|unit|blk|block|suite)\b)[^\W\d][\w\s./#]{0,24}?\s?:", re.I)
+# Street, building and district words (several languages): a line naming a mall or a street before the numbered
+# address line belongs to the address ('GUARDIAN GIANT BREM MALL' / 'G-19 LEVEL G').
+_ADDR_WORDS = re.compile(
+    r"\b(jalan|jln|lorong|lrg|persiaran|lebuh|lebuhraya|taman|tmn|kampung|kg|bandar|kawasan|seksyen|mukim|"
+    r"mall|plaza|centre|center|complex|kompleks|menara|wisma|bangunan|building|tower|arcade|village|square|"
+    r"street|road|avenue|lane|boulevard|highway|drive|floor|level|suite|unit|block|blk|lot|"
+    r"st|rd|ave|blvd|dr|ln|hwy|pkwy|"
+    r"rue|avenue|boulevard|bd|chemin|place|all[ée]e|avenida|calle|carrer|via|viale|piazza|corso|autoroute|route|"
+    r"[^\W\d]*(?:stra(?:ss|ß)e|weg|gasse|platz|allee|damm|ring|ufer|laan|straat|plein|gracht|dijk|kade))\b"
+    r"|[^\W\d]+str\.(?!\w)",  # 'Hauptstr. 5'
+    re.I,
+)
 
 
-def address_block(lines: list[Line], after: Line | None) -> list[Line]:
-    """The lines of a postal address under the issuer's name: to a phone/tax/date line, a postcode line closing it."""
+_HOUSE_NO = re.compile(r"^\W*(?:no\.?:?\s*)?[\w-]*\d[\w/-]*\s*,", re.I)  # '109, SS21/1A,', 'No. 8,'
+
+
+def _addr_end(text: str) -> bool:
+    """A postcode line ends the address (a lone state or country word may still follow)."""
+    return bool(_POSTCODE_PLACE.search(text)) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",."))
+
+
+# A country's name is an address's last part: nothing after it belongs to the address.
+_COUNTRY_END = re.compile(
+    r"\b(malaysia|singapore|indonesia|thailand|philippines|vietnam|brunei|china|hong kong|taiwan|japan|korea|india|"
+    r"australia|new zealand|united kingdom|uk|ireland|usa|u\.s\.a|united states|canada|mexico|brazil|germany|"
+    r"deutschland|france|belgique|belgium|belgi[eë]|nederland|netherlands|luxembourg|schweiz|suisse|switzerland|"
+    r"[öo]sterreich|austria|espa[ñn]a|spain|italia|italy|portugal|maroc|morocco)\W*$",
+    re.I,
+)
+
+
+def _addr_tail(ln: Line) -> bool:
+    """A line the address may run on to after its postcode line: a state, a second postcode and town, a branch."""
+    text = ln.text.strip()
+    if _ADDR_STOP.search(text) or _is_doc_word(text) or parse_date(text, None) is not None or ":" in text:
+        return False
+    if _PHONE.search(text):
+        return False
+    return len(ln.words) <= 4 and _letters(text) >= 0.5
+
+
+def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
+    """The lines of a postal address under the issuer's name: to a phone/tax/date line, a postcode line closing it.
+
+    Each line's words, a line cut where the shop's telephone starts on it."""
     start = lines.index(after) + 1 if after is not None and after in lines else 0
-    block: list[Line] = []
+    block: list[list[Word]] = []
+    pending: Line | None = None  # a street or building line with no number, kept if the numbered address follows
+    closed = False
     for ln in lines[start : start + 10]:
         text = ln.text
+        if closed:
+            if _COUNTRY_END.search(joined(block[-1])[0]) or not _addr_tail(ln):
+                break
+            block.append(list(ln.words))
+            break
         if not block and (
             (_REG_LINE.search(text.strip()) and not _POSTCODE_CITY.match(text.strip()))
             or LEGAL_FORM.search(text.rstrip(" .,"))
             or _TAX_ID_LINE.search(text)
         ):
+            pending = None
             continue  # the company's registration or tax number, or its legal name under its trading name
         if not block and parse_date(text.strip(), None) is not None:
             continue  # the date printed beside or under the name, before the address ('05 Mar 2018 18:24')
-        if _ADDR_STOP.search(text) or _is_doc_word(text) or parse_date(text.strip(), None) is not None:
+        cut = _CONTACT_AT.search(" " + text)
+        if block and cut is not None and cut.start() > 0:
+            words = list(ln.words)
+            joined_text, starts = joined(words)
+            keep = span_words(words, starts, 0, cut.start() - 1)
+            if keep:
+                block.append(keep)
+            break
+        if (
+            _ADDR_STOP.search(text)
+            or _is_doc_word(text)
+            or parse_date(text.strip(), None) is not None
+            or _PHONE.search(text)
+            or _LABEL_LINE.search(text)
+        ):
             break
         if _letters(text) < 0.2 and not _POSTCODE.search(text):
             break  # a number, not an address line ('109, SS21/1A,' is 0.25 letters)
+        if block and _AMOUNT.match(ln.words[-1].text) and re.search(r"[.,]\d{2}\)?$", ln.words[-1].text):
+            break  # an item and its price ('TEA 24.00')
         if not block and not re.search(r"\d", text):
-            continue  # a branch or trade name under the company ('BISTRO & CAFE'): an address has numbers
-        block.append(ln)
+            # A branch or trade name under the company ('BISTRO & CAFE'): an address has numbers. A mall's or a
+            # street's name may head the numbered lines, though.
+            pending = ln if _ADDR_WORDS.search(text) else None
+            continue
+        if not block and not (
+            _ADDR_WORDS.search(text) or _POSTCODE.search(text) or "," in text or re.match(r"\W*\d", text)
+        ):
+            pending = None
+            continue  # a branch's name with a number in it ('MPH One Utama Phase 2'), not its first address line
+        if not block and pending is not None:
+            block.append(list(pending.words))
+        block.append(list(ln.words))
         if len(block) >= 6:
             break
-        if _POSTCODE.search(text) and not re.search(r"\d{5}\s*$", text.strip().rstrip(",.")):
-            nxt = lines[lines.index(ln) + 1] if lines.index(ln) + 1 < len(lines) else None
-            if (
-                nxt is None
-                or len(nxt.words) > 1
-                or re.search(r"\d", nxt.text)
-                or _ADDR_STOP.search(nxt.text)
-                or _is_doc_word(nxt.text)
-            ):
-                break  # a postcode line ends the address; only a lone state or country word may follow
+        if _addr_end(text):
+            closed = True
+    if pending is not None and len(block) > 1 and block[0][0] is pending.words[0]:
+        # A district's name over the address that its last line prints again is a heading: 'BANDAR BARU X' /
+        # 'NO 15 JALAN ...' / 'BANDAR BARU X'.
+        if any(normalize(joined(ws)[0]) == normalize(pending.text) for ws in block[1:]):
+            block = block[1:]
+    if not any(
+        _POSTCODE.search(t) or _ADDR_WORDS.search(t) or _HOUSE_NO.match(t) for t in (joined(ws)[0] for ws in block)
+    ):
+        return []  # no postcode, street word or house number: item lines ('TEA 4.50'), not an address
     return block
+
+
+_PUNCT_ONLY = re.compile(r"^[,.;:]+$")
+_DIGIT_O = re.compile(r"^(?=(?:\D*\d){2})[\dOo]*[Oo][\dOo]*[,.]?$")  # '4380O', '29O,': an O among digits
+_POSTCODE_D = re.compile(r"^\d{4}D[,.]?$")  # '4600D': a five-digit postcode whose last 0 OCR read as D
+# 'NO.', 'JLN.', 'P.T.', 'D.E.', 'Blvd.', 'Hauptstr.': abbreviations, whose full stop is no misread comma
+_ABBREV_DOT = re.compile(
+    r"^(?:[^\W\d]{1,3}|(?:\w\.)+\w?|\d+[a-z]{2}|blvd|pkwy|bldg|dept|[^\W\d]*str|sect|ctr)\.$", re.I
+)
+_ROMAN_DOT = re.compile(r"^[IVX]{1,4}\.$")  # 'WISMA UOA II.': a numeral, not an abbreviation
+# 'Leve1', 'Ma11': l read as 1 in a word with small letters (not 'No1', a number sign and its number)
+_ONES_IN_WORD = re.compile(r"^(?=.*[a-z])(?:[A-Za-z]{3,}1|[A-Za-z]+11|[A-Za-z]+1[A-Za-z])[A-Za-z1]*[,.]?$")
+_UNIT_O = re.compile(r"^[A-Z]{1,2}\d+O[,.]?$")  # 'G3O': a unit number ending in 0
+
+
+def address_text(words: list[Word]) -> str:
+    """The address's words as printed, joined with spaces, with what OCR does to them mended.
+
+    A lone comma or full stop joins the word before it ('BALAKONG , 43300'); on words OCR read, an O among
+    digits is a 0 ('4380O', '29O'), as is a postcode's last D ('4600D'), and a full stop inside the address after
+    a word that is no abbreviation is the comma OCR misread ('TAMAN SEGAR. 56100', '9. JALAN'). A 1 among a
+    word's small letters is an l ('Leve1', 'Ma11') and a unit number's last O a 0 ('G3O')."""
+    out: list[str] = []
+    for i, w in enumerate(words):
+        text = w.text
+        if out and _PUNCT_ONLY.match(text):
+            out[-1] += text
+            continue
+        if w.ocr:
+            if _DIGIT_O.match(text) or _POSTCODE_D.match(text):
+                text = text[:-1].translate(_TO_ZERO) + (text[-1] if text[-1] in ",." else text[-1].translate(_TO_ZERO))
+            elif _UNIT_O.match(text):
+                text = re.sub(r"O(?=[,.]?$)", "0", text)
+            elif _ONES_IN_WORD.match(text):
+                text = text.replace("1", "l")
+            last = i == len(words) - 1 or all(_PUNCT_ONLY.match(v.text) for v in words[i + 1 :])
+            # The town after a postcode may end a first address with its full stop ('10300 Penang.' / '10400 ...').
+            town = (
+                i + 1 < len(words)
+                and words[i + 1].line != w.line
+                and any(_POSTCODE_PLACE.search(v.text) for v in words[: i + 1] if v.line == w.line)
+            )
+            if (
+                not last
+                and not town
+                and text.endswith(".")
+                and not text.endswith("..")
+                and (not _ABBREV_DOT.match(text) or _ROMAN_DOT.match(text))
+            ):
+                text = text[:-1] + ","
+        out.append(text)
+    return " ".join(out)
+
+
+_TO_ZERO = str.maketrans({"O": "0", "o": "0", "D": "0"})
 
 
 # ---------------------------------------------------------------- contract clauses
@@ -604,8 +841,9 @@ def parties(words: list[Word]) -> Found | None:
 DATE_SPAN = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+(?:day\s+of\s+|of\s+)?[A-Za-zéûä]+\.?,?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|"
     r"\d{1,2}[\s\-/.](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s\-/.,]*\d{2,4})\b"
-    # a date OCR ran into its time ('21-03-201813:29:51'): four-digit years only, two would be ambiguous
-    r"|\b\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}(?=\d{1,2}:\d{2})",
+    # a date OCR ran into its time ('21-03-201813:29:51') or the next label ('21/05/2018Time:'): four-digit years
+    # only, two would be ambiguous
+    r"|\b\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}(?=\d{1,2}:\d{2}|[A-Za-z])",
     re.I,
 )
 _EFFECTIVE = re.compile(
@@ -629,6 +867,10 @@ def dates_in(words: list[Word], day_first: bool | None, first_page: bool) -> lis
     out = []
     for m in DATE_SPAN.finditer(text):
         printed = m.group(0).rstrip(".,")
+        if re.match(r"[./\-]\d", text[m.start() + len(printed) : m.start() + len(printed) + 2]) or re.search(
+            r"\d[./\-]$", text[: m.start()]
+        ):
+            continue  # part of a longer run of numbers: a phone number ('05.22.95.66.66'), a code
         parsed = parse_date(printed, day_first)
         if parsed is None:
             continue
@@ -708,14 +950,20 @@ class DocEvidence:
     def resolve(self, hint: Hint, f: Field) -> Found | None:
         node = f.node
         kind = hint.kind
-        if kind == "total" and self.totals:
+        # A 'Rounding' line's amount under one (a cent or two) or far under the other totals is the adjustment, not
+        # the rounded total.
+        others = max((abs(t.value) for t in self.totals if not t.rounding), default=0.0)
+        kept = [t for t in self.totals if not t.rounding or abs(t.value) >= max(1.0, 0.5 * others)]
+        if kind == "total" and kept:
             # The best-ranked total lines; of those near the largest amount, the last (after a rounding line).
-            rank = max(t.rank for t in self.totals)
-            top = [t for t in self.totals if t.rank == rank]
+            rank = max(t.rank for t in kept)
+            top = [t for t in kept if t.rank == rank]
             largest = max(abs(t.value) for t in top)
             best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
             if hint.position == "end" or best.rank >= 1.0:
                 text = " ".join(w.text for w in best.words)
+                if _OCR_HYPHEN_AMOUNT.match(text):
+                    text = text.replace("-", ".")
                 value: Any = best.value if node.kind in ("number", "integer") else text.replace("RM", "").strip()
                 return Found(value, best.words, evidence="total-block")
         if kind == "rate" and self.rates:
@@ -755,7 +1003,10 @@ class DocEvidence:
                 cut = _REG_NO.search(text)
                 if cut is not None and cut.start() > 0:
                     words = span_words(words, starts, 0, cut.start())
-                return self._typed(Found(_clean_party(" ".join(w.text for w in words)), words, evidence=ev), node, ev)
+                name = _clean_party(" ".join(w.text for w in words))
+                if any(w.ocr for w in words):
+                    name = mend_legal_form(name)
+                return self._typed(Found(name, words, evidence=ev), node, ev)
             hits = [*self.orgs, *self.last_orgs]
             if hits:
                 counts: dict[str, int] = {}
@@ -770,11 +1021,16 @@ class DocEvidence:
                 return self._typed(Found(_clean_party(ln.text), list(ln.words), evidence=ev), node, ev)
         if kind == "address":
             got = company_line(self.head, top=True)
-            block = address_block(self.head, got[0] if got else None)
+            # The address under the name; else the first one in the head (a trading name and its address printed
+            # above the legal name: 'Owned by: XYZ SDN BHD').
+            block = address_block(self.head, got[0] if got else None) or address_block(self.head, None)
             if block:
-                words = [w for ln in block for w in ln.words]
-                return self._typed(Found(" ".join(ln.text for ln in block), words, evidence="address-block"), node,
-                                   "address-block")  # fmt: skip
+                words = [w for ws in block for w in ws]
+                text = address_text(words)
+                typed = self._typed(Found(text, words, evidence="address-block"), node, "address-block")
+                if typed is not None and isinstance(typed.value, str) and not node.fmt:
+                    typed.value = text.strip()  # as printed, a trailing comma too (the references keep it)
+                return typed
         if kind == "doc_number" and self.title is not None:
             return self._typed(self.title.number, node, "title-number")
         issue = "issue_date" in hint.concepts or "issue" in (node.description or "").lower()

@@ -121,6 +121,13 @@ def _party_word(party: str, label: str) -> bool:
     return 1 < len(words) <= 4 and bool(hits) and rest <= _NAME_WORDS
 
 
+def _date_like(text: str) -> bool:
+    if fd.DATE_SPAN.search(text) or parse_date(text, None) is not None:
+        return True
+    fixed = ocr_digits(text)
+    return fixed is not None and (fd.DATE_SPAN.search(fixed) is not None or parse_date(fixed, None) is not None)
+
+
 def _value_plausible(f: Field, text: str, value: Any) -> float:
     """Down-weight values that cannot be what the field asks for (0: rule it out)."""
     if f.node.kind != "string" or f.node.enum is not None or f.node.fmt:
@@ -129,6 +136,8 @@ def _value_plausible(f: Field, text: str, value: Any) -> float:
         # A date or an amount kept as text still has digits, and few words.
         if not re.search(r"\d", text) or len(text.split()) > 5:
             return 0.0
+        if f.expects == "date" and not _date_like(text):
+            return 0.0  # '6%' under 'Kate' (OCR's 'Rate') is no date
         return 1.0
     if f.is_id and len(text.split()) > 3:
         return 0.0  # a run of words is not an identifier (a heading's next line, running text)
