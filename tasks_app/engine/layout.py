@@ -370,19 +370,30 @@ def analyze(
 
 def _text_not_pictures(page: pymupdf.Page, boxes: list[LayoutBox]) -> list[LayoutBox]:
     """On an OCR'd page, a Picture box whose words are text and whose other ink is small is read as text, tables
-    and the smaller pictures in it (`regions`)."""
+    and the smaller pictures in it; a large Text box with solid pictures inside (photos on a newspaper page the model
+    boxed as one text) is read the same way (`regions`)."""
     out: list[LayoutBox] = []
+    page_area = _area(tuple(page.rect))
     for b in boxes:
-        if b.segment_type == "Picture" and b.words:
-            try:
+        try:
+            if b.segment_type == "Picture" and b.words:
                 text, blobs = regions.is_text(page, b.rect, b.words)
-            except Exception:  # noqa: BLE001 - a second look only: the model's box stands
-                text, blobs = False, []
-            if text:
-                out.extend(regions.dissolve(b.words, blobs, _made))
-                continue
+                if text:
+                    out.extend(regions.dissolve(b.words, blobs, _made))
+                    continue
+            elif b.segment_type == "Text" and len(b.words) > 1 and _area(b.rect) >= _LARGE_TEXT * page_area:
+                pictures = regions.pictures_in_text(page, b.rect, b.words, page_area)
+                if pictures:
+                    out.extend(regions.dissolve(b.words, pictures, _made))
+                    continue
+        except Exception:  # noqa: BLE001, S110 - a second look only: the model's box stands
+            pass
         out.append(b)
     return out
+
+
+# A Text box this share of the page or larger is looked through for pictures inside it.
+_LARGE_TEXT = 0.05
 
 
 def _made(seg_type: str, rect: tuple[float, ...], words: list[Word], grid: TableGrid | None = None) -> LayoutBox:

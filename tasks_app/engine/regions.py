@@ -115,9 +115,10 @@ def text_lines(words: list[Word]) -> list[Line]:
     return lines
 
 
-def ink_blobs(page: pymupdf.Page, rect: Rect, words: list[Word]) -> list[Rect]:
+def ink_blobs(page: pymupdf.Page, rect: Rect, words: list[Word], min_fill: float = 0.0) -> list[Rect]:
     """Boxes (page coordinates) of the ink in `rect` outside the words' boxes, gathered on a coarse grid; specks,
-    rules and thin strokes are dropped."""
+    rules and thin strokes are dropped, and blobs inking less than `min_fill` of their box's grid cells (a frame
+    drawn around text is hollow, a photo is not)."""
     r = pymupdf.Rect(rect)
     if r.is_empty:
         return []
@@ -137,6 +138,8 @@ def ink_blobs(page: pymupdf.Page, rect: Rect, words: list[Word]) -> list[Rect]:
     padded = np.zeros((rows * cell, cols * cell), dtype=bool)
     padded[: pix.height, : pix.width] = dark
     marked = padded.reshape(rows, cell, cols, cell).mean(axis=(1, 3)) >= 0.08
+    if min_fill > 0:
+        marked = _opened(marked)  # frames and rules that would join pictures into one hollow blob go
     seen = np.zeros_like(marked)
     out: list[Rect] = []
     box_area = _area(rect)
@@ -145,8 +148,10 @@ def ink_blobs(page: pymupdf.Page, rect: Rect, words: list[Word]) -> list[Rect]:
             continue
         stack, r0, r1, c0, c1 = [(i, j)], i, i, j, j
         seen[i, j] = True
+        cells = 0
         while stack:
             a, b = stack.pop()
+            cells += 1
             r0, r1, c0, c1 = min(r0, a), max(r1, a), min(c0, b), max(c1, b)
             for da in (-1, 0, 1):
                 for db in (-1, 0, 1):
@@ -155,6 +160,8 @@ def ink_blobs(page: pymupdf.Page, rect: Rect, words: list[Word]) -> list[Rect]:
                         seen[na, nb] = True
                         stack.append((na, nb))
         if r1 - r0 + 1 < _BLOB_MIN_CELLS or c1 - c0 + 1 < _BLOB_MIN_CELLS:
+            continue
+        if cells < min_fill * (r1 - r0 + 1) * (c1 - c0 + 1):
             continue
         blob = (
             r.x0 + c0 * cell / zoom,
@@ -165,6 +172,22 @@ def ink_blobs(page: pymupdf.Page, rect: Rect, words: list[Word]) -> list[Rect]:
         if _area(blob) >= _BLOB_MIN_SHARE * box_area:
             out.append(blob)
     return _merged(out)
+
+
+def _opened(marked: np.ndarray) -> np.ndarray:
+    """Morphological opening with a 3x3 square: what is thinner than three cells (lines, frames) goes, solid
+    regions keep their shape."""
+    padded = np.pad(marked, 1)
+    eroded = np.ones_like(marked)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            eroded &= padded[dy : dy + marked.shape[0], dx : dx + marked.shape[1]]
+    padded = np.pad(eroded, 1)
+    out = np.zeros_like(marked)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            out |= padded[dy : dy + marked.shape[0], dx : dx + marked.shape[1]]
+    return out
 
 
 def _merged(rects: list[Rect]) -> list[Rect]:
@@ -192,6 +215,17 @@ def is_text(page: pymupdf.Page, rect: Rect, words: list[Word]) -> tuple[bool, li
     blobs = ink_blobs(page, rect, words)
     covered = sum(_area(b) for b in blobs)
     return covered < PICTURE_SHARE * _area(rect), blobs
+
+
+# A blob inside a Text box is a picture when it inks this share of its grid cells (solid, not a frame around text)
+# and covers this share of the page.
+_SOLID = 0.3
+_PAGE_PICTURE = 0.01
+
+
+def pictures_in_text(page: pymupdf.Page, rect: Rect, words: list[Word], page_area: float) -> list[Rect]:
+    """The solid pictures inside an OCR'd Text box that the layout model drew around them as well."""
+    return [b for b in ink_blobs(page, rect, words, min_fill=_SOLID) if _area(b) >= _PAGE_PICTURE * page_area]
 
 
 def _columns(rows: list[list[Phrase]]) -> list[tuple[float, float]]:

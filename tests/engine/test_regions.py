@@ -254,3 +254,50 @@ def test_one_item_with_a_number_inside_its_text_stays_whole():
     # The wrapped line starts with "2." but is indented under the item's text: not a new item.
     boxes = _split_list_items([LayoutBox("ListItem", (60.0, 85.0, 400.0, 120.0), 0.7, list(words))])
     assert len(boxes) == 1
+
+
+def _noise_photo(width: int = 160, height: int = 120, seed: int = 5) -> pymupdf.Pixmap:
+    rnd = random.Random(seed)  # noqa: S311 - a fixed drawing, not a secret
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, width, height), False)
+    for x in range(0, width, 4):
+        for y in range(0, height, 4):
+            v = rnd.randrange(0, 160)
+            pix.set_rect(pymupdf.IRect(x, y, x + 4, y + 4), (v, v, v))
+    return pix
+
+
+def _column_text(page: pymupdf.Page, x: float, top: float, lines: int) -> None:
+    for i in range(lines):
+        page.insert_text((x, top + 12 * i), f"Line {i} of the article, set in a narrow column.", fontsize=9)
+
+
+def test_a_photo_inside_a_large_text_box_comes_out_as_a_picture():
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    _column_text(page, 40, 80, 30)
+    page.draw_rect(pymupdf.Rect(300, 70, 560, 320), color=(0, 0, 0), width=0.8)  # the advertisement's frame
+    page.insert_image(pymupdf.Rect(320, 90, 540, 255), pixmap=_noise_photo())
+    page.insert_text((330, 290), "Suzuki 50, now at 872 E. Auburn", fontsize=11)
+    words = page_words(page)
+    box = LayoutBox("Text", (35.0, 65.0, 565.0, 440.0), 0.6, list(words))
+
+    boxes = _text_not_pictures(page, [box])
+
+    [picture] = [b for b in boxes if b.segment_type == "Picture"]
+    photo = pymupdf.Rect(320, 90, 540, 255)
+    assert pymupdf.Rect(picture.rect).intersect(photo).get_area() >= 0.9 * photo.get_area()
+    assert pymupdf.Rect(picture.rect).get_area() <= 1.3 * photo.get_area()
+    texts = [" ".join(w[4] for w in b.words) for b in boxes if b.segment_type == "Text"]
+    assert "Suzuki 50, now at 872 E. Auburn" in texts
+    assert sorted(w for b in boxes for w in b.words) == sorted(words)
+
+
+def test_a_frame_around_text_is_no_picture():
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    _column_text(page, 60, 100, 25)
+    page.draw_rect(pymupdf.Rect(50, 85, 330, 410), color=(0, 0, 0), width=1.5)
+    words = page_words(page)
+    box = LayoutBox("Text", (45.0, 80.0, 335.0, 415.0), 0.6, list(words))
+
+    assert _text_not_pictures(page, [box]) == [box]
