@@ -169,7 +169,7 @@ _TOTAL_WORDS = re.compile(
 _NOT_TOTAL = re.compile(
     r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
     r"netto|ht|excl|excluding|hors|before|tax|gst|vat|tva|mwst|ust|btw|rounding adj\w*|change|cash|tendered|"
-    r"qty|quantity|items?|saving|discount|paid)\b"
+    r"qty|quantity|items?|saving|discount|paid|accepted)\b"
 )
 
 
@@ -525,6 +525,19 @@ _COUNTRY_END = re.compile(
 )
 
 
+# The country names above that are one plain word ('malaysia', 'germany'), for names cut short
+_COUNTRY_WORDS = tuple(c for c in _COUNTRY_END.pattern.split("(", 1)[1].split("|") if c.isalpha())
+
+
+def _country_end(text: str) -> bool:
+    """The address ends with a country, its name written out or cut short with a stop where the paper ran out
+    ('KUALA LUMPUR, MALAYSI.')."""
+    if _COUNTRY_END.search(text):
+        return True
+    m = re.search(r"(?:^|[\s,])([^\W\d_]{5,})\.$", text.strip())
+    return m is not None and any(c.startswith(m.group(1).lower()) for c in _COUNTRY_WORDS)
+
+
 def _addr_tail(ln: Line) -> bool:
     """A line the address may run on to after its postcode line: a state, a second postcode and town, a branch."""
     text = ln.text.strip()
@@ -546,7 +559,7 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
     for ln in lines[start : start + 10]:
         text = ln.text
         if closed:
-            if _COUNTRY_END.search(joined(block[-1])[0]) or not _addr_tail(ln):
+            if _country_end(joined(block[-1])[0]) or not _addr_tail(ln):
                 break
             block.append(list(ln.words))
             break

@@ -14,6 +14,12 @@ from .test_finders import RECEIPT_SCHEMA
 from .test_receipt_heads import _as_ocr, _cited, _head, _pdf
 
 
+def _top_pt(body: dict, key: str) -> float:
+    """Where the value's first cited box starts, in the generated page's points (792 high)."""
+    cite = body["citations"][key][0]
+    return cite["bboxes"][0]["top"] * 792 / cite["page_height"]
+
+
 def test_a_misread_character_is_mended_from_the_names_other_print_and_a_lone_accent_dropped(tmp_path, parse):
     head = [
         "MENTA[ INITIAL SDN BHD",
@@ -64,7 +70,7 @@ def test_a_total_run_into_its_label_and_totals_read_in_a_thin_typeface(tmp_path,
     body = run_extraction(_as_ocr(parse(_head(tmp_path / "t.pdf", head, tail))), RECEIPT_SCHEMA)
     assert body["results"]["total"] == "2.28"
     assert _cited(body, "total") == "2.28"
-    assert body["citations"]["total"][0]["bboxes"][0]["top"] > 350  # the total's line, not the subtotal's
+    assert 350 < _top_pt(body, "total") < 370  # the total's line, not the subtotal's
 
 
 def test_an_item_name_under_a_total_column_heading_is_no_amount(tmp_path, parse):
@@ -76,3 +82,24 @@ def test_an_item_name_under_a_total_column_heading_is_no_amount(tmp_path, parse)
     ]  # fmt: skip
     body = run_extraction(_as_ocr(parse(_pdf(tmp_path / "i.pdf", lines))), RECEIPT_SCHEMA)
     assert body["results"]["total"] is None  # no total line is printed; the item's name under 'Total' is none
+
+
+def test_a_country_cut_short_ends_the_address_and_an_accepted_total_is_tendered(tmp_path, parse):
+    head = [
+        "POPULAR BOOK CO. (M) SDN BHD",
+        "No 8, Jalan 7/118B, Desa Tun Razak",
+        "56000 Kuala Lumpur, Malaysi.",
+        "101 MALL",
+        "Tel : 03-80709188",
+    ]
+    tail = [
+        (200, 300, "Pay parking ticket 1.50 RM"), (200, 330, "Total amount 1.50 RM"),
+        (200, 360, "Accepted total 2.00 RM"), (200, 390, "Change 0.50 RM"),
+    ]  # fmt: skip
+    body = run_extraction(parse(_head(tmp_path / "c.pdf", head, tail)), RECEIPT_SCHEMA)
+    # The branch under the address is left out once the address has reached its country, even cut short.
+    assert body["results"]["address"] == "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysi."
+    assert _cited(body, "address") == "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysi."
+    assert body["results"]["total"] == "1.50"  # what the machine accepted is the tendered amount
+    assert _cited(body, "total") == "1.50"
+    assert 320 < _top_pt(body, "total") < 340  # on the 'Total amount' line
