@@ -34,7 +34,7 @@ CONFIDENT: frozenset[str] = frozenset({"jurisdiction-2", "title-number", "rate"}
 LEGAL_FORM = re.compile(
     r"(?:,?\s+|\b)(inc|incorporated|corp|corporation|co|company|llc|l\.l\.c|llp|l\.l\.p|lp|l\.p|ltd|limited|plc|"
     r"gmbh|mbh|ag|kg|gmbh\s*&\s*co\.?\s*kg|se|sa|s\.a|sas|s\.a\.s|sarl|s\.a\.r\.l|eurl|bv|b\.v|bvba|nv|n\.v|"
-    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|enterprise|enterprises|trading|"
+    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|sb|enterprise|enterprises|trading|"
     r"holdings|group|l\.?p\.?)\.?\s*$",
     re.I,
 )
@@ -336,6 +336,8 @@ def _is_doc_word(text: str) -> bool:
 
 # "(417940-M)", "822737-X": a registration number after the name
 _REG_NO = re.compile(r"\s*(?:[\(\[][^()]*\d[^()]*[\)\]]|\b(?=[0-9A-Z]*\d)[0-9A-Z]{5,}-[A-Z]\b)[\s.,;]*$")
+# A bracketed registration number inside the line, what follows it no part of the name (a former name, 'FKA ...')
+_REG_MID = re.compile(r"\s*[\(\[](?=[^()]*\d{5})[0-9A-Z-]{5,14}[\)\]]")
 # A registration number on a line of its own, under the name it registers: '(0005583085-K)', '(1179227A)'.
 _REG_ONLY = re.compile(
     r"^[\(\[]?\s*(?:co\.?\s*(?:reg\.?|no\.?)\s*:?\s*)?(?=[\w-]*\d{5})[0-9A-Z-]{5,14}\s*[\)\]]?$", re.I
@@ -702,6 +704,18 @@ def ocr_vocabulary(lines: list[Line]) -> tuple[set[str], bool]:
     vocab = {w.text.strip(",.:;()").upper() for w in words}
     accents = sum(1 for w in words if _accented(w.text))
     return vocab, 25 * accents < max(1, len([w for w in words if w.ocr]))
+
+
+def join_split_words(texts: list[str], vocab: set[str]) -> list[str]:
+    """A word OCR split before its last letters ('Hardwar e'), joined where the receipt prints it whole elsewhere
+    ('Thank you for shopping at ENW Hardware'). The list keeps its length (an emptied piece), so each text stays
+    with its word."""
+    out = list(texts)
+    for i in range(1, len(out)):
+        piece, prev = out[i], out[i - 1]
+        if 1 <= len(piece) <= 2 and piece.isalpha() and len(prev) >= 3 and (prev + piece).upper() in vocab:
+            out[i - 1], out[i] = prev + piece, ""
+    return out
 
 
 def mend_ocr_word(text: str, vocab: set[str], rare_accents: bool) -> str:
@@ -1092,16 +1106,23 @@ class DocEvidence:
                 words = list(ln.words)
                 text, starts = joined(words)
                 cut = _REG_NO.search(text)
+                mid = _REG_MID.search(text)
+                if cut is None and mid is not None and LEGAL_FORM.search(text[: mid.start()]):
+                    cut = mid  # 'MYNEWS RETAIL SB(306295-X) FKA BISON STORES SB': the name ends at its number
+                texts = [w.text for w in words]
                 if cut is not None and cut.start() > 0:
                     words = span_words(words, starts, 0, cut.start())
+                    # the number run into the legal form's word ('SB(306295-X)') is cut from its text; the word is cited
+                    texts = [t[: max(0, cut.start() - st)] for t, st in zip(texts, starts, strict=False)][: len(words)]
                 if any(w.ocr for w in words):
                     vocab = ocr_vocabulary(self.head)
+                    texts = join_split_words(texts, vocab[0])
                     name = _clean_party(
-                        " ".join(_LEAD_ONE.sub("I", mend_ocr_word(w.text, *vocab)) if w.ocr else w.text for w in words)
+                        " ".join(_LEAD_ONE.sub("I", mend_ocr_word(t, *vocab)) if t else t for t in texts)
                     )
                     name = mend_legal_form(name)
                 else:
-                    name = _clean_party(" ".join(w.text for w in words))
+                    name = _clean_party(" ".join(texts))
                 return self._typed(Found(name, words, evidence=ev), node, ev)
             hits = [*self.orgs, *self.last_orgs]
             if hits:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tasks_app.engine import run_extraction
 
 from .test_finders import RECEIPT_SCHEMA
-from .test_receipt_heads import _as_ocr, _cited, _head, _pdf
+from .test_receipt_heads import TAIL, _as_ocr, _cited, _head, _pdf
 
 
 def _top_pt(body: dict, key: str) -> float:
@@ -103,3 +103,27 @@ def test_a_country_cut_short_ends_the_address_and_an_accepted_total_is_tendered(
     assert body["results"]["total"] == "1.50"  # what the machine accepted is the tendered amount
     assert _cited(body, "total") == "1.50"
     assert 320 < _top_pt(body, "total") < 340  # on the 'Total amount' line
+
+
+def test_a_name_cut_at_its_number_inside_the_line_and_a_split_word_joined_from_its_other_print(tmp_path, parse):
+    head = [
+        "TQ FOR SHOPPING WITH myNEWS.com",
+        "OASIS VILLAGE",
+        "LOUNGE 2, GROUND FLOOR, OASIS VILLAGE,NO 2,",
+        "47301,PETALING JAYA,SELANGOR",
+        "MYNEWS RETAIL SB(306295-X) FKA BISON STORES SB",
+        "TAX REG ID CBP 000709361664",
+    ]
+    body = run_extraction(_as_ocr(parse(_head(tmp_path / "m.pdf", head))), RECEIPT_SCHEMA)
+    # 'SB' is a legal form; the former name after the registration number is no part of the name.
+    assert body["results"]["company"] == "MYNEWS RETAIL SB"
+    assert _cited(body, "company") == "MYNEWS RETAIL SB(306295-X)"  # the word the number is run into is cited whole
+    head = ["ENW Hardwar e Centre (M) Sdn. Bhd.", "No: G3, Blk G, Jln PJU 1A/3,", "47301 Petaling Jaya,"]
+    tail = [*TAIL, (200, 460, "Thank you for shopping at ENW Hardware Centre")]
+    pdf = _head(tmp_path / "h.pdf", head, tail)
+    body = run_extraction(_as_ocr(parse(pdf)), RECEIPT_SCHEMA)
+    assert body["results"]["company"] == "ENW Hardware Centre (M) Sdn. Bhd."
+    assert _cited(body, "company") == "ENW Hardwar e Centre (M) Sdn. Bhd."
+    # Not printed whole anywhere else: the pieces stay as OCR read them.
+    body = run_extraction(_as_ocr(parse(_head(tmp_path / "n.pdf", head))), RECEIPT_SCHEMA)
+    assert body["results"]["company"] == "ENW Hardwar e Centre (M) Sdn. Bhd."
