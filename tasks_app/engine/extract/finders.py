@@ -16,6 +16,7 @@ may say High.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ CONFIDENT: frozenset[str] = frozenset({"jurisdiction-2", "title-number", "rate"}
 LEGAL_FORM = re.compile(
     r"(?:,?\s+|\b)(inc|incorporated|corp|corporation|co|company|llc|l\.l\.c|llp|l\.l\.p|lp|l\.p|ltd|limited|plc|"
     r"gmbh|mbh|ag|kg|gmbh\s*&\s*co\.?\s*kg|se|sa|s\.a|sas|s\.a\.s|sarl|s\.a\.r\.l|eurl|bv|b\.v|bvba|nv|n\.v|"
-    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|enterprise|enterprises|trading|"
+    r"srl|s\.r\.l|spa|s\.p\.a|oy|ab|asa|pty|pty\s+ltd|s[do]n\.?\s*b[hn]d|bhd|berhad|s/b|sb|enterprise|enterprises|trading|"
     r"holdings|group|l\.?p\.?)\.?\s*$",
     re.I,
 )
@@ -168,7 +169,7 @@ _TOTAL_WORDS = re.compile(
 _NOT_TOTAL = re.compile(
     r"\b(sub ?total|subtotaal|total (qty|quantity|item|items|discount|savings|tax|gst|vat|tva|ht|excl|net)|"
     r"netto|ht|excl|excluding|hors|before|tax|gst|vat|tva|mwst|ust|btw|rounding adj\w*|change|cash|tendered|"
-    r"qty|quantity|items?|saving|discount)\b"
+    r"qty|quantity|items?|saving|discount|paid|accepted)\b"
 )
 
 
@@ -182,6 +183,7 @@ class _Total:
     words: list[Word]
     order: int
     rounding: bool = False  # labelled 'Rounding' alone: the rounded total, or the adjustment itself ('0.01')
+    printed: str | None = None  # the amount's characters, where OCR ran them into the label ('Tota1RM15.40')
 
 
 def _beside(lines: list[Line], at: int) -> list[Word] | None:
@@ -224,24 +226,52 @@ def _line_amount(ln: Line) -> list[Word] | None:
     return None
 
 
+# 'Grand Tota1RM15.40': OCR ran a total's label (its l read as 1) into its amount
+_GLUED_TOTAL = re.compile(r"^(?P<label>[^\W\d_]*tota[l1])(?P<amount>(?:RM|\$|€|£)?\d{1,3}(?:,\d{3})*\.\d{2})$", re.I)
+
+
+# 'IUIAL', 'TUTAL', 'SUBIOTAL': OCR reading a thin typeface's T as I and O as U (on words OCR read)
+_OCR_TOTAL = re.compile(r"^(?i:(sub-?)?)(?=[A-Z01]{5}$)[TI][OU0][TI]A[L1I]$")
+
+
+_TAX_TOTAL = re.compile(r"\b(tax|gst|vat|tva|mwst|ust|btw|sst)\s+total\b")
+
+
+def _label_of(words: list[Word]) -> str:
+    return normalize(
+        " ".join(
+            _OCR_TOTAL.sub(lambda m: (m.group(1) or "") + "TOTAL", w.text.strip(":")) if w.ocr else w.text
+            for w in words
+        )
+    )
+
+
 def totals(page: Page) -> list[_Total]:
     """Amounts on lines whose words say total (multilingual), not a subtotal, a tax or a tendered amount."""
     out = []
     for at, ln in enumerate(page.lines):
-        if not _TOTAL_WORDS.search(normalize(ln.text)):
+        last = ln.words[-1] if ln.words else None
+        glued = _GLUED_TOTAL.match(last.text) if last is not None and last.ocr else None
+        if glued is not None:
+            label = normalize(" ".join([*(w.text for w in ln.words[:-1]), glued["label"][:-1] + "l"]))
+            value = parse_number(glued["amount"].replace("RM", ""))
+            if _TOTAL_WORDS.search(label) and not _NOT_TOTAL.search(label) and value is not None:
+                out.append(_Total(1.0, value, [last], last.order, printed=glued["amount"]))
+            continue
+        if not _TOTAL_WORDS.search(_label_of(ln.words)):
             continue
         amt = _line_amount(ln)
         if amt is None:
             amt = _beside(page.lines, at)
-            label = normalize(ln.text)
+            label = _label_of(ln.words)
         else:
             if amt[0] in ln.words[:1]:
                 continue
-            label = normalize(" ".join(w.text for w in ln.words[: ln.words.index(amt[0])]))
+            label = _label_of(ln.words[: ln.words.index(amt[0])])
         if amt is None:
             continue
-        if not _TOTAL_WORDS.search(label):
-            continue
+        if not _TOTAL_WORDS.search(label) or _TAX_TOTAL.search(label):
+            continue  # 'TAX TOTAL: 0.85' totals the tax, whatever else the receipt prints
         # 'Total 6% supplies: 69.36': a total per tax rate is a breakdown, not the total paid
         bad = bool(_NOT_TOTAL.search(label) or re.search(r"\d\s?%", ln.text)) and not re.search(
             r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label
@@ -306,6 +336,8 @@ def _is_doc_word(text: str) -> bool:
 
 # "(417940-M)", "822737-X": a registration number after the name
 _REG_NO = re.compile(r"\s*(?:[\(\[][^()]*\d[^()]*[\)\]]|\b(?=[0-9A-Z]*\d)[0-9A-Z]{5,}-[A-Z]\b)[\s.,;]*$")
+# A bracketed registration number inside the line, what follows it no part of the name (a former name, 'FKA ...')
+_REG_MID = re.compile(r"\s*[\(\[](?=[^()]*\d{5})[0-9A-Z-]{5,14}[\)\]]")
 # A registration number on a line of its own, under the name it registers: '(0005583085-K)', '(1179227A)'.
 _REG_ONLY = re.compile(
     r"^[\(\[]?\s*(?:co\.?\s*(?:reg\.?|no\.?)\s*:?\s*)?(?=[\w-]*\d{5})[0-9A-Z-]{5,14}\s*[\)\]]?$", re.I
@@ -495,6 +527,19 @@ _COUNTRY_END = re.compile(
 )
 
 
+# The country names above that are one plain word ('malaysia', 'germany'), for names cut short
+_COUNTRY_WORDS = tuple(c for c in _COUNTRY_END.pattern.split("(", 1)[1].split("|") if c.isalpha())
+
+
+def _country_end(text: str) -> bool:
+    """The address ends with a country, its name written out or cut short with a stop where the paper ran out
+    ('KUALA LUMPUR, MALAYSI.')."""
+    if _COUNTRY_END.search(text):
+        return True
+    m = re.search(r"(?:^|[\s,])([^\W\d_]{5,})\.$", text.strip())
+    return m is not None and any(c.startswith(m.group(1).lower()) for c in _COUNTRY_WORDS)
+
+
 def _addr_tail(ln: Line) -> bool:
     """A line the address may run on to after its postcode line: a state, a second postcode and town, a branch."""
     text = ln.text.strip()
@@ -516,7 +561,7 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
     for ln in lines[start : start + 10]:
         text = ln.text
         if closed:
-            if _COUNTRY_END.search(joined(block[-1])[0]) or not _addr_tail(ln):
+            if _country_end(joined(block[-1])[0]) or not _addr_tail(ln):
                 break
             block.append(list(ln.words))
             break
@@ -591,13 +636,15 @@ _ONES_IN_WORD = re.compile(r"^(?=.*[a-z])(?:[A-Za-z]{3,}1|[A-Za-z]+11|[A-Za-z]+1
 _UNIT_O = re.compile(r"^[A-Z]{1,2}\d+O[,.]?$")  # 'G3O': a unit number ending in 0
 
 
-def address_text(words: list[Word]) -> str:
+def address_text(words: list[Word], vocab: tuple[set[str], bool] | None = None) -> str:
     """The address's words as printed, joined with spaces, with what OCR does to them mended.
 
     A lone comma or full stop joins the word before it ('BALAKONG , 43300'); on words OCR read, an O among
     digits is a 0 ('4380O', '29O'), as is a postcode's last D ('4600D'), and a full stop inside the address after
     a word that is no abbreviation is the comma OCR misread ('TAMAN SEGAR. 56100', '9. JALAN'). A 1 among a
-    word's small letters is an l ('Leve1', 'Ma11') and a unit number's last O a 0 ('G3O')."""
+    word's small letters is an l ('Leve1', 'Ma11') and a unit number's last O a 0 ('G3O'). With the head's
+    words (`ocr_vocabulary`), a word's misread letter or accent is mended (`mend_ocr_word`), and a last word's
+    doubled full stop is one ('KUALA LUMPUR..')."""
     out: list[str] = []
     for i, w in enumerate(words):
         text = w.text
@@ -611,7 +658,11 @@ def address_text(words: list[Word]) -> str:
                 text = re.sub(r"O(?=[,.]?$)", "0", text)
             elif _ONES_IN_WORD.match(text):
                 text = text.replace("1", "l")
+            elif vocab is not None:
+                text = mend_ocr_word(text, *vocab)
             last = i == len(words) - 1 or all(_PUNCT_ONLY.match(v.text) for v in words[i + 1 :])
+            if last and vocab is not None and re.search(r"[^\W\d_]\.\.$", text):
+                text = text[:-1]
             # The town after a postcode may end a first address with its full stop ('10300 Penang.' / '10400 ...').
             town = (
                 i + 1 < len(words)
@@ -631,6 +682,60 @@ def address_text(words: list[Word]) -> str:
 
 
 _TO_ZERO = str.maketrans({"O": "0", "o": "0", "D": "0"})
+
+# 'MENTA[', 'ME|NTAI', 'GUARD1AN': one character of a word in capitals that OCR read as a bracket, a bar or a digit
+_ODD_IN_CAPS = re.compile(r"^(?=[A-Z]*[\[\]|{}!1][A-Z]*$)[A-Z\[\]|{}!1]{3,}$")
+# '1DEA': a capital I read as a 1 at the start of a word in capitals (not an ordinal, '1ST')
+_LEAD_ONE = re.compile(r"^1(?!ST\b)(?=[A-Z]{3,}\b)")
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _accented(text: str) -> bool:
+    return any(c.isalpha() and not c.isascii() for c in text) and _plain(text).isascii()
+
+
+def ocr_vocabulary(lines: list[Line]) -> tuple[set[str], bool]:
+    """The head's words in capitals (what another print of a name may be compared with), and whether its OCR'd
+    words carry accents so rarely (under 1 word in 25) that an accented letter is OCR's noise ('JALAN MÄNIS')."""
+    words = [w for ln in lines for w in ln.words]
+    vocab = {w.text.strip(",.:;()").upper() for w in words}
+    accents = sum(1 for w in words if _accented(w.text))
+    return vocab, 25 * accents < max(1, len([w for w in words if w.ocr]))
+
+
+def join_split_words(texts: list[str], vocab: set[str]) -> list[str]:
+    """A word OCR split before its last letters ('Hardwar e'), joined where the receipt prints it whole elsewhere
+    ('Thank you for shopping at ENW Hardware'). The list keeps its length (an emptied piece), so each text stays
+    with its word."""
+    out = list(texts)
+    for i in range(1, len(out)):
+        piece, prev = out[i], out[i - 1]
+        if 1 <= len(piece) <= 2 and piece.isalpha() and len(prev) >= 3 and (prev + piece).upper() in vocab:
+            out[i - 1], out[i] = prev + piece, ""
+    return out
+
+
+def mend_ocr_word(text: str, vocab: set[str], rare_accents: bool) -> str:
+    """A word of a name or an address as OCR misread it, mended where the receipt settles it: a character that is
+    no letter inside a word in capitals that the head prints elsewhere with a letter there ('MENTA[' under
+    'SUSHI MENTAI'), an accent the head prints elsewhere without ('Tampoí' / 'Tampoi'), or on a word in capitals on
+    a page whose words carry none ('MÄNIS', 'ÁLAM')."""
+    core = text.strip(",.:;")
+    if _accented(core) and (rare_accents and core.isupper() or _plain(core).upper() in vocab):
+        text = text.replace(core, _plain(core))
+        core = _plain(core)
+    if _ODD_IN_CAPS.match(core):
+        for i, c in enumerate(core):
+            if not c.isalpha():
+                near = {v for v in vocab if len(v) == len(core) and v[:i] == core[:i] and v[i + 1 :] == core[i + 1 :]}
+                near = {v for v in near if v[i].isalpha()}
+                if len(near) == 1:
+                    text = text.replace(core, near.pop())
+                break
+    return text
 
 
 # ---------------------------------------------------------------- contract clauses
@@ -961,7 +1066,7 @@ class DocEvidence:
             largest = max(abs(t.value) for t in top)
             best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
             if hint.position == "end" or best.rank >= 1.0:
-                text = " ".join(w.text for w in best.words)
+                text = best.printed or " ".join(w.text for w in best.words)
                 if _OCR_HYPHEN_AMOUNT.match(text):
                     text = text.replace("-", ".")
                 value: Any = best.value if node.kind in ("number", "integer") else text.replace("RM", "").strip()
@@ -1001,11 +1106,23 @@ class DocEvidence:
                 words = list(ln.words)
                 text, starts = joined(words)
                 cut = _REG_NO.search(text)
+                mid = _REG_MID.search(text)
+                if cut is None and mid is not None and LEGAL_FORM.search(text[: mid.start()]):
+                    cut = mid  # 'MYNEWS RETAIL SB(306295-X) FKA BISON STORES SB': the name ends at its number
+                texts = [w.text for w in words]
                 if cut is not None and cut.start() > 0:
                     words = span_words(words, starts, 0, cut.start())
-                name = _clean_party(" ".join(w.text for w in words))
+                    # the number run into the legal form's word ('SB(306295-X)') is cut from its text; the word is cited
+                    texts = [t[: max(0, cut.start() - st)] for t, st in zip(texts, starts, strict=False)][: len(words)]
                 if any(w.ocr for w in words):
+                    vocab = ocr_vocabulary(self.head)
+                    texts = join_split_words(texts, vocab[0])
+                    name = _clean_party(
+                        " ".join(_LEAD_ONE.sub("I", mend_ocr_word(t, *vocab)) if t else t for t in texts)
+                    )
                     name = mend_legal_form(name)
+                else:
+                    name = _clean_party(" ".join(texts))
                 return self._typed(Found(name, words, evidence=ev), node, ev)
             hits = [*self.orgs, *self.last_orgs]
             if hits:
@@ -1026,7 +1143,7 @@ class DocEvidence:
             block = address_block(self.head, got[0] if got else None) or address_block(self.head, None)
             if block:
                 words = [w for ws in block for w in ws]
-                text = address_text(words)
+                text = address_text(words, ocr_vocabulary(self.head))
                 typed = self._typed(Found(text, words, evidence="address-block"), node, "address-block")
                 if typed is not None and isinstance(typed.value, str) and not node.fmt:
                     typed.value = text.strip()  # as printed, a trailing comma too (the references keep it)

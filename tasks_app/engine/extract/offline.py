@@ -138,6 +138,10 @@ def _value_plausible(f: Field, text: str, value: Any) -> float:
             return 0.0
         if f.expects == "date" and not _date_like(text):
             return 0.0  # '6%' under 'Kate' (OCR's 'Rate') is no date
+        if f.expects == "amount" and sum(c.isalpha() for c in re.sub(r"\b[A-Z]{2,3}\b", "", text)) > sum(
+            c.isdigit() for c in text
+        ):
+            return 0.0  # an item's name under a 'Total' column heading is no amount; 'RM 13.30', 'EUR 5,00' are
         return 1.0
     if f.is_id and len(text.split()) > 3:
         return 0.0  # a run of words is not an identifier (a heading's next line, running text)
