@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pymupdf
 
 from tasks_app.engine.extract.coerce import currency_of, normalize, parse_date, parse_number
+
+
+def lines_pdf(path: Path, lines: list[tuple[float, float, str]], size: float = 10) -> Path:
+    """A one-page Letter PDF with each (x, y, text) written in Helvetica at `size` points."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    for x, y, text in lines:
+        page.insert_text((x, y), text, fontsize=size, fontname="helv")
+    doc.save(path)
+    doc.close()
+    return path
 
 
 def text_segment(page: int, n: int, top: float, words: list[tuple[str, float, float]], height: float = 20,

@@ -6,22 +6,10 @@ what a new user would write; the values, their confidence and their cited words 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pymupdf
-
 from tasks_app.engine import run_extraction
 from tasks_app.engine.extract.coerce import parse_date
 
-
-def _pdf(path: Path, lines: list[tuple[float, float, str]], size: float = 10) -> Path:
-    doc = pymupdf.open()
-    page = doc.new_page(width=612, height=792)
-    for x, y, text in lines:
-        page.insert_text((x, y), text, fontsize=size, fontname="helv")
-    doc.save(path)
-    doc.close()
-    return path
+from .helpers import lines_pdf
 
 
 def _cited(body: dict, key: str) -> str:
@@ -43,7 +31,7 @@ RECEIPT_SCHEMA = {
 
 
 def test_a_receipt_gives_its_unlabelled_shop_multi_line_address_date_and_final_total(tmp_path, parse):
-    pdf = _pdf(
+    pdf = lines_pdf(
         tmp_path / "receipt.pdf",
         [
             (200, 60, "KEDAI RUNCIT MAJU JAYA SDN BHD"),
@@ -95,7 +83,7 @@ def test_a_shop_name_with_its_registration_number_on_the_line_and_ocr_glued_date
     for n, (printed, date) in enumerate(
         [("DATE:21-03-2018", "21-03-2018"), ("21-03-201813:29:51", "21-03-2018"), ("30/04/2017(9un)", "30/04/2017")]
     ):
-        pdf = _pdf(tmp_path / f"receipt{n}.pdf", [*head, (200, 130, printed), *tail])
+        pdf = lines_pdf(tmp_path / f"receipt{n}.pdf", [*head, (200, 130, printed), *tail])
         body = run_extraction(parse(pdf), RECEIPT_SCHEMA)
         assert body["results"]["company"] == "99 SPEED MART S/B", printed  # the name, not its number
         assert body["results"]["address"] == "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR"
@@ -137,7 +125,7 @@ def test_receipt_heads_as_real_ones_print_them(tmp_path, parse):
     ]
     for n, (head, company, address) in enumerate(cases):
         lines = [(200, 60 + 14 * i, text) for i, text in enumerate(head)]
-        body = run_extraction(parse(_pdf(tmp_path / f"head{n}.pdf", [*lines, *tail])), RECEIPT_SCHEMA)
+        body = run_extraction(parse(lines_pdf(tmp_path / f"head{n}.pdf", [*lines, *tail])), RECEIPT_SCHEMA)
         assert body["results"]["company"] == company
         assert body["results"]["address"] == address
         assert _cited(body, "address") == address
@@ -169,7 +157,7 @@ CONTRACT = [
 
 
 def test_a_contract_gives_parties_date_law_and_term_from_its_clauses(tmp_path, parse):
-    pdf = _pdf(tmp_path / "nda.pdf", [(50, 60 + 14 * i, text) for i, text in enumerate(CONTRACT) if text], size=9)
+    pdf = lines_pdf(tmp_path / "nda.pdf", [(50, 60 + 14 * i, text) for i, text in enumerate(CONTRACT) if text], size=9)
     body = run_extraction(parse(pdf), NDA_SCHEMA)
     assert body["results"] == {
         "effective_date": "2011-03-03",  # "the 3rd day of March, 2011"
@@ -186,7 +174,7 @@ def test_a_contract_gives_parties_date_law_and_term_from_its_clauses(tmp_path, p
 
 def test_a_contract_that_states_no_term_gives_none(tmp_path, parse):
     lines = [t for t in CONTRACT if not t.startswith("3.")]
-    pdf = _pdf(tmp_path / "nda.pdf", [(50, 60 + 14 * i, text) for i, text in enumerate(lines) if text], size=9)
+    pdf = lines_pdf(tmp_path / "nda.pdf", [(50, 60 + 14 * i, text) for i, text in enumerate(lines) if text], size=9)
     body = run_extraction(parse(pdf), NDA_SCHEMA)
     assert body["results"]["term"] is None
 
@@ -216,7 +204,7 @@ INVOICE_SCHEMA = {
 
 
 def test_a_german_invoice_gives_its_title_number_day_first_date_and_items_by_arithmetic(tmp_path, parse):
-    pdf = _pdf(
+    pdf = lines_pdf(
         tmp_path / "rechnung.pdf",
         [
             (50, 50, "Wolkenbau GmbH · Lindenweg 4 · 10115 Berlin"),

@@ -10,27 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pymupdf
-
 from tasks_app.engine import run_extraction
 
+from .helpers import lines_pdf
 from .test_finders import RECEIPT_SCHEMA
 
 TAIL = [(200, 400, "TEA"), (400, 400, "4.50"), (200, 426, "TOTAL"), (400, 426, "4.50")]
 
 
-def _pdf(path: Path, lines: list[tuple[float, float, str]], size: float = 10) -> Path:
-    doc = pymupdf.open()
-    page = doc.new_page(width=612, height=792)
-    for x, y, text in lines:
-        page.insert_text((x, y), text, fontsize=size, fontname="helv")
-    doc.save(path)
-    doc.close()
-    return path
-
-
 def _head(path: Path, head: list[str], tail: list[tuple[float, float, str]] = TAIL) -> Path:
-    return _pdf(path, [*[(200, 60 + 14 * i, text) for i, text in enumerate(head)], *tail])
+    return lines_pdf(path, [*[(200, 60 + 14 * i, text) for i, text in enumerate(head)], *tail])
 
 
 def _as_ocr(output: dict) -> dict:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from tasks_app.engine import run_extraction
 
+from .helpers import lines_pdf
 from .test_finders import RECEIPT_SCHEMA
-from .test_receipt_heads import TAIL, _as_ocr, _cited, _head, _pdf
+from .test_receipt_heads import TAIL, _as_ocr, _cited, _head
 
 
 def _top_pt(body: dict, key: str) -> float:
@@ -80,7 +81,7 @@ def test_an_item_name_under_a_total_column_heading_is_no_amount(tmp_path, parse)
         (50, 120, "Qty Desc Total"), (50, 133, "PRISTIN OMEGA-3 FISH OIL 2X150'S(VIP)"),
         (68, 146, "1 209250 300.00 300"),
     ]  # fmt: skip
-    body = run_extraction(_as_ocr(parse(_pdf(tmp_path / "i.pdf", lines))), RECEIPT_SCHEMA)
+    body = run_extraction(_as_ocr(parse(lines_pdf(tmp_path / "i.pdf", lines))), RECEIPT_SCHEMA)
     assert body["results"]["total"] is None  # no total line is printed; the item's name under 'Total' is none
 
 

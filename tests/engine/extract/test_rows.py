@@ -7,13 +7,9 @@ little lower than the row's other numbers. Values, row counts and the cited word
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pymupdf
-
 from tasks_app.engine import run_extraction
 
-from .helpers import check_citations
+from .helpers import check_citations, lines_pdf
 
 SCHEMA = {
     "type": "object",
@@ -33,16 +29,6 @@ SCHEMA = {
         },
     },
 }
-
-
-def _pdf(path: Path, lines: list[tuple[float, float, str]], size: float = 9) -> Path:
-    doc = pymupdf.open()
-    page = doc.new_page(width=612, height=792)
-    for x, y, text in lines:
-        page.insert_text((x, y), text, fontsize=size, fontname="helv")
-    doc.save(path)
-    doc.close()
-    return path
 
 
 def _rows(body: dict) -> list[tuple]:
@@ -74,7 +60,7 @@ def test_an_item_named_on_the_line_above_its_numbers_keeps_its_name_and_not_the_
         y += 50
     lines += [(160, y + 30, "REMISE : Remise commerciale"), (430, y + 30, "-5,00"), (500, y + 30, "20,00%")]
     lines += [(300, y + 80, "TOTAL TTC"), (430, y + 80, "180,00")]
-    pdf = _pdf(tmp_path / "facture.pdf", lines, size=8)
+    pdf = lines_pdf(tmp_path / "facture.pdf", lines, size=8)
     body = run_extraction(parse(pdf), SCHEMA)
     assert _rows(body) == [
         ("Prestation support", 2, 60, 120),
@@ -105,7 +91,7 @@ def test_notes_between_rows_do_not_end_the_table_and_another_tables_row_is_no_it
     lines += [(50, 282, "Art (Kategorie)"), (170, 282, "Warenwert"), (330, 282, "Basisbetrag"),
               (430, 282, "Steuersatz"), (500, 282, "Steuerbetrag")]  # fmt: skip
     lines += [(50, 298, "Umsatzsteuer (S)"), (330, 298, "1013,00"), (430, 298, "19"), (500, 298, "192,47")]
-    pdf = _pdf(tmp_path / "rechnung.pdf", lines)
+    pdf = lines_pdf(tmp_path / "rechnung.pdf", lines, size=9)
     body = run_extraction(parse(pdf), SCHEMA)
     # 6 x 2,00 is not 13,00 (the quantity is rounded for print): the headings name the price and the amount.
     assert _rows(body) == [("Windschutzscheibe", 10, 100, 1000), ("Stadtfahrt je km", 6, 2, 13)]
@@ -126,7 +112,7 @@ def test_an_amount_printed_under_the_rows_numbers_joins_the_row_and_a_long_note_
         lines += [(90, y + 34, "Behandlungen an folgenden Terminen: 11.09.2018; 14.09.2018;")]
         lines += [(90, y + 46, "19.09.2018; 24.09.2018")]
         y += 80
-    pdf = _pdf(tmp_path / "rechnung.pdf", lines)
+    pdf = lines_pdf(tmp_path / "rechnung.pdf", lines, size=9)
     body = run_extraction(parse(pdf), SCHEMA)
     assert _rows(body) == [("Physiotherapie", 10, 26, 260), ("Hausbesuch", 10, 12, 120)]
     assert _cited(body, 0, "amount") == "260,00"
@@ -154,7 +140,7 @@ def test_a_heading_a_line_above_the_header_names_its_column_and_allowances_under
                                 ("Frais de port", "1,00% sur 73,00", "0,73")]:  # fmt: skip
         y += 22
         lines += [(160, y, label), (340, y, base), (430, y, value), (500, y, "10,00%")]
-    pdf = _pdf(tmp_path / "facture.pdf", lines)
+    pdf = lines_pdf(tmp_path / "facture.pdf", lines, size=9)
     body = run_extraction(parse(pdf), SCHEMA)
     assert [(r["description"], r["quantity"], r["amount"]) for r in body["results"]["line_items"]] == [
         ("Fournitures papier", 3, 28),
@@ -174,7 +160,7 @@ def test_in_a_dense_table_a_line_held_under_one_row_is_not_the_name_of_the_next(
     lines += [(50, 122, "with blue handle"), (200, 122, "spare kit")]
     lines += [(50, 133, "Gadget"), (200, 133, "G-2"), (300, 133, "1"), (360, 133, "5.00"), (450, 133, "5.00")]
     lines += [(360, 150, "Total"), (450, 150, "25.00")]
-    pdf = _pdf(tmp_path / "invoice.pdf", lines)
+    pdf = lines_pdf(tmp_path / "invoice.pdf", lines, size=9)
     body = run_extraction(parse(pdf), SCHEMA)
     assert _rows(body) == [("Widget deluxe", 2, 10, 20), ("Gadget", 1, 5, 5)]
     check_citations(pdf, body)
