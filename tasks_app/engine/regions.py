@@ -355,9 +355,3 @@ def dissolve(words: list[Word], blobs: list[Rect], make: Any) -> list[Any]:
         )
         out.append(make("SectionHeader" if heading else "Text", _bounds(ws), ws))
     return out
-
-
-def _inside(inner: Rect, outer: Rect) -> bool:
-    w = min(inner[2], outer[2]) - max(inner[0], outer[0])
-    h = min(inner[3], outer[3]) - max(inner[1], outer[1])
-    return w > 0 and h > 0 and w * h >= 0.9 * _area(inner)
