@@ -291,9 +291,14 @@ def dead_broker():
 
 
 def _forget_broker_connections() -> None:
-    """Drop the app's pooled connections and producers, so that the next send connects to broker_url afresh."""
+    """Drop the app's pooled connections and producers, so that the next send connects to broker_url afresh.
+
+    The control mailbox keeps the producer pool it first replied through (the in-process test worker answering a
+    prefork worker's start-up `hello` sets it): left there, this process's pings would still go to the old broker's
+    database and the workers on the new one would never answer."""
     celery_app._pool = None  # noqa: SLF001
     celery_app.amqp._producer_pool = None  # noqa: SLF001
+    celery_app.control.mailbox.__dict__.pop("producer_pool", None)
 
 
 @pytest.fixture
