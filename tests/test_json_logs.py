@@ -100,7 +100,15 @@ def test_every_line_of_a_json_worker_is_json_and_a_job_s_lines_carry_its_task_an
             what="the task to finish",
         )
     assert Task.objects.get(pk=ok.pk).status == TaskStatus.SUCCEEDED
-    wait_for(lambda: str(broken.pk) in json_worker.log_path.read_text(), timeout=10, what="the job's last line")
+    # The job marks its task finished before Celery logs the job's success line: wait for both jobs' lines.
+    for task in (ok, broken):
+        wait_for(
+            lambda task=task: any(
+                str(task.pk) in line and "succeeded" in line for line in json_worker.log_path.read_text().splitlines()
+            ),
+            timeout=10,
+            what=f"the success line of task {task.pk}'s job",
+        )
 
     lines = [line for line in json_worker.log_path.read_text().splitlines() if line.strip()]
     entries = []
