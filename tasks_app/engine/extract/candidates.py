@@ -133,7 +133,55 @@ def candidates(page: Page, next_page: Page | None = None) -> list[Cand]:
             else:
                 out.extend(_tight_cands(words))
     out.extend(_vertical_cands(pages))
+    _name_under_party(page.lines, out)
     return out
+
+
+# Labels that say "the name" without saying whose: the heading above them says whose.
+_BARE_NAMES = frozenset(
+    ("name", "firma", "firmenname", "nom", "raison sociale", "denomination", "naam", "bedrijfsnaam", "company",
+     "company name", "legal name", "trade name", "business name")
+)  # fmt: skip
+
+
+def _name_under_party(lines: list[Line], cands: list[Cand]) -> None:
+    """'Name: ELEKTRON GmbH' printed under a 'Verkäufer' (Seller) heading is the seller's name, and under
+    'Käufer' the buyer's: a bare name label takes the nearest party heading above it in its column, within a few
+    lines and with no wider gap than a blank line between, in front of its text ('Verkäufer Name')."""
+    at = {ln.index: i for i, ln in enumerate(lines)}
+    for c in cands:
+        if c.kind not in ("inline", "right", "below", "block") or not c.label_words:
+            continue
+        if lb.norm_label(c.label) not in _BARE_NAMES:
+            continue
+        first = c.label_words[0]
+        i = at.get(first.line)
+        if i is None:
+            continue
+        h = max(1.0, first.h)
+        top = lines[i].y0
+        for ln in reversed(lines[max(0, i - 6) : i]):
+            if top - ln.y1 > 2.5 * h:
+                break  # a wider gap: another section
+            top = ln.y0
+            heading = _party_heading(ln, first.x0, h)
+            if heading is not None:
+                c.label = f"{heading} {c.label}"
+                break
+
+
+def _party_heading(line: Line, x0: float, h: float) -> str | None:
+    """The phrase of `line` starting in the column at `x0`, when it names a party and nothing else."""
+    for p in line.phrases:
+        if abs(p.x0 - x0) > 3 * h:
+            continue
+        text = _strip_colon(p.text)
+        words = lb.norm_label(text).split()
+        if not words or len(words) > 3 or any(ch.isdigit() for ch in text):
+            return None
+        named = [w for w in words if lb.concepts(w) & lb.PARTY_CONCEPTS]
+        return text if named and len(named) + sum(w in lb.NAME_WORDS for w in words) == len(words) else None
+    return None
 
 
 def _vertical_cands(pages: _Pages) -> list[Cand]:

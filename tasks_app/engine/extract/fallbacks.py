@@ -157,27 +157,62 @@ def currency_match(page: Page, node: Node) -> list[Found]:
     return []
 
 
+# The first word of a document's own heading ('Invoice VT/2022/0001', 'Handelsrechnung Nr. R18-31 vom …').
+_DOC_HEADS = frozenset(
+    "invoice receipt statement bill quote quotation estimate order proforma credit debit rechnung gutschrift "
+    "quittung lieferschein angebot facture avoir devis recu factuur creditnota offerte fattura factura".split()
+)
+
+
+def _doc_heading(text: str) -> bool:
+    """A document's title, alone or with its number or date: never the name of who issued it."""
+    words = normalize(text).split()
+    if not words:
+        return False
+    return normalize(text) in _DOC_WORDS or words[0] in _DOC_HEADS or words[0].endswith("rechnung")
+
+
 def largest_line(page: Page, skip_doc_words: bool) -> Line | None:
-    """The largest text in the top part of the (first) page: a title or a letterhead."""
+    """The largest text in the top part of the (first) page: a title or a letterhead.
+
+    `skip_doc_words` (the issuer's letterhead): the document's own heading is passed over, and where nothing left
+    stands out by size (word boxes differ by their glyphs: a bracket or a descender is no larger font), the first
+    name on the page is the letterhead."""
     lines = page.lines
     if not lines:
         return None
     page_h = page.height or max(ln.y1 for ln in lines)
     best, best_key = None, None
+    heights: list[float] = []
+    first_name: Line | None = None
     for ln in lines:
         if ln.y0 > page_h * 0.45 or not any(c.isalpha() for c in ln.text):
             continue
         if skip_doc_words and normalize(ln.text) in _DOC_WORDS:
             continue
         for p in ln.phrases:
-            if skip_doc_words and normalize(p.text) in _DOC_WORDS or normalize(p.text) in _STAMPS:
+            if skip_doc_words and _doc_heading(p.text) or normalize(p.text) in _STAMPS:
                 continue
             if not any(c.isalpha() for c in p.text) or is_colon(p.words[-1]):
                 continue
+            heights.append(p.y1 - p.y0)
+            if first_name is None and _name_like(p.text):
+                first_name = Line(ln.index, ln.page, p.words, [p])
             key = (round(p.y1 - p.y0, 0), -p.y0)
             if best_key is None or key > best_key:
                 best, best_key = Line(ln.index, ln.page, p.words, [p]), key
+    if skip_doc_words and best is not None and first_name is not None:
+        median = sorted(heights)[len(heights) // 2]
+        if best_key is not None and best_key[0] < 1.3 * median:
+            return first_name
     return best
+
+
+def _name_like(text: str) -> bool:
+    """Words that could name a business: letters, no digits, not a field label or a column heading."""
+    if any(ch.isdigit() for ch in text) or len(text.split()) > 6:
+        return False
+    return not (lb.looks_like_label(text) and lb.concepts(text))
 
 
 _LEGAL_FORMS = frozenset(

@@ -121,7 +121,8 @@ _CONCEPTS_INTL: dict[str, tuple[str, ...]] = {
                  "vat percentage"),
     "vendor": ("issuer", "verkaufer", "lieferant", "rechnungssteller", "fournisseur", "vendeur", "emetteur",
                "leverancier", "verkoper", "issued by", "sender"),
-    "customer": ("kunde", "rechnungsempfanger", "client", "acheteur", "klant", "destinataire"),
+    "customer": ("kunde", "kaufer", "rechnungsempfanger", "leistungsempfanger", "client", "acheteur", "klant",
+                 "destinataire", "afnemer"),
     "quantity": ("menge", "anzahl", "quantite", "aantal", "stuck", "qte"),
     "unit_price": ("preis", "einzelpreis", "e preis", "stuckpreis", "prix unitaire", "prix", "p u ht", "pu ht",
                    "prijs", "eenheidsprijs", "unit price"),
@@ -143,7 +144,9 @@ _STOP_DESC = frozenset(
     "a an the of for to in on at by and or is was be this that which with as its it their his her our your "
     "value field document if when where who whom shown printed written listed given stated e g".split()
 )
-_PARTY_CONCEPTS = frozenset({"vendor", "customer", "ship_to", "employer"})
+PARTY_CONCEPTS = frozenset({"vendor", "customer", "ship_to", "employer"})
+# Words a heading over a party's details may carry besides the party ('SELLER TRADE NAME', 'Seller details').
+NAME_WORDS = frozenset({"name", "trade", "company", "legal", "registered", "details", "information", "of", "the"})
 
 
 @lru_cache(maxsize=8192)
@@ -257,11 +260,11 @@ def is_party(name: str, parents: tuple[str, ...] = ()) -> str | None:
     for text in (*parents[-1:], name):
         n = norm_label(text)
         for c in concepts(n):
-            if c in _PARTY_CONCEPTS:
+            if c in PARTY_CONCEPTS:
                 return c
         for w in n.split():
             for c in concepts(w):
-                if c in _PARTY_CONCEPTS:
+                if c in PARTY_CONCEPTS:
                     return c
     return None
 

@@ -110,15 +110,12 @@ def _name_value(value: Any) -> bool:
     return "name" not in lb.norm_label(text).split()  # 'SELLER TRADE NAME' is the heading, not the name
 
 
-_NAME_WORDS = frozenset({"name", "trade", "company", "legal", "registered", "details", "information", "of", "the"})
-
-
 def _party_word(party: str, label: str) -> bool:
     """'SELLER TRADE NAME', 'Verkäufer (Name)': a short heading one of whose words names the party."""
     words = lb.norm_label(label).split()
     hits = [w for w in words if len(w) >= 5 and party in lb.concepts(w)]
     rest = set(words) - set(hits)
-    return 1 < len(words) <= 4 and bool(hits) and rest <= _NAME_WORDS
+    return 1 < len(words) <= 4 and bool(hits) and rest <= lb.NAME_WORDS
 
 
 def _date_like(text: str) -> bool:

@@ -10,12 +10,15 @@ import pymupdf
 from tasks_app.engine.extract.coerce import currency_of, normalize, parse_date, parse_number
 
 
-def lines_pdf(path: Path, lines: list[tuple[float, float, str]], size: float = 10) -> Path:
-    """A one-page Letter PDF with each (x, y, text) written in Helvetica at `size` points."""
+def lines_pdf(
+    path: Path, lines: list[tuple[float, float, str] | tuple[float, float, str, float]], size: float = 10
+) -> Path:
+    """A one-page Letter PDF with each (x, y, text) written in Helvetica at `size` points ((x, y, text, size): at
+    its own size)."""
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
-    for x, y, text in lines:
-        page.insert_text((x, y), text, fontsize=size, fontname="helv")
+    for x, y, text, *own in lines:
+        page.insert_text((x, y), text, fontsize=own[0] if own else size, fontname="helv")
     doc.save(path)
     doc.close()
     return path

@@ -1,0 +1,69 @@
+"""Whose name is it: an invoice's issuer under a seller heading, and a letterhead no larger than the text under it.
+
+E-invoice visualisations print 'Name:' twice, once under 'Verkäufer' (seller) and once under 'Käufer' (buyer); many
+invoices print the issuer's name as the first line in body size, with the invoice's own heading the largest text on
+the page. Small generated documents; values and cited words asserted."""
+
+from __future__ import annotations
+
+from tasks_app.engine import run_extraction
+
+from .helpers import lines_pdf
+
+INVOICE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "issuer": {"type": "string", "description": "Name of the company that issued the invoice (the seller)"},
+        "buyer": {"type": "string", "description": "Name of the customer the invoice is addressed to"},
+        "total": {"type": "number", "description": "Grand total including VAT"},
+    },
+}
+
+
+def _cited(body: dict, key: str) -> str:
+    return " ".join(c["content"] for c in body["citations"][key])
+
+
+def test_a_bare_name_label_belongs_to_the_party_heading_above_it(tmp_path, parse):
+    pdf = lines_pdf(
+        tmp_path / "visualisation.pdf",
+        [
+            (72, 60, "Handelsrechnung (380) Nr. R-17 vom 03.10.2024", 16),
+            (72, 110, "Verkäufer"),
+            (72, 126, "Nummer:"), (200, 126, "549910"),
+            (72, 140, "Name:"), (200, 140, "Brotladen am Markt"),
+            (72, 154, "Anschrift:"), (200, 154, "Marktplatz 3"),
+            (200, 168, "DE 10115 Berlin"),
+            (72, 210, "Käufer/Leistungsempfänger"),
+            (72, 226, "Name:"), (200, 226, "Kantine Nord GmbH"),
+            (72, 240, "Anschrift:"), (200, 240, "Hafenweg 9"),
+            (72, 300, "Gesamtbetrag:"), (200, 300, "119,00 EUR"),
+        ],
+    )  # fmt: skip
+    body = run_extraction(parse(pdf), INVOICE_SCHEMA)
+    assert body["results"] == {"issuer": "Brotladen am Markt", "buyer": "Kantine Nord GmbH", "total": 119.0}
+    assert _cited(body, "issuer") == "Brotladen am Markt"
+    assert _cited(body, "buyer") == "Kantine Nord GmbH"
+
+
+def test_the_issuer_is_the_first_name_when_only_the_invoice_heading_stands_out(tmp_path, parse):
+    pdf = lines_pdf(
+        tmp_path / "letterhead.pdf",
+        [
+            (72, 60, "Brightwater Studio"),
+            (72, 74, "12 Harbour Lane"),
+            (72, 88, "Bristol BS1 4QA"),
+            (330, 120, "Cabinet Cactus"),
+            (330, 134, "42 Rue de l'Audit"),
+            (72, 180, "Invoice INV-2024/017", 20),
+            (72, 210, "Invoice Date: 21/09/2024"),
+            (72, 250, "Description"), (400, 250, "Amount"),
+            (72, 266, "[DS-01] Logo design (2 rounds)"), (400, 266, "450.00"),
+            (72, 300, "Total"), (400, 300, "450.00"),
+        ],
+    )  # fmt: skip
+    body = run_extraction(
+        parse(pdf), {"type": "object", "properties": {"issuer": INVOICE_SCHEMA["properties"]["issuer"]}}
+    )
+    assert body["results"] == {"issuer": "Brightwater Studio"}
+    assert _cited(body, "issuer") == "Brightwater Studio"
