@@ -182,7 +182,11 @@ def _score_leaf(day_first: bool | None, f: Field, c: Cand) -> tuple[float, Any, 
             return ls / 100 * c.weight, got[0], value_words, ls, got[1]
         if f.sub not in ("", "name", "company", "company name", "full name"):
             return None
-        value_words = c.lines[0]
+        lines = c.lines
+        for _ in range(2):  # 'Nummer : 12345676' between 'Verkäufer:' and the seller's name
+            if len(lines) > 1 and not _name_value(" ".join(w.text for w in lines[0])):
+                lines = lines[1:]
+        value_words = lines[0]
     elif f.party and f.sub in ("address",) and not party_hit:
         pass
     elif party_hit and f.sub not in ("", "name", "company", "company name", "full name"):
@@ -196,6 +200,8 @@ def _score_leaf(day_first: bool | None, f: Field, c: Cand) -> tuple[float, Any, 
     text = " ".join(w.text for w in used)
     if node.kind == "string" and node.enum is None and not node.fmt and text.endswith(":"):
         return None
+    if party_hit and node.kind == "string" and not _name_value(got.value):
+        return None  # 'Nummer' under 'Verkäufer:' is a label of the seller's block, not the seller
     strength = got.strength * _value_plausible(f, text, got.value)
     if strength <= 0:
         return None

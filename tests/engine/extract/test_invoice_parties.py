@@ -67,3 +67,27 @@ def test_the_issuer_is_the_first_name_when_only_the_invoice_heading_stands_out(t
     )
     assert body["results"] == {"issuer": "Brightwater Studio"}
     assert _cited(body, "issuer") == "Brightwater Studio"
+
+
+def test_the_seller_block_under_its_heading_past_the_number_line_beats_the_buyers_repeated_legal_name(tmp_path, parse):
+    pdf = lines_pdf(
+        tmp_path / "blocks.pdf",
+        [
+            (72, 60, "Handelsrechnung Nr. 47110818 vom 31.10.2018", 16),
+            (72, 110, "Verkäufer:"),
+            (72, 126, "Nummer"), (140, 126, ": 12345676"),
+            (72, 140, "Global Supplies Ltd."),
+            (72, 154, "153 Victoria Street"),
+            (72, 168, "GB SW1B 3BN London"),
+            (72, 210, "Käufer/Leistungsempfänger:"),
+            (72, 226, "Nummer"), (140, 226, ": 75969813"),
+            (72, 240, "Metallbau Leipzig GmbH & Co. KG"),
+            (72, 254, "Pappelallee 15"),
+            (72, 300, "Abweichender Warenempfänger:"),
+            (72, 316, "Metallbau Leipzig GmbH & Co. KG"),
+            (72, 330, "Eichenpromenade 37"),
+        ],
+    )  # fmt: skip
+    body = run_extraction(parse(pdf), INVOICE_SCHEMA)
+    assert body["results"]["issuer"] == "Global Supplies Ltd."
+    assert _cited(body, "issuer") == "Global Supplies Ltd."
