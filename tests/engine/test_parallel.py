@@ -160,10 +160,18 @@ def test_a_helper_killed_mid_batch_fails_the_parse_with_a_message_and_never_hang
     killed: list[int] = []
 
     def should_cancel():
-        for helper in _helpers():
-            if not killed and _has_open(helper.pid, pdf):
-                os.kill(helper.pid, signal.SIGKILL)
-                killed.append(helper.pid)
+        # The parse's own process waits here (its helpers are started before it first asks) until a helper has
+        # the document open: the helper runs at the lowest priority, and on a busy machine the parse could
+        # otherwise finish every page before the helper ever took a batch.
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for helper in _helpers():
+                if _has_open(helper.pid, pdf):
+                    os.kill(helper.pid, signal.SIGKILL)
+                    killed.append(helper.pid)
+                    break
+            else:
+                time.sleep(0.005)
         return False
 
     options = ParseOptions(
