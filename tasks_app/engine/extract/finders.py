@@ -123,7 +123,8 @@ TITLE_LINE = re.compile(
     # a qualifier word before the type code or 'Nr.': 'Teilrechnung Bau (875) Nr. 210111'
     r"(?:\s+[A-Za-zÄÖÜäöüß]{2,20}(?=\s+\(\d+\))|\s+[A-Za-zÄÖÜäöüß]{2,20}(?=\s+(?:nr|no|n°)\.?\s))?"
     r"\s*(?:\(\d+\)\s*)?(?:nr\.?|no\.?|n°|number|nummer|num[eé]ro|#)?\s*:?\s*"
-    r"(?P<id>[A-Z0-9][\w\-/.]*\d[\w\-/]*)(?:\s+(?:vom|du|of|dated|van|from|le)\s+(?P<date>.{6,24}?))?\s*$",
+    r"(?P<id>[A-Z0-9][\w\-/.]*\d[\w\-/]*)(?:\s+(?:vom|du|of|dated|van|from|le|issued(?:\s+(?:at|on))?)\s+(?P<date>.{6,24}?))?"
+    r"(?:\s+[-–]\s+[^\W\d_]{3,20})?\s*$",  # '… vom 01.12.2025 - RECHNUNG': the type's name repeated
     re.I,
 )
 

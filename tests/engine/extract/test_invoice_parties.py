@@ -1,4 +1,5 @@
-"""Whose name is it: an invoice's issuer under a seller heading, and a letterhead no larger than the text under it.
+"""Invoice heads. Whose name is it: the issuer under a seller heading, a letterhead no larger than the text under
+it. And the title line's number and date.
 
 E-invoice visualisations print 'Name:' twice, once under 'Verkäufer' (seller) and once under 'Käufer' (buyer); many
 invoices print the issuer's name as the first line in body size, with the invoice's own heading the largest text on
@@ -91,3 +92,33 @@ def test_the_seller_block_under_its_heading_past_the_number_line_beats_the_buyer
     body = run_extraction(parse(pdf), INVOICE_SCHEMA)
     assert body["results"]["issuer"] == "Global Supplies Ltd."
     assert _cited(body, "issuer") == "Global Supplies Ltd."
+
+
+HEAD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "invoice_number": {"type": "string", "description": "Invoice number"},
+        "invoice_date": {"type": "string", "format": "date", "description": "Date the invoice was issued"},
+    },
+}
+
+
+def test_the_title_line_gives_number_and_date_issued_at_or_with_the_type_repeated(tmp_path, parse):
+    for n, (title, number, date) in enumerate(
+        [
+            ("Invoice # RE-20190610/507 issued at 2019-06-10", "RE-20190610/507", "2019-06-10"),
+            ("Handelsrechnung (380) Nr. 47110815 vom 01.12.2025 - RECHNUNG", "47110815", "2025-12-01"),
+        ]
+    ):
+        pdf = lines_pdf(
+            tmp_path / f"title{n}.pdf",
+            [
+                (72, 60, "Stylesheet-Version: 2.6 vom 10.11.2025"),
+                (72, 100, title, 14),
+                (72, 140, "Leistungszeitraum: 01.11.2025 bis 30.11.2025"),
+                (72, 200, "Gesamtbetrag:"), (200, 200, "119,00 EUR"),
+            ],
+        )  # fmt: skip
+        body = run_extraction(parse(pdf), HEAD_SCHEMA)
+        assert body["results"] == {"invoice_number": number, "invoice_date": date}, title
+        assert _cited(body, "invoice_number") == number
