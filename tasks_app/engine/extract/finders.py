@@ -575,6 +575,8 @@ def address_block(lines: list[Line], after: Line | None) -> list[list[Word]]:
             continue  # the company's registration or tax number, or its legal name under its trading name
         if not block and parse_date(text.strip(), None) is not None:
             continue  # the date printed beside or under the name, before the address ('05 Mar 2018 18:24')
+        if not block and len(text.strip()) <= 2 and not any(ch.isalpha() for ch in text):
+            continue  # a speck or a logo's mark OCR read as '1' between the name and the address
         cut = _CONTACT_AT.search(" " + text)
         if block and cut is not None and cut.start() > 0:
             words = list(ln.words)

@@ -286,3 +286,19 @@ def test_addresses_of_other_countries_start_at_their_street_line(tmp_path, parse
         body = run_extraction(parse(_head(tmp_path / f"r{n}.pdf", head)), RECEIPT_SCHEMA)
         assert body["results"]["address"] == address, head
         assert _cited(body, "address") == address
+
+
+def test_a_speck_read_as_a_digit_between_the_name_and_the_address_does_not_end_the_address(tmp_path, parse):
+    head = [
+        "ENW HARDWARE CENTRE (M) SDN. BHD.",
+        "1",
+        "Co. Reg. No.: 795225-A",
+        "No G3, Blk G, Jln PJU 1A/3,",
+        "Ara Damansara, 47301",
+        "Petaling Jaya, Selangor Darul Ehsan.",
+        "TEL: 03-7832 6929",
+    ]
+    body = run_extraction(parse(_head(tmp_path / "speck.pdf", head)), RECEIPT_SCHEMA)
+    want = "No G3, Blk G, Jln PJU 1A/3, Ara Damansara, 47301 Petaling Jaya, Selangor Darul Ehsan."
+    assert body["results"]["address"] == want
+    assert _cited(body, "address") == " ".join(head[3:6])
