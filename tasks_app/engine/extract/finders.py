@@ -22,7 +22,7 @@ from typing import Any
 
 from . import labels as lb
 from .coerce import coerce_text, normalize, parse_date, parse_number
-from .document import Line, Page, Word
+from .document import Line, Page, Phrase, Word
 from .fields import Field
 from .output import Found
 
@@ -262,6 +262,11 @@ def totals(page: Page) -> list[_Total]:
         if not _TOTAL_WORDS.search(_label_of(ln.words)):
             continue
         amt = _line_amount(ln)
+        if amt is None and len(ln.phrases) >= 2:
+            under = _header_row_totals(page.lines, at)
+            if under:
+                out.extend(under)
+                continue
         if amt is None:
             amt = _beside(page.lines, at)
             label = _label_of(ln.words)
@@ -288,6 +293,44 @@ def totals(page: Page) -> list[_Total]:
             _Total(rank, value, amt, amt[0].order, rounding=not _TOTAL_WORDS.search(label.replace("rounding", "")))
         )
     return out
+
+
+def _header_row_totals(lines: list[Line], at: int) -> list[_Total]:
+    """'TOTAL HT | TOTAL TVA | TOTAL TTC' over '100,00 | 10,00 | 110,00': a row of total labels with their amounts
+    on a line just under them (text beside the row may sit between in reading order), each amount under its
+    label. Each label is ranked as a total line of its own would be."""
+    ln = lines[at]
+    h = max(1.0, ln.height)
+    heads = [p for p in ln.phrases if _TOTAL_WORDS.search(_label_of(p.words))]
+    if len(heads) < 2:
+        return []
+    x0, x1 = heads[0].x0 - h, heads[-1].x1 + h
+    for below in lines[at + 1 : at + 4]:
+        if below.page != ln.page or below.y0 - ln.y1 > 2.5 * h:
+            break
+        inside = [p for p in below.phrases if p.x1 > x0 and p.x0 < x1]
+        amounts = [p for p in inside if _AMOUNT.match(p.text.replace(" ", "")) or _line_amount_of(p) is not None]
+        if len(amounts) >= 2 and len(amounts) == len(inside):
+            break
+    else:
+        return []
+    out = []
+    for p in heads:
+        label = _label_of(p.words)
+        if _TAX_TOTAL.search(label):
+            continue
+        under = [q for q in amounts if min(q.x1, p.x1) - max(q.x0, p.x0) > 0]
+        amt = _line_amount_of(under[0]) if len(under) == 1 else None
+        value = parse_number(" ".join(w.text for w in amt).replace("RM", "")) if amt else None
+        if amt is None or value is None:
+            continue
+        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
+        out.append(_Total(0.5 if bad else 1.0, value, amt, amt[0].order))
+    return out
+
+
+def _line_amount_of(p: Phrase) -> list[Word] | None:
+    return _line_amount(Line(p.line, p.page, p.words, [p]))
 
 
 # ---------------------------------------------------------------- percentages
@@ -1067,7 +1110,7 @@ class DocEvidence:
             rank = max(t.rank for t in kept)
             top = [t for t in kept if t.rank == rank]
             largest = max(abs(t.value) for t in top)
-            best = [t for t in top if abs(t.value) >= 0.9 * largest][-1]
+            best = [t for t in top if abs(t.value) >= largest - max(0.1, 0.01 * largest)][-1]
             if hint.position == "end" or best.rank >= 1.0:
                 text = best.printed or " ".join(w.text for w in best.words)
                 if _OCR_HYPHEN_AMOUNT.match(text):

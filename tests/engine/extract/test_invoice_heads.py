@@ -1,5 +1,5 @@
-"""Invoice heads. Whose name is it: the issuer under a seller heading, a letterhead no larger than the text under
-it. And the title line's number and date.
+"""What an invoice's head and foot say. Whose name is it: the issuer under a seller heading, a letterhead no larger
+than the text under it. The title line's number and date. Totals printed as a row of labels over their amounts.
 
 E-invoice visualisations print 'Name:' twice, once under 'Verkäufer' (seller) and once under 'Käufer' (buyer); many
 invoices print the issuer's name as the first line in body size, with the invoice's own heading the largest text on
@@ -122,3 +122,23 @@ def test_the_title_line_gives_number_and_date_issued_at_or_with_the_type_repeate
         body = run_extraction(parse(pdf), HEAD_SCHEMA)
         assert body["results"] == {"invoice_number": number, "invoice_date": date}, title
         assert _cited(body, "invoice_number") == number
+
+
+def test_a_row_of_total_labels_over_their_amounts_gives_the_grand_total_not_a_smaller_amount_due(tmp_path, parse):
+    pdf = lines_pdf(
+        tmp_path / "totals-row.pdf",
+        [
+            (72, 60, "LE FOURNISSEUR"),
+            (72, 100, "Facture N° F20180027 du 31/12/2018", 14),
+            (72, 160, "Désignation"), (400, 160, "Total HT"),
+            (72, 176, "Prestation de conseil"), (400, 176, "100,00"),
+            (72, 300, "TVA acquittée sur les encaissements"),
+            (330, 300, "TOTAL HT"), (410, 300, "TOTAL TVA"), (490, 300, "TOTAL TTC"),
+            (72, 316, "Tout retard de paiement engendre une pénalité"),
+            (335, 316, "100,00"), (418, 316, "10,00"), (495, 316, "110,00"),
+            (72, 350, "Date d'échéance : 30/01/2019"), (330, 350, "NET A PAYER"), (490, 350, "100,00 EUR"),
+        ],
+    )  # fmt: skip
+    body = run_extraction(parse(pdf), INVOICE_SCHEMA)
+    assert body["results"]["total"] == 110.0
+    assert _cited(body, "total") == "110,00"
