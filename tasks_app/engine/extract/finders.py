@@ -163,7 +163,8 @@ def title_line(page: Page, day_first: bool | None) -> TitleLine | None:
 
 _AMOUNT = re.compile(r"^[-(]?(?:RM|\$|€|£|EUR|USD|GBP)?[-(]?\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}\)?(?:€|\$|£|-)?$", re.I)
 _TOTAL_WORDS = re.compile(
-    r"\b(total|grand total|amount due|balance due|amount payable|brutto|gesamtbetrag|gesamtsumme|endbetrag|"
+    r"\b(total|grand total|amount due|balance due|amount payable|brutto|bruttosumme|bruttobetrag|"
+    r"gesamtbruttobetrag|gesamtbetrag|gesamtsumme|endbetrag|"
     r"zahlbetrag|rechnungsbetrag|rechnungssumme|ttc|net a payer|totaal|te betalen|montant total|nett total|"
     r"net total|rounded|payable|summe|endsumme|gesamt|total general|rounding)\b"
 )
@@ -305,14 +306,18 @@ def _header_row_totals(lines: list[Line], at: int) -> list[_Total]:
     if len(heads) < 2:
         return []
     x0, x1 = heads[0].x0 - h, heads[-1].x1 + h
-    for below in lines[at + 1 : at + 4]:
-        if below.page != ln.page or below.y0 - ln.y1 > 2.5 * h:
+    amounts: list[Phrase] = []
+    for below in lines[at + 1 : at + 6]:
+        inside = [p for p in below.phrases if x0 <= p.x0 < x1]  # text running in from the left is not the row's
+        if below.page != ln.page or inside and min(p.y0 for p in inside) - ln.y1 > 3.5 * h:  # a boxed row: padding
             break
-        inside = [p for p in below.phrases if p.x1 > x0 and p.x0 < x1]
+        if not inside:
+            continue  # a line of the text beside the row
         amounts = [p for p in inside if _AMOUNT.match(p.text.replace(" ", "")) or _line_amount_of(p) is not None]
-        if len(amounts) >= 2 and len(amounts) == len(inside):
-            break
-    else:
+        if len(amounts) < 2 or len(amounts) != len(inside):
+            return []  # the row's next line under it is not its amounts
+        break
+    if not amounts:
         return []
     out = []
     for p in heads:

@@ -142,3 +142,40 @@ def test_a_row_of_total_labels_over_their_amounts_gives_the_grand_total_not_a_sm
     body = run_extraction(parse(pdf), INVOICE_SCHEMA)
     assert body["results"]["total"] == 110.0
     assert _cited(body, "total") == "110,00"
+
+
+def test_a_credit_notes_totals_row_under_padding_and_beside_running_text(tmp_path, parse):
+    pdf = lines_pdf(
+        tmp_path / "credit-row.pdf",
+        [
+            (72, 60, "LE FOURNISSEUR"),
+            (72, 100, "Avoir N° A2022-004 du 02/02/2022", 14),
+            (330, 300, "TOTAL HT"), (410, 300, "TOTAL TVA"), (490, 300, "TOTAL TTC"),
+            (72, 309, "Tout retard de paiement engendre une pénalité"),
+            (72, 318, "de trois fois le taux d'intérêt légal."),
+            (72, 331, "Les règlements reçus avant l'échéance."),
+            (335, 329, "-100,00"), (418, 329, "0,00"), (495, 329, "-100,00"),
+            (72, 360, "Date d'échéance : 02/03/2022"), (330, 360, "NET A PAYER"), (490, 360, "-90,00 EUR"),
+        ],
+    )  # fmt: skip
+    body = run_extraction(parse(pdf), INVOICE_SCHEMA)
+    assert body["results"]["total"] == -100.0
+    assert _cited(body, "total") == "-100,00"
+
+
+def test_the_gross_total_beats_the_amount_left_to_pay_after_a_deposit(tmp_path, parse):
+    pdf = lines_pdf(
+        tmp_path / "deposit.pdf",
+        [
+            (72, 60, "Rohstoff AG Salzgitter"),
+            (72, 100, "Rechnung Nr. 47110815 vom 01.12.2025", 14),
+            (300, 200, "Rechnungssumme ohne USt."), (480, 200, "858,75"),
+            (300, 214, "Steuerbetrag"), (480, 214, "163,16"),
+            (300, 228, "Bruttosumme"), (480, 228, "1.021,91"),
+            (300, 242, "Erhaltene Anzahlungen"), (480, 242, "500,00"),
+            (300, 256, "Zahlbetrag"), (480, 256, "521,91"),
+        ],
+    )  # fmt: skip
+    body = run_extraction(parse(pdf), INVOICE_SCHEMA)
+    assert body["results"]["total"] == 1021.91
+    assert _cited(body, "total") == "1.021,91"
