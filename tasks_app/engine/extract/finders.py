@@ -175,6 +175,10 @@ _NOT_TOTAL = re.compile(
 )
 
 
+# 'Total incl. VAT', 'TOTAL TTC', 'Summe brutto': a total line despite its tax word
+_TAX_INCLUDED = re.compile(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b")
+
+
 _CURRENCY_WORDS = frozenset({"RM", "$", "€", "£", "EUR", "USD", "GBP", "-"})
 
 
@@ -280,9 +284,7 @@ def totals(page: Page) -> list[_Total]:
         if not _TOTAL_WORDS.search(label) or _TAX_TOTAL.search(label):
             continue  # 'TAX TOTAL: 0.85' totals the tax, whatever else the receipt prints
         # 'Total 6% supplies: 69.36': a total per tax rate is a breakdown, not the total paid
-        bad = bool(_NOT_TOTAL.search(label) or re.search(r"\d\s?%", ln.text)) and not re.search(
-            r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label
-        )
+        bad = bool(_NOT_TOTAL.search(label) or re.search(r"\d\s?%", ln.text)) and not _TAX_INCLUDED.search(label)
         printed = " ".join(w.text for w in amt)
         if _OCR_HYPHEN_AMOUNT.match(printed):
             printed = printed.replace("-", ".")
@@ -329,7 +331,7 @@ def _header_row_totals(lines: list[Line], at: int) -> list[_Total]:
         value = parse_number(" ".join(w.text for w in amt).replace("RM", "")) if amt else None
         if amt is None or value is None:
             continue
-        bad = bool(_NOT_TOTAL.search(label)) and not re.search(r"\b(incl|inkl|inclusive|including|ttc|brutto)\b", label)
+        bad = bool(_NOT_TOTAL.search(label)) and not _TAX_INCLUDED.search(label)
         out.append(_Total(0.5 if bad else 1.0, value, amt, amt[0].order))
     return out
 
